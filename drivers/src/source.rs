@@ -1,0 +1,48 @@
+//! Where a driver's bytes come from.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::LineSettings;
+
+/// A byte source a worker can open. The UI's connection bar edits one of these.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Source {
+    /// A serial port (USB-serial adapter, on-board UART) opened with the serialport crate.
+    Serial {
+        /// e.g. `/dev/ttyUSB0`
+        path: String,
+        /// Baud and framing.
+        line: LineSettings,
+    },
+    /// The slave end of a pseudo-terminal, e.g. a built-in simulator's or `socat`'s.
+    Pty {
+        /// e.g. `/dev/pts/7`
+        path: String,
+    },
+    /// Raw bytes over TCP (e.g. ser2net in raw mode).
+    Tcp {
+        /// `host:port`
+        address: String,
+    },
+    /// A raw byte capture replayed at the line's byte rate.
+    File {
+        /// The capture.
+        path: PathBuf,
+        /// Pace of the replay, as if received at this line rate.
+        line: LineSettings,
+    },
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Serial { path, line } => write!(f, "{path} @ {line}"),
+            Self::Pty { path } => write!(f, "pty {path}"),
+            Self::Tcp { address } => write!(f, "tcp {address}"),
+            Self::File { path, .. } => write!(f, "file {}", path.display()),
+        }
+    }
+}
