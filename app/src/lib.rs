@@ -1,0 +1,14 @@
+//! The benchtop application: the eframe shell, the device hub and the command line.
+//!
+//! This is the only crate that knows eframe. The shell owns every driver worker and
+//! simulator, drains their events each frame under a time budget, and hands them to the
+//! panels (which never open ports or spawn threads).
+
+pub mod cli;
+pub mod devices;
+pub mod settings;
+pub mod shell;
+pub mod shortcuts;
+
+pub use settings::{Settings, Tab, ThemeChoice};
+pub use shell::{BenchtopApp, StartOptions};

@@ -1,1 +1,16 @@
-fn main() {}
+//! `benchtop`: the GUI with no arguments, or a subcommand.
+
+use clap::Parser as _;
+
+fn main() -> std::process::ExitCode {
+    let process_start = std::time::Instant::now();
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
+    let cli = benchtop_app::cli::Cli::parse();
+    match benchtop_app::cli::run(cli, process_start) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("benchtop: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

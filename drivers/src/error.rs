@@ -72,10 +72,18 @@ impl DriverError {
     /// Builds an error from an `io::Error` met while opening `path`.
     pub fn from_open(path: &str, err: &io::Error) -> Self {
         match err.kind() {
-            io::ErrorKind::NotFound => Self::NotFound { path: path.to_owned() },
-            io::ErrorKind::PermissionDenied => Self::PermissionDenied { path: path.to_owned() },
-            io::ErrorKind::ResourceBusy => Self::Busy { path: path.to_owned() },
-            _ if err.raw_os_error() == Some(nix::libc::EBUSY) => Self::Busy { path: path.to_owned() },
+            io::ErrorKind::NotFound => Self::NotFound {
+                path: path.to_owned(),
+            },
+            io::ErrorKind::PermissionDenied => Self::PermissionDenied {
+                path: path.to_owned(),
+            },
+            io::ErrorKind::ResourceBusy => Self::Busy {
+                path: path.to_owned(),
+            },
+            _ if err.raw_os_error() == Some(nix::libc::EBUSY) => Self::Busy {
+                path: path.to_owned(),
+            },
             _ => Self::Io {
                 what: format!("opening {path}"),
                 detail: err.to_string(),

@@ -71,7 +71,9 @@ impl LineSettings {
 
     /// Bits on the wire per byte (start + data + parity + stop).
     pub fn bits_per_byte(&self) -> u32 {
-        1 + u32::from(self.data_bits) + u32::from(self.parity != Parity::None) + u32::from(self.stop_bits)
+        1 + u32::from(self.data_bits)
+            + u32::from(self.parity != Parity::None)
+            + u32::from(self.stop_bits)
     }
 
     /// Bytes per second the line can carry at most.
@@ -110,7 +112,11 @@ impl fmt::Display for LineSettings {
             Parity::Odd => 'O',
             Parity::Even => 'E',
         };
-        write!(f, "{} {}{}{}", self.baud, self.data_bits, parity, self.stop_bits)?;
+        write!(
+            f,
+            "{} {}{}{}",
+            self.baud, self.data_bits, parity, self.stop_bits
+        )?;
         match self.flow {
             FlowControl::None => Ok(()),
             FlowControl::Software => write!(f, " xon/xoff"),

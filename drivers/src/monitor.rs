@@ -57,7 +57,10 @@ impl<T: rusb::UsbContext> rusb::Hotplug<T> for Flag {
 }
 
 /// Starts the monitor thread; it sends a first snapshot at once.
-pub fn spawn_monitor(waker: Waker, poll_interval: Duration) -> Result<HardwareMonitor, DriverError> {
+pub fn spawn_monitor(
+    waker: Waker,
+    poll_interval: Duration,
+) -> Result<HardwareMonitor, DriverError> {
     let (snap_tx, snap_rx) = bounded(4);
     let (refresh_tx, refresh_rx) = bounded::<()>(4);
     let thread = std::thread::Builder::new()
@@ -84,24 +87,41 @@ fn run(tx: Sender<HardwareSnapshot>, refresh: Receiver<()>, waker: Waker, interv
             .ok()
     });
     let hotplug = registration.is_some();
+    // Serial ports that are not USB rarely come and go; USB ones are caught by the USB watch.
+    let ports_interval = interval * 5 / 2;
     let watch_mode = if hotplug {
-        "USB hotplug".to_owned()
+        format!(
+            "USB hotplug; serial ports every {} s",
+            ports_interval.as_secs_f32()
+        )
     } else {
-        format!("polling every {} s", interval.as_secs_f32())
+        format!(
+            "polling USB every {} s, serial ports every {} s",
+            interval.as_secs_f32(),
+            ports_interval.as_secs_f32()
+        )
     };
     let mut last: Option<HardwareSnapshot> = None;
     let mut last_fingerprint = None;
     let mut force = true;
+    let mut next_ports = Instant::now();
     loop {
         let fingerprint = ctx.as_ref().map(usb::fingerprint);
         let usb_changed = changed.swap(false, Ordering::Relaxed) || fingerprint != last_fingerprint;
-        let ports = list_ports().map_err(|e| e.to_string());
+        let now = Instant::now();
+        let ports = if force || usb_changed || now >= next_ports || last.is_none() {
+            next_ports = now + ports_interval;
+            list_ports().map_err(|e| e.to_string())
+        } else {
+            last.as_ref()
+                .map(|l| l.ports.clone())
+                .unwrap_or_else(|| Ok(Vec::new()))
+        };
         let ports_changed = last.as_ref().is_none_or(|l| l.ports != ports);
         if force || usb_changed || ports_changed {
-            let usb = if force || usb_changed || last.is_none() {
-                usb::scan()
-            } else {
-                last.as_ref().map(|l| l.usb.clone()).unwrap_or_else(usb::scan)
+            let usb = match &last {
+                Some(l) if !force && !usb_changed => l.usb.clone(),
+                _ => usb::scan(),
             };
             let snap = HardwareSnapshot {
                 usb,
@@ -118,15 +138,29 @@ fn run(tx: Sender<HardwareSnapshot>, refresh: Receiver<()>, waker: Waker, interv
             last_fingerprint = fingerprint;
         }
         force = false;
-        // Wait for the next look: libusb events when hotplug works, else the poll interval.
+        // Sleep until the next look, a hotplug event, or a refresh request.
         let deadline = Instant::now() + interval;
-        if hotplug && let Some(c) = &ctx {
-            let _ = c.handle_events(Some(interval.min(Duration::from_millis(500))));
-        }
-        match refresh.recv_deadline(if hotplug { Instant::now() } else { deadline }) {
-            Ok(()) => force = true,
-            Err(RecvTimeoutError::Timeout) => {}
-            Err(RecvTimeoutError::Disconnected) => return,
+        loop {
+            if let (true, Some(c)) = (hotplug, &ctx) {
+                let left = deadline.saturating_duration_since(Instant::now());
+                let _ = c.handle_events(Some(left.min(Duration::from_millis(250))));
+            }
+            let wait_until = if hotplug { Instant::now() } else { deadline };
+            match refresh.recv_deadline(wait_until) {
+                Ok(()) => {
+                    force = true;
+                    break;
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => return,
+            }
+            if changed.load(Ordering::Relaxed) || Instant::now() >= deadline {
+                break;
+            }
+            if hotplug {
+                // handle_events may return early; never spin.
+                std::thread::sleep(Duration::from_millis(50));
+            }
         }
         if tx.is_full() {
             // The UI is not draining; don't pile up work.

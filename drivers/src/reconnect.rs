@@ -39,7 +39,8 @@ impl ReconnectPolicy {
 
     /// The wait before retry number `attempt` (1-based), or `None` when the policy gives up.
     pub fn delay(&self, attempt: u32) -> Option<Duration> {
-        if !self.enabled || attempt == 0 || (self.max_attempts != 0 && attempt > self.max_attempts) {
+        if !self.enabled || attempt == 0 || (self.max_attempts != 0 && attempt > self.max_attempts)
+        {
             return None;
         }
         let shift = (attempt - 1).min(20);
@@ -66,7 +67,15 @@ mod tests {
         let waits: Vec<_> = (1..=7).map(|a| p.delay(a).map(|d| d.as_millis())).collect();
         assert_eq!(
             waits,
-            vec![Some(100), Some(200), Some(400), Some(800), Some(1000), Some(1000), None]
+            vec![
+                Some(100),
+                Some(200),
+                Some(400),
+                Some(800),
+                Some(1000),
+                Some(1000),
+                None
+            ]
         );
         assert_eq!(ReconnectPolicy::never().delay(1), None);
         let forever = ReconnectPolicy {

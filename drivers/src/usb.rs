@@ -32,21 +32,96 @@ impl KnownDevice {
 
 /// Bench devices we recognise by VID:PID.
 pub const KNOWN_DEVICES: &[KnownDevice] = &[
-    KnownDevice { vid: 0x0403, pid: 0x6001, name: "FTDI FT232R", role: "USB-serial adapter" },
-    KnownDevice { vid: 0x0403, pid: 0x6010, name: "FTDI FT2232", role: "dual USB-serial / JTAG adapter" },
-    KnownDevice { vid: 0x0403, pid: 0x6011, name: "FTDI FT4232", role: "quad USB-serial adapter" },
-    KnownDevice { vid: 0x0403, pid: 0x6014, name: "FTDI FT232H", role: "USB-serial / MPSSE adapter" },
-    KnownDevice { vid: 0x0403, pid: 0x6015, name: "FTDI FT-X", role: "USB-serial adapter" },
-    KnownDevice { vid: 0x067b, pid: 0x2303, name: "Prolific PL2303", role: "USB-serial adapter" },
-    KnownDevice { vid: 0x10c4, pid: 0xea60, name: "Silicon Labs CP210x", role: "USB-serial adapter" },
-    KnownDevice { vid: 0x10c4, pid: 0xea70, name: "Silicon Labs CP2105", role: "dual USB-serial adapter" },
-    KnownDevice { vid: 0x10c4, pid: 0xea71, name: "Silicon Labs CP2108", role: "quad USB-serial adapter" },
-    KnownDevice { vid: 0x1a86, pid: 0x5523, name: "WCH CH341", role: "USB-serial adapter" },
-    KnownDevice { vid: 0x1a86, pid: 0x55d4, name: "WCH CH9102", role: "USB-serial adapter" },
-    KnownDevice { vid: 0x1a86, pid: 0x7523, name: "WCH CH340/CH341", role: "USB-serial (the MindWave dongle)" },
-    KnownDevice { vid: 0x2341, pid: 0x0036, name: "Arduino Leonardo", role: "bootloader (CDC-ACM)" },
-    KnownDevice { vid: 0x2341, pid: 0x0043, name: "Arduino Uno", role: "board (CDC-ACM)" },
-    KnownDevice { vid: 0x2341, pid: 0x8036, name: "Arduino Leonardo", role: "board (CDC-ACM)" },
+    KnownDevice {
+        vid: 0x0403,
+        pid: 0x6001,
+        name: "FTDI FT232R",
+        role: "USB-serial adapter",
+    },
+    KnownDevice {
+        vid: 0x0403,
+        pid: 0x6010,
+        name: "FTDI FT2232",
+        role: "dual USB-serial / JTAG adapter",
+    },
+    KnownDevice {
+        vid: 0x0403,
+        pid: 0x6011,
+        name: "FTDI FT4232",
+        role: "quad USB-serial adapter",
+    },
+    KnownDevice {
+        vid: 0x0403,
+        pid: 0x6014,
+        name: "FTDI FT232H",
+        role: "USB-serial / MPSSE adapter",
+    },
+    KnownDevice {
+        vid: 0x0403,
+        pid: 0x6015,
+        name: "FTDI FT-X",
+        role: "USB-serial adapter",
+    },
+    KnownDevice {
+        vid: 0x067b,
+        pid: 0x2303,
+        name: "Prolific PL2303",
+        role: "USB-serial adapter",
+    },
+    KnownDevice {
+        vid: 0x10c4,
+        pid: 0xea60,
+        name: "Silicon Labs CP210x",
+        role: "USB-serial adapter",
+    },
+    KnownDevice {
+        vid: 0x10c4,
+        pid: 0xea70,
+        name: "Silicon Labs CP2105",
+        role: "dual USB-serial adapter",
+    },
+    KnownDevice {
+        vid: 0x10c4,
+        pid: 0xea71,
+        name: "Silicon Labs CP2108",
+        role: "quad USB-serial adapter",
+    },
+    KnownDevice {
+        vid: 0x1a86,
+        pid: 0x5523,
+        name: "WCH CH341",
+        role: "USB-serial adapter",
+    },
+    KnownDevice {
+        vid: 0x1a86,
+        pid: 0x55d4,
+        name: "WCH CH9102",
+        role: "USB-serial adapter",
+    },
+    KnownDevice {
+        vid: 0x1a86,
+        pid: 0x7523,
+        name: "WCH CH340/CH341",
+        role: "USB-serial (the MindWave dongle)",
+    },
+    KnownDevice {
+        vid: 0x2341,
+        pid: 0x0036,
+        name: "Arduino Leonardo",
+        role: "bootloader (CDC-ACM)",
+    },
+    KnownDevice {
+        vid: 0x2341,
+        pid: 0x0043,
+        name: "Arduino Uno",
+        role: "board (CDC-ACM)",
+    },
+    KnownDevice {
+        vid: 0x2341,
+        pid: 0x8036,
+        name: "Arduino Leonardo",
+        role: "board (CDC-ACM)",
+    },
 ];
 
 /// Looks a VID:PID up in [`KNOWN_DEVICES`].
@@ -169,12 +244,17 @@ pub struct UsbDevice {
 impl UsbDevice {
     /// The ttys of all interfaces.
     pub fn ttys(&self) -> Vec<&str> {
-        self.interfaces.iter().filter_map(|i| i.tty.as_deref()).collect()
+        self.interfaces
+            .iter()
+            .filter_map(|i| i.tty.as_deref())
+            .collect()
     }
 
     /// Whether any interface is a serial port (CDC-ACM or a USB-serial driver's tty).
     pub fn is_serial(&self) -> bool {
-        self.interfaces.iter().any(|i| i.cdc_acm.is_some() || i.tty.is_some())
+        self.interfaces
+            .iter()
+            .any(|i| i.cdc_acm.is_some() || i.tty.is_some())
     }
 }
 
@@ -237,7 +317,8 @@ fn scan_with(ctx: &rusb::Context, sysfs: &Path) -> UsbScan {
     devices.sort_by_key(|d| (d.bus, d.address));
     if devices.is_empty() && !Path::new("/dev/bus/usb").exists() {
         return UsbScan::NoUsb {
-            reason: "no USB devices visible: /dev/bus/usb is missing (running in a container?)".into(),
+            reason: "no USB devices visible: /dev/bus/usb is missing (running in a container?)"
+                .into(),
         };
     }
     UsbScan::Devices { devices }
@@ -252,7 +333,12 @@ pub fn fingerprint(ctx: &rusb::Context) -> Vec<(u8, u8, u16, u16)> {
         .iter()
         .filter_map(|d| {
             let desc = d.device_descriptor().ok()?;
-            Some((d.bus_number(), d.address(), desc.vendor_id(), desc.product_id()))
+            Some((
+                d.bus_number(),
+                d.address(),
+                desc.vendor_id(),
+                desc.product_id(),
+            ))
         })
         .collect();
     v.sort_unstable();
@@ -317,7 +403,11 @@ fn describe(dev: &rusb::Device<rusb::Context>, sysfs: &Path) -> Option<UsbDevice
                 serial_number = h.read_serial_number_string(lang, &desc, timeout).ok();
             }
         }
-        Err(e) => note = Some(format!("cannot open the device to read its strings ({e}); shown from sysfs")),
+        Err(e) => {
+            note = Some(format!(
+                "cannot open the device to read its strings ({e}); shown from sysfs"
+            ))
+        }
     }
     manufacturer = manufacturer.or_else(|| read_trimmed(&dev_dir.join("manufacturer")));
     product = product.or_else(|| read_trimmed(&dev_dir.join("product")));
@@ -335,8 +425,13 @@ fn describe(dev: &rusb::Device<rusb::Context>, sysfs: &Path) -> Option<UsbDevice
             let Some(alt) = iface.descriptors().next() else {
                 continue;
             };
-            let (class, subclass, protocol) = (alt.class_code(), alt.sub_class_code(), alt.protocol_code());
-            let iface_dir = sysfs.join(format!("{name}:{}.{}", cfg.number(), alt.interface_number()));
+            let (class, subclass, protocol) =
+                (alt.class_code(), alt.sub_class_code(), alt.protocol_code());
+            let iface_dir = sysfs.join(format!(
+                "{name}:{}.{}",
+                cfg.number(),
+                alt.interface_number()
+            ));
             let (driver, tty) = interface_tty(&iface_dir);
             interfaces.push(UsbInterface {
                 number: alt.interface_number(),
@@ -344,7 +439,8 @@ fn describe(dev: &rusb::Device<rusb::Context>, sysfs: &Path) -> Option<UsbDevice
                 subclass,
                 protocol,
                 class_name: class_name(class),
-                cdc_acm: (class == 0x02 && subclass == 0x02).then(|| AcmCommands::from_protocol(protocol)),
+                cdc_acm: (class == 0x02 && subclass == 0x02)
+                    .then(|| AcmCommands::from_protocol(protocol)),
                 driver,
                 tty,
             });

@@ -118,7 +118,7 @@ pub struct LinkStats {
 pub enum DriverEvent<E> {
     /// The link changed state.
     Link(LinkState),
-    /// Counters changed (sent at most four times a second).
+    /// Counters changed (sent at most once a second, or with a link change).
     Stats(LinkStats),
     /// A device-specific event.
     Device(E),
@@ -201,7 +201,11 @@ pub trait Protocol: Send + 'static {
     ) -> Result<(), DriverError>;
 
     /// Called about every [`transport::POLL_INTERVAL`] while connected (time-outs, pacing).
-    fn on_tick(&mut self, _now: Instant, _link: &mut Link<'_, Self::Event>) -> Result<(), DriverError> {
+    fn on_tick(
+        &mut self,
+        _now: Instant,
+        _link: &mut Link<'_, Self::Event>,
+    ) -> Result<(), DriverError> {
         Ok(())
     }
 
@@ -336,6 +340,9 @@ pub fn drain_with_budget<T>(rx: &Receiver<T>, deadline: Instant, mut f: impl FnM
     }
 }
 
+/// How often counters are sent when only they changed (each send costs the UI a frame).
+const STATS_INTERVAL: Duration = Duration::from_secs(1);
+
 struct Counters {
     stats: LinkStats,
     rx_meter: RateMeter,
@@ -368,7 +375,7 @@ impl Counters {
 
     /// Stats to send now, if they changed and enough time has passed.
     fn due(&mut self, now: Instant, force: bool) -> Option<LinkStats> {
-        if !force && now.duration_since(self.last_sent_at) < Duration::from_millis(250) {
+        if !force && now.duration_since(self.last_sent_at) < STATS_INTERVAL {
             return None;
         }
         self.stats.rx_per_sec = self.rx_meter.rate(now).round();
@@ -434,10 +441,12 @@ impl<P: Protocol> Worker<P> {
             self.counters.stats.errors += 1;
             let mut out = Vec::new();
             self.protocol.on_disconnect(&mut out);
-            self.pending.extend(out.into_iter().map(DriverEvent::Device));
+            self.pending
+                .extend(out.into_iter().map(DriverEvent::Device));
 
             if !error.is_retryable() {
-                self.pending.push(DriverEvent::Link(LinkState::Finished { reason: error }));
+                self.pending
+                    .push(DriverEvent::Link(LinkState::Finished { reason: error }));
                 if !self.flush() || !self.idle_until(None) {
                     return "closed by the application".into();
                 }

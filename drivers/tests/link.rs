@@ -1,6 +1,8 @@
 //! Driver-core tests over real pseudo-terminals and sockets: the echo simulator on one end,
 //! the real worker and transports on the other.
 
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -9,14 +11,19 @@ use std::time::{Duration, Instant};
 use benchtop_drivers::echo::{EchoCommand, EchoEvent, EchoProtocol, EchoSim};
 use benchtop_drivers::sim::{self, Endpoint, Faults, SimHandle};
 use benchtop_drivers::worker::{self, WorkerConfig, noop_waker};
-use benchtop_drivers::{DriverCommand, DriverError, DriverEvent, DriverHandle, LineSettings, LinkState, ReconnectPolicy, Source};
+use benchtop_drivers::{
+    DriverCommand, DriverError, DriverEvent, DriverHandle, LineSettings, LinkState,
+    ReconnectPolicy, Source,
+};
 
 type Handle = DriverHandle<EchoCommand, EchoEvent>;
 
 fn echo_sim(tick_ms: u64, endpoint: Endpoint) -> SimHandle {
     sim::spawn(
         "echo",
-        Box::new(EchoSim::new(Some(Duration::from_millis(tick_ms)).filter(|d| !d.is_zero()))),
+        Box::new(EchoSim::new(
+            Some(Duration::from_millis(tick_ms)).filter(|d| !d.is_zero()),
+        )),
         endpoint,
         Faults::default(),
     )
@@ -47,7 +54,12 @@ fn start(source: Source, policy: ReconnectPolicy) -> Handle {
 }
 
 /// Waits for an event matching `pred`, failing after `secs`.
-fn wait_for(h: &Handle, secs: u64, what: &str, mut pred: impl FnMut(&DriverEvent<EchoEvent>) -> bool) -> DriverEvent<EchoEvent> {
+fn wait_for(
+    h: &Handle,
+    secs: u64,
+    what: &str,
+    mut pred: impl FnMut(&DriverEvent<EchoEvent>) -> bool,
+) -> DriverEvent<EchoEvent> {
     let deadline = Instant::now() + Duration::from_secs(secs);
     let mut seen = Vec::new();
     while Instant::now() < deadline {
@@ -72,20 +84,47 @@ fn connected(ev: &DriverEvent<EchoEvent>) -> bool {
 #[test]
 fn echo_over_pty_streams_and_echoes() {
     let sim = echo_sim(50, Endpoint::Pty { link: None });
-    let h = start(Source::Pty { path: sim.path().into() }, fast_policy());
+    let h = start(
+        Source::Pty {
+            path: sim.path().into(),
+        },
+        fast_policy(),
+    );
     wait_for(&h, 5, "connected", connected);
     // Live data: the heartbeat arrives in order.
-    let first = wait_for(&h, 5, "a tick", |e| matches!(e, DriverEvent::Device(EchoEvent::Line { text, .. }) if text.starts_with("tick ")));
-    let DriverEvent::Device(EchoEvent::Line { text, .. }) = first else { unreachable!() };
+    let first = wait_for(
+        &h,
+        5,
+        "a tick",
+        |e| matches!(e, DriverEvent::Device(EchoEvent::Line { text, .. }) if text.starts_with("tick ")),
+    );
+    let DriverEvent::Device(EchoEvent::Line { text, .. }) = first else {
+        unreachable!()
+    };
     let n: u64 = text[5..].parse().expect("tick number");
-    wait_for(&h, 5, "next tick", |e| is_line(e, &format!("tick {}", n + 1)));
+    wait_for(&h, 5, "next tick", |e| {
+        is_line(e, &format!("tick {}", n + 1))
+    });
     // What we send comes back.
-    h.send_device(EchoCommand::SendLine("hello bench".into())).expect("send");
-    wait_for(&h, 5, "sent", |e| matches!(e, DriverEvent::Device(EchoEvent::Sent(s)) if s == "hello bench"));
+    h.send_device(EchoCommand::SendLine("hello bench".into()))
+        .expect("send");
+    wait_for(
+        &h,
+        5,
+        "sent",
+        |e| matches!(e, DriverEvent::Device(EchoEvent::Sent(s)) if s == "hello bench"),
+    );
     wait_for(&h, 5, "echo", |e| is_line(e, "hello bench"));
     // The stats count both directions.
-    let ev = wait_for(&h, 5, "stats", |e| matches!(e, DriverEvent::Stats(s) if s.tx_bytes >= 12 && s.rx_bytes > 0));
-    let DriverEvent::Stats(s) = ev else { unreachable!() };
+    let ev = wait_for(
+        &h,
+        5,
+        "stats",
+        |e| matches!(e, DriverEvent::Stats(s) if s.tx_bytes >= 12 && s.rx_bytes > 0),
+    );
+    let DriverEvent::Stats(s) = ev else {
+        unreachable!()
+    };
     assert_eq!(s.tx_bytes, 12, "\"hello bench\\n\" is 12 bytes");
     assert!(sim.stats().bytes_in.load(Ordering::Relaxed) >= 12);
 }
@@ -101,46 +140,80 @@ fn serial_transport_opens_a_pty_like_a_port() {
         fast_policy(),
     );
     let ev = wait_for(&h, 5, "connected", connected);
-    let DriverEvent::Link(LinkState::Connected { description }) = ev else { unreachable!() };
+    let DriverEvent::Link(LinkState::Connected { description }) = ev else {
+        unreachable!()
+    };
     assert!(description.contains("115200 8N1"), "{description}");
-    h.send_device(EchoCommand::SendLine("AT".into())).expect("send");
+    h.send_device(EchoCommand::SendLine("AT".into()))
+        .expect("send");
     wait_for(&h, 5, "echo", |e| is_line(e, "AT"));
-    h.send(DriverCommand::SetLine(LineSettings::with_baud(9600))).expect("set line");
-    h.send_device(EchoCommand::SendLine("after".into())).expect("send");
+    h.send(DriverCommand::SetLine(LineSettings::with_baud(9600)))
+        .expect("set line");
+    h.send_device(EchoCommand::SendLine("after".into()))
+        .expect("send");
     wait_for(&h, 5, "echo after baud change", |e| is_line(e, "after"));
     // A nonsense baud rate is refused with a message, and the link stays up.
-    h.send(DriverCommand::SetLine(LineSettings::with_baud(0))).expect("queue");
+    h.send(DriverCommand::SetLine(LineSettings::with_baud(0)))
+        .expect("queue");
     let ev = wait_for(&h, 5, "error", |e| matches!(e, DriverEvent::Error(_)));
-    let DriverEvent::Error(err) = ev else { unreachable!() };
+    let DriverEvent::Error(err) = ev else {
+        unreachable!()
+    };
     assert!(err.to_string().contains("baud rate 0"), "{err}");
-    h.send_device(EchoCommand::SendLine("still".into())).expect("send");
+    h.send_device(EchoCommand::SendLine("still".into()))
+        .expect("send");
     wait_for(&h, 5, "echo still", |e| is_line(e, "still"));
 }
 
 #[test]
 fn unplug_is_noticed_and_replug_reconnects() {
-    let link: PathBuf = std::env::temp_dir().join(format!("benchtop-test-echo-{}", std::process::id()));
-    let sim = echo_sim(30, Endpoint::Pty { link: Some(link.clone()) });
+    let link: PathBuf =
+        std::env::temp_dir().join(format!("benchtop-test-echo-{}", std::process::id()));
+    let sim = echo_sim(
+        30,
+        Endpoint::Pty {
+            link: Some(link.clone()),
+        },
+    );
     assert_eq!(sim.path(), link.to_string_lossy());
-    let h = start(Source::Pty { path: sim.path().into() }, fast_policy());
+    let h = start(
+        Source::Pty {
+            path: sim.path().into(),
+        },
+        fast_policy(),
+    );
     wait_for(&h, 5, "connected", connected);
     let before = sim.current_device();
     sim.unplug();
-    let ev = wait_for(&h, 5, "link lost", |e| matches!(e, DriverEvent::Link(LinkState::Retrying { .. })));
-    let DriverEvent::Link(LinkState::Retrying { error, .. }) = ev else { unreachable!() };
+    let ev = wait_for(&h, 5, "link lost", |e| {
+        matches!(e, DriverEvent::Link(LinkState::Retrying { .. }))
+    });
+    let DriverEvent::Link(LinkState::Retrying { error, .. }) = ev else {
+        unreachable!()
+    };
     assert!(matches!(error, DriverError::Vanished { .. }), "{error:?}");
     // While unplugged the symlink is gone, so retries fail with "does not exist".
     wait_for(&h, 5, "retry fails", |e| {
-        matches!(e, DriverEvent::Link(LinkState::Retrying { error: DriverError::NotFound { .. }, .. }))
+        matches!(
+            e,
+            DriverEvent::Link(LinkState::Retrying {
+                error: DriverError::NotFound { .. },
+                ..
+            })
+        )
     });
     sim.replug();
     wait_for(&h, 5, "reconnected", connected);
-    h.send_device(EchoCommand::SendLine("back".into())).expect("send");
+    h.send_device(EchoCommand::SendLine("back".into()))
+        .expect("send");
     wait_for(&h, 5, "echo after replug", |e| is_line(e, "back"));
     assert!(!sim.current_device().is_empty());
     let _ = before;
     drop(sim);
-    assert!(!link.exists(), "the symlink is removed when the simulator stops");
+    assert!(
+        !link.exists(),
+        "the symlink is removed when the simulator stops"
+    );
 }
 
 #[test]
@@ -157,13 +230,26 @@ fn missing_port_gives_up_after_n_and_resumes() {
             max_attempts: 3,
         },
     );
-    let ev = wait_for(&h, 5, "gave up", |e| matches!(e, DriverEvent::Link(LinkState::GaveUp { .. })));
-    let DriverEvent::Link(LinkState::GaveUp { error, attempts }) = ev else { unreachable!() };
+    let ev = wait_for(&h, 5, "gave up", |e| {
+        matches!(e, DriverEvent::Link(LinkState::GaveUp { .. }))
+    });
+    let DriverEvent::Link(LinkState::GaveUp { error, attempts }) = ev else {
+        unreachable!()
+    };
     assert_eq!(attempts, 3);
-    assert!(error.to_string().contains("/dev/ttyDOESNOTEXIST9 does not exist"), "{error}");
+    assert!(
+        error
+            .to_string()
+            .contains("/dev/ttyDOESNOTEXIST9 does not exist"),
+        "{error}"
+    );
     h.send(DriverCommand::Resume).expect("resume");
-    wait_for(&h, 5, "opening again", |e| matches!(e, DriverEvent::Link(LinkState::Opening { .. })));
-    wait_for(&h, 5, "gave up again", |e| matches!(e, DriverEvent::Link(LinkState::GaveUp { .. })));
+    wait_for(&h, 5, "opening again", |e| {
+        matches!(e, DriverEvent::Link(LinkState::Opening { .. }))
+    });
+    wait_for(&h, 5, "gave up again", |e| {
+        matches!(e, DriverEvent::Link(LinkState::GaveUp { .. }))
+    });
 }
 
 #[test]
@@ -173,7 +259,9 @@ fn worker_ends_with_disconnected_when_ui_drops_its_end() {
     let w = Arc::clone(&woken);
     let h = worker::spawn(
         "echo-drop",
-        Source::Pty { path: sim.path().into() },
+        Source::Pty {
+            path: sim.path().into(),
+        },
         EchoProtocol::default(),
         WorkerConfig::default(),
         Arc::new(move || {
@@ -182,33 +270,72 @@ fn worker_ends_with_disconnected_when_ui_drops_its_end() {
     )
     .expect("spawn");
     wait_for(&h, 5, "connected", connected);
-    assert!(woken.load(Ordering::Relaxed) > 0, "the waker is called after sends");
+    assert!(
+        woken.load(Ordering::Relaxed) > 0,
+        "the waker is called after sends"
+    );
     let rx = h.events().clone();
     let t0 = Instant::now();
     h.close();
-    assert!(t0.elapsed() < Duration::from_secs(1), "the worker exits promptly");
+    assert!(
+        t0.elapsed() < Duration::from_secs(1),
+        "the worker exits promptly"
+    );
     let last = rx.try_iter().last().expect("events");
-    assert!(matches!(last, DriverEvent::Disconnected(ref r) if r.contains("closed")), "{last:?}");
+    assert!(
+        matches!(last, DriverEvent::Disconnected(ref r) if r.contains("closed")),
+        "{last:?}"
+    );
 }
 
 #[test]
 fn tcp_transport_talks_to_a_tcp_simulator() {
-    let sim = echo_sim(0, Endpoint::Tcp { bind: "127.0.0.1:0".parse().expect("addr") });
-    let h = start(Source::Tcp { address: sim.path().into() }, fast_policy());
+    let sim = echo_sim(
+        0,
+        Endpoint::Tcp {
+            bind: "127.0.0.1:0".parse().expect("addr"),
+        },
+    );
+    let h = start(
+        Source::Tcp {
+            address: sim.path().into(),
+        },
+        fast_policy(),
+    );
     wait_for(&h, 5, "connected", connected);
-    h.send_device(EchoCommand::SendLine("over tcp".into())).expect("send");
+    h.send_device(EchoCommand::SendLine("over tcp".into()))
+        .expect("send");
     wait_for(&h, 5, "echo", |e| is_line(e, "over tcp"));
     drop(sim);
-    wait_for(&h, 5, "server gone", |e| matches!(e, DriverEvent::Link(LinkState::Retrying { .. })));
+    wait_for(&h, 5, "server gone", |e| {
+        matches!(e, DriverEvent::Link(LinkState::Retrying { .. }))
+    });
 }
 
 #[test]
 fn tcp_refused_is_a_clear_error() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("port").port();
-    let h = start(Source::Tcp { address: format!("127.0.0.1:{port}") }, ReconnectPolicy::never());
-    let ev = wait_for(&h, 5, "gave up", |e| matches!(e, DriverEvent::Link(LinkState::GaveUp { .. })));
-    let DriverEvent::Link(LinkState::GaveUp { error, .. }) = ev else { unreachable!() };
-    assert!(error.to_string().starts_with(&format!("cannot connect to 127.0.0.1:{port}")), "{error}");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("port")
+        .port();
+    let h = start(
+        Source::Tcp {
+            address: format!("127.0.0.1:{port}"),
+        },
+        ReconnectPolicy::never(),
+    );
+    let ev = wait_for(&h, 5, "gave up", |e| {
+        matches!(e, DriverEvent::Link(LinkState::GaveUp { .. }))
+    });
+    let DriverEvent::Link(LinkState::GaveUp { error, .. }) = ev else {
+        unreachable!()
+    };
+    assert!(
+        error
+            .to_string()
+            .starts_with(&format!("cannot connect to 127.0.0.1:{port}")),
+        "{error}"
+    );
 }
 
 #[test]
@@ -228,9 +355,16 @@ fn file_replay_is_paced_and_finishes() {
     wait_for(&h, 5, "line 0", |e| is_line(e, "line 0"));
     wait_for(&h, 5, "line 19", |e| is_line(e, "line 19"));
     let elapsed = t0.elapsed();
-    assert!(elapsed >= Duration::from_millis(1200), "replay was not paced: {elapsed:?}");
-    let ev = wait_for(&h, 5, "finished", |e| matches!(e, DriverEvent::Link(LinkState::Finished { .. })));
-    let DriverEvent::Link(LinkState::Finished { reason }) = ev else { unreachable!() };
+    assert!(
+        elapsed >= Duration::from_millis(1200),
+        "replay was not paced: {elapsed:?}"
+    );
+    let ev = wait_for(&h, 5, "finished", |e| {
+        matches!(e, DriverEvent::Link(LinkState::Finished { .. }))
+    });
+    let DriverEvent::Link(LinkState::Finished { reason }) = ev else {
+        unreachable!()
+    };
     assert!(matches!(reason, DriverError::EndOfFile { .. }));
     std::fs::remove_file(&path).expect("cleanup");
     let h = start(
@@ -240,9 +374,16 @@ fn file_replay_is_paced_and_finishes() {
         },
         ReconnectPolicy::never(),
     );
-    let ev = wait_for(&h, 5, "error", |e| matches!(e, DriverEvent::Link(LinkState::GaveUp { .. })));
-    let DriverEvent::Link(LinkState::GaveUp { error, .. }) = ev else { unreachable!() };
-    assert_eq!(error.to_string(), "/nonexistent/capture.bin does not exist: is the cable plugged in and the path right?");
+    let ev = wait_for(&h, 5, "error", |e| {
+        matches!(e, DriverEvent::Link(LinkState::GaveUp { .. }))
+    });
+    let DriverEvent::Link(LinkState::GaveUp { error, .. }) = ev else {
+        unreachable!()
+    };
+    assert_eq!(
+        error.to_string(),
+        "/nonexistent/capture.bin does not exist: is the cable plugged in and the path right?"
+    );
 }
 
 #[test]
@@ -258,7 +399,12 @@ fn faults_corrupt_the_stream_deterministically() {
         },
     )
     .expect("sim");
-    let h = start(Source::Pty { path: sim.path().into() }, fast_policy());
+    let h = start(
+        Source::Pty {
+            path: sim.path().into(),
+        },
+        fast_policy(),
+    );
     wait_for(&h, 5, "connected", connected);
     // With one byte in five flipped, some line soon is not a clean "tick N".
     wait_for(&h, 5, "a corrupted line", |e| {

@@ -37,7 +37,12 @@ impl Protocol for EchoProtocol {
     type Command = EchoCommand;
     type Event = EchoEvent;
 
-    fn on_bytes(&mut self, bytes: &[u8], _now: Instant, link: &mut Link<'_, EchoEvent>) -> Result<(), DriverError> {
+    fn on_bytes(
+        &mut self,
+        bytes: &[u8],
+        _now: Instant,
+        link: &mut Link<'_, EchoEvent>,
+    ) -> Result<(), DriverError> {
         self.decoder.feed(bytes, |line| {
             link.emit(EchoEvent::Line {
                 text: line.text,
@@ -47,7 +52,11 @@ impl Protocol for EchoProtocol {
         Ok(())
     }
 
-    fn on_command(&mut self, command: EchoCommand, link: &mut Link<'_, EchoEvent>) -> Result<(), DriverError> {
+    fn on_command(
+        &mut self,
+        command: EchoCommand,
+        link: &mut Link<'_, EchoEvent>,
+    ) -> Result<(), DriverError> {
         match command {
             EchoCommand::SendLine(text) => {
                 if text.contains(['\r', '\n']) {

@@ -93,8 +93,20 @@ mod tests {
         let mut d = LineDecoder::new(4);
         let mut got = Vec::new();
         d.feed(b"abcdefg\n", |l| got.push(l));
-        assert_eq!(got[0], Line { text: "abcd".into(), truncated: true });
-        assert_eq!(got[1], Line { text: "efg".into(), truncated: false });
+        assert_eq!(
+            got[0],
+            Line {
+                text: "abcd".into(),
+                truncated: true
+            }
+        );
+        assert_eq!(
+            got[1],
+            Line {
+                text: "efg".into(),
+                truncated: false
+            }
+        );
         // Arbitrary bytes never panic and never grow the buffer past the limit.
         let mut x: u32 = 12345;
         let mut d = LineDecoder::new(64);

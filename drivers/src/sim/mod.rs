@@ -174,7 +174,9 @@ impl Port {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         match self {
             Port::Pty { pair: Some(p), .. } => p.master().read(buf),
-            Port::Tcp { client: Some(c), .. } => c.read(buf),
+            Port::Tcp {
+                client: Some(c), ..
+            } => c.read(buf),
             _ => Ok(0),
         }
     }
@@ -182,7 +184,9 @@ impl Port {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         match self {
             Port::Pty { pair: Some(p), .. } => p.master().write(buf),
-            Port::Tcp { client: Some(c), .. } => c.write(buf),
+            Port::Tcp {
+                client: Some(c), ..
+            } => c.write(buf),
             _ => Ok(buf.len()),
         }
     }
@@ -201,7 +205,12 @@ fn update_link(link: &Option<PathBuf>, target: Option<&str>) -> Result<(), Drive
 }
 
 /// Starts serving `device` at `endpoint` on a thread named `benchtop-sim-<name>`.
-pub fn spawn(name: &str, device: Box<dyn SimDevice>, endpoint: Endpoint, faults: Faults) -> Result<SimHandle, DriverError> {
+pub fn spawn(
+    name: &str,
+    device: Box<dyn SimDevice>,
+    endpoint: Endpoint,
+    faults: Faults,
+) -> Result<SimHandle, DriverError> {
     let (port, path, current) = match endpoint {
         Endpoint::Pty { link } => {
             let pair = PtyPair::open()?;
@@ -211,17 +220,26 @@ pub fn spawn(name: &str, device: Box<dyn SimDevice>, endpoint: Endpoint, faults:
                 .as_ref()
                 .map(|l| l.display().to_string())
                 .unwrap_or_else(|| dev.clone());
-            (Port::Pty { pair: Some(pair), link }, path, dev)
+            (
+                Port::Pty {
+                    pair: Some(pair),
+                    link,
+                },
+                path,
+                dev,
+            )
         }
         Endpoint::Tcp { bind } => {
             let listener = TcpListener::bind(bind).map_err(|e| DriverError::Io {
                 what: format!("listening on {bind}"),
                 detail: e.to_string(),
             })?;
-            listener.set_nonblocking(true).map_err(|e| DriverError::Io {
-                what: format!("listening on {bind}"),
-                detail: e.to_string(),
-            })?;
+            listener
+                .set_nonblocking(true)
+                .map_err(|e| DriverError::Io {
+                    what: format!("listening on {bind}"),
+                    detail: e.to_string(),
+                })?;
             let addr = listener
                 .local_addr()
                 .map(|a| a.to_string())
@@ -362,7 +380,9 @@ impl Runner {
             }
             if !out.is_empty() {
                 let lost = self.faults.apply(&mut out);
-                self.stats.bytes_lost.fetch_add(lost as u64, Ordering::Relaxed);
+                self.stats
+                    .bytes_lost
+                    .fetch_add(lost as u64, Ordering::Relaxed);
                 self.enqueue(&out);
                 out.clear();
             }

@@ -28,12 +28,16 @@ fn err(what: &str, e: nix::Error) -> DriverError {
 impl PtyPair {
     /// Creates a new pair with a raw, non-blocking master.
     pub fn open() -> Result<Self, DriverError> {
-        let master = posix_openpt(OFlag::O_RDWR | OFlag::O_NOCTTY).map_err(|e| err("opening a pseudo-terminal", e))?;
+        let master = posix_openpt(OFlag::O_RDWR | OFlag::O_NOCTTY)
+            .map_err(|e| err("opening a pseudo-terminal", e))?;
         grantpt(&master).map_err(|e| err("granting the pseudo-terminal", e))?;
         unlockpt(&master).map_err(|e| err("unlocking the pseudo-terminal", e))?;
         let slave_path = ptsname_r(&master).map_err(|e| err("naming the pseudo-terminal", e))?;
-        fcntl(master.as_raw_fd(), FcntlArg::F_SETFL(OFlag::O_NONBLOCK | OFlag::O_RDWR))
-            .map_err(|e| err("configuring the pseudo-terminal", e))?;
+        fcntl(
+            master.as_raw_fd(),
+            FcntlArg::F_SETFL(OFlag::O_NONBLOCK | OFlag::O_RDWR),
+        )
+        .map_err(|e| err("configuring the pseudo-terminal", e))?;
         let slave = OpenOptions::new()
             .read(true)
             .write(true)

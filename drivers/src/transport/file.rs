@@ -24,7 +24,9 @@ impl FileTransport {
         line.validate()?;
         let shown = path.display().to_string();
         let file = File::open(path).map_err(|e| DriverError::from_open(&shown, &e))?;
-        let meta = file.metadata().map_err(|e| DriverError::from_open(&shown, &e))?;
+        let meta = file
+            .metadata()
+            .map_err(|e| DriverError::from_open(&shown, &e))?;
         if meta.is_dir() {
             return Err(DriverError::InvalidSetting(format!(
                 "{shown} is a folder; choose a capture file"
@@ -63,7 +65,8 @@ impl Transport for FileTransport {
                 });
             }
             // Sleep until the next byte is due, but never longer than a poll interval.
-            let next = Duration::from_micros((self.delivered + 1) * 1_000_000 / self.bytes_per_sec.max(1));
+            let next =
+                Duration::from_micros((self.delivered + 1) * 1_000_000 / self.bytes_per_sec.max(1));
             std::thread::sleep(next.saturating_sub(elapsed).min(POLL_INTERVAL));
             return Ok(0);
         }

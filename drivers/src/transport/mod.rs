@@ -12,9 +12,9 @@ use std::time::Duration;
 
 pub use file::FileTransport;
 pub use pty::PtyTransport;
+pub(crate) use pty::make_raw as make_raw_pub;
 pub use serial::SerialTransport;
 pub use tcp::TcpTransport;
-pub(crate) use pty::make_raw as make_raw_pub;
 
 use crate::{DriverError, LineSettings, Source};
 

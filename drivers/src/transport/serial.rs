@@ -18,7 +18,9 @@ pub struct SerialTransport {
 
 fn map_err(path: &str, err: serialport::Error) -> DriverError {
     match err.kind() {
-        serialport::ErrorKind::NoDevice => DriverError::NotFound { path: path.to_owned() },
+        serialport::ErrorKind::NoDevice => DriverError::NotFound {
+            path: path.to_owned(),
+        },
         serialport::ErrorKind::InvalidInput => DriverError::InvalidSetting(err.to_string()),
         serialport::ErrorKind::Io(kind) => {
             DriverError::from_open(path, &std::io::Error::new(kind, err.description))
@@ -53,8 +55,10 @@ fn configure(port: &mut TTYPort, path: &str, line: &LineSettings) -> Result<(), 
         FlowControl::Software => serialport::FlowControl::Software,
         FlowControl::Hardware => serialport::FlowControl::Hardware,
     };
-    port.set_baud_rate(line.baud).map_err(|e| map_err(path, e))?;
-    port.set_data_bits(data_bits).map_err(|e| map_err(path, e))?;
+    port.set_baud_rate(line.baud)
+        .map_err(|e| map_err(path, e))?;
+    port.set_data_bits(data_bits)
+        .map_err(|e| map_err(path, e))?;
     port.set_parity(parity).map_err(|e| map_err(path, e))?;
     port.set_stop_bits(stop).map_err(|e| map_err(path, e))?;
     port.set_flow_control(flow).map_err(|e| map_err(path, e))?;
@@ -66,7 +70,9 @@ impl SerialTransport {
     pub fn open(path: &str, line: &LineSettings) -> Result<Self, DriverError> {
         line.validate()?;
         if !std::path::Path::new(path).exists() {
-            return Err(DriverError::NotFound { path: path.to_owned() });
+            return Err(DriverError::NotFound {
+                path: path.to_owned(),
+            });
         }
         let mut port = serialport::new(path, line.baud)
             .timeout(POLL_INTERVAL)
@@ -108,12 +114,16 @@ impl Transport for SerialTransport {
                 Err(e)
                     if matches!(
                         e.kind(),
-                        std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock | std::io::ErrorKind::Interrupted
+                        std::io::ErrorKind::TimedOut
+                            | std::io::ErrorKind::WouldBlock
+                            | std::io::ErrorKind::Interrupted
                     ) && std::time::Instant::now() < deadline => {}
                 Err(e) => return Err(DriverError::from_io(&path, &e)),
             }
         }
-        self.port.flush().map_err(|e| DriverError::from_io(&path, &e))
+        self.port
+            .flush()
+            .map_err(|e| DriverError::from_io(&path, &e))
     }
 
     fn apply_line(&mut self, line: &LineSettings) -> Result<(), DriverError> {

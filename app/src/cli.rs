@@ -1,0 +1,256 @@
+//! The command line: `benchtop` (GUI), `benchtop usb list`, `benchtop ports`, `benchtop sim`.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use benchtop_drivers::ports::list_ports;
+use benchtop_drivers::sim::{self, Endpoint, Faults};
+use benchtop_drivers::usb::{self, UsbScan};
+use clap::{Args, Parser, Subcommand};
+
+use crate::devices::{SIMULATORS, echo_model};
+use crate::shell::{StartOptions, run_gui};
+
+/// A desktop workbench for embedded hardware at a lab bench.
+#[derive(Debug, Parser)]
+#[command(name = "benchtop", version, about, long_about = None)]
+pub struct Cli {
+    /// Start with every device disconnected instead of on its simulator.
+    #[arg(long)]
+    pub no_sim: bool,
+    /// Close after the first frame and print `first-frame-ms=N` (start-up benchmark).
+    #[arg(long, hide = true)]
+    pub exit_after_first_frame: bool,
+    /// What to do (nothing: open the workbench window).
+    #[command(subcommand)]
+    pub command: Option<Commands>,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Commands {
+    /// USB devices.
+    Usb {
+        /// What to do with them.
+        #[command(subcommand)]
+        command: UsbCommand,
+    },
+    /// List serial ports with their USB details.
+    Ports {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Serve a built-in device simulator on a new pseudo-terminal (or TCP port); prints the
+    /// path to open as the first line of stdout and serves until interrupted.
+    Sim {
+        /// Options every simulator takes.
+        #[command(flatten)]
+        common: SimCommon,
+        /// Which device.
+        #[command(subcommand)]
+        device: SimDevice,
+    },
+}
+
+/// `benchtop usb …`
+#[derive(Debug, Subcommand)]
+pub enum UsbCommand {
+    /// List USB devices: IDs, strings, classes, interfaces, CDC-ACM kind and tty.
+    List {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Options shared by every simulator.
+#[derive(Debug, Args)]
+pub struct SimCommon {
+    /// Also make this symlink point at the pseudo-terminal (kept across replugs).
+    #[arg(long, global = true)]
+    pub link: Option<PathBuf>,
+    /// Serve on TCP at this address (e.g. 127.0.0.1:5555) instead of a pseudo-terminal.
+    #[arg(long, global = true)]
+    pub tcp: Option<std::net::SocketAddr>,
+    /// Flip a bit in this many bytes per million sent.
+    #[arg(long, default_value_t = 0, global = true)]
+    pub corrupt_ppm: u32,
+    /// Lose this many bytes per million sent.
+    #[arg(long, default_value_t = 0, global = true)]
+    pub drop_ppm: u32,
+    /// Seed for faults and any randomness in the device model.
+    #[arg(long, default_value_t = 1, global = true)]
+    pub seed: u64,
+}
+
+/// The built-in simulators.
+#[derive(Debug, Subcommand)]
+pub enum SimDevice {
+    /// Line echo with a heartbeat: echoes each line it receives, sends `tick N` periodically.
+    Echo {
+        /// Heartbeat period in milliseconds (0 = no heartbeat).
+        #[arg(long, default_value_t = 1000)]
+        tick_ms: u64,
+    },
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli, process_start: std::time::Instant) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        None => {
+            run_gui(StartOptions {
+                start_simulators: !cli.no_sim,
+                exit_after_first_frame: cli.exit_after_first_frame,
+                process_start,
+                ..StartOptions::default()
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Commands::Usb {
+            command: UsbCommand::List { json },
+        }) => usb_list(json),
+        Some(Commands::Ports { json }) => ports(json),
+        Some(Commands::Sim { common, device }) => sim_serve(&common, device),
+    }
+}
+
+fn usb_list(json: bool) -> anyhow::Result<ExitCode> {
+    let scan = usb::scan();
+    let mut out = std::io::stdout().lock();
+    if json {
+        serde_json::to_writer_pretty(&mut out, &scan)?;
+        writeln!(out)?;
+        return Ok(match scan {
+            UsbScan::Unavailable { .. } => ExitCode::FAILURE,
+            _ => ExitCode::SUCCESS,
+        });
+    }
+    match scan {
+        UsbScan::NoUsb { reason } => {
+            writeln!(out, "No USB here: {reason}.")?;
+        }
+        UsbScan::Unavailable { reason } => {
+            anyhow::bail!("USB listing is unavailable: {reason}");
+        }
+        UsbScan::Devices { devices } => {
+            if devices.is_empty() {
+                writeln!(out, "No USB devices found.")?;
+            }
+            for d in devices {
+                let name = d
+                    .known
+                    .map(|k| k.describe())
+                    .or(d.product.clone())
+                    .unwrap_or_default();
+                writeln!(
+                    out,
+                    "Bus {:03} Device {:03}: ID {:04x}:{:04x} {name}",
+                    d.bus, d.address, d.vid, d.pid
+                )?;
+                writeln!(
+                    out,
+                    "    manufacturer: {}  product: {}  serial: {}  class: 0x{:02x} {}",
+                    d.manufacturer.as_deref().unwrap_or("-"),
+                    d.product.as_deref().unwrap_or("-"),
+                    d.serial_number.as_deref().unwrap_or("-"),
+                    d.class,
+                    d.class_name
+                )?;
+                if let Some(note) = &d.note {
+                    writeln!(out, "    note: {note}")?;
+                }
+                for i in &d.interfaces {
+                    write!(
+                        out,
+                        "    if {}: class 0x{:02x} {} sub 0x{:02x} proto 0x{:02x}",
+                        i.number, i.class, i.class_name, i.subclass, i.protocol
+                    )?;
+                    if let Some(acm) = i.cdc_acm {
+                        write!(out, "  [{}]", acm.describe())?;
+                    }
+                    if let Some(drv) = &i.driver {
+                        write!(out, "  driver {drv}")?;
+                    }
+                    if let Some(tty) = &i.tty {
+                        write!(out, "  → {tty}")?;
+                    }
+                    writeln!(out)?;
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn ports(json: bool) -> anyhow::Result<ExitCode> {
+    let ports = list_ports().context("listing serial ports")?;
+    let mut out = std::io::stdout().lock();
+    if json {
+        serde_json::to_writer_pretty(&mut out, &ports)?;
+        writeln!(out)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if ports.is_empty() {
+        writeln!(out, "No serial ports found.")?;
+    }
+    for p in ports {
+        writeln!(out, "{}", p.label())?;
+        if let Some(u) = &p.usb {
+            writeln!(
+                out,
+                "    manufacturer: {}  product: {}  serial: {}",
+                u.manufacturer.as_deref().unwrap_or("-"),
+                u.product.as_deref().unwrap_or("-"),
+                u.serial_number.as_deref().unwrap_or("-")
+            )?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn sim_serve(common: &SimCommon, device: SimDevice) -> anyhow::Result<ExitCode> {
+    use nix::sys::signal::{SigSet, Signal};
+
+    // Block the stop signals before any thread starts, then wait for one here: the simulator
+    // is dropped cleanly (its symlink removed) on Ctrl-C or kill.
+    let mut stop = SigSet::empty();
+    stop.add(Signal::SIGINT);
+    stop.add(Signal::SIGTERM);
+    stop.add(Signal::SIGHUP);
+    stop.thread_block().context("blocking signals")?;
+
+    let (name, model) = match device {
+        SimDevice::Echo { tick_ms } => ("echo", echo_model(tick_ms)),
+    };
+    debug_assert!(SIMULATORS.iter().any(|s| s.name == name));
+    let endpoint = match common.tcp {
+        Some(bind) => Endpoint::Tcp { bind },
+        None => Endpoint::Pty {
+            link: common.link.clone(),
+        },
+    };
+    let faults = Faults {
+        corrupt_ppm: common.corrupt_ppm,
+        drop_ppm: common.drop_ppm,
+        seed: common.seed,
+    };
+    let handle = sim::spawn(name, model, endpoint, faults)
+        .with_context(|| format!("starting the {name} simulator"))?;
+    {
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "{}", handle.path())?;
+        out.flush()?;
+    }
+    eprintln!(
+        "benchtop: {name} simulator serving at {} (device {}); Ctrl-C to stop",
+        handle.path(),
+        handle.current_device()
+    );
+    let sig = stop.wait().context("waiting for a stop signal")?;
+    eprintln!("benchtop: {sig:?}: stopping the {name} simulator");
+    drop(handle);
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,67 @@
+//! What benchtop remembers across restarts: layout, theme, each panel's connection bar.
+
+use benchtop_panels::ConnectionSettings;
+use egui_dock::DockState;
+use serde::{Deserialize, Serialize};
+
+/// Key under which the settings are stored by eframe.
+pub const STORAGE_KEY: &str = "benchtop-settings";
+
+/// One dockable tab per panel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Tab {
+    /// The line-echo demo device.
+    Echo,
+    /// USB devices and serial ports.
+    Usb,
+}
+
+impl Tab {
+    /// Every tab, in menu order.
+    pub const ALL: [Tab; 2] = [Tab::Echo, Tab::Usb];
+
+    /// Title shown on the tab and in menus.
+    pub fn title(self) -> &'static str {
+        match self {
+            Tab::Echo => benchtop_panels::EchoPanel::TITLE,
+            Tab::Usb => benchtop_panels::UsbPanel::TITLE,
+        }
+    }
+}
+
+/// Light or dark.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum ThemeChoice {
+    /// Dark (the default at a dim bench).
+    #[default]
+    Dark,
+    /// Light.
+    Light,
+}
+
+/// Everything persisted.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    /// Theme.
+    pub theme: ThemeChoice,
+    /// Dock layout.
+    pub dock: DockState<Tab>,
+    /// The echo panel's connection bar.
+    pub echo: ConnectionSettings,
+}
+
+/// The layout a new user sees: device panels first, USB beside them.
+pub fn default_dock() -> DockState<Tab> {
+    DockState::new(Tab::ALL.to_vec())
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            theme: ThemeChoice::Dark,
+            dock: default_dock(),
+            echo: ConnectionSettings::default(),
+        }
+    }
+}

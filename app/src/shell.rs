@@ -1,0 +1,490 @@
+//! The workbench shell: dockable tabs, menus, status bar, help overlay, and the per-frame
+//! drain of driver events.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use benchtop_drivers::echo::{EchoCommand, EchoProtocol};
+use benchtop_drivers::monitor::{HardwareMonitor, spawn_monitor};
+use benchtop_drivers::ports::PortInfo;
+use benchtop_drivers::usb::UsbScan;
+use benchtop_drivers::worker::{drain_with_budget, noop_waker};
+use benchtop_drivers::{DriverCommand, Waker};
+use benchtop_panels::{
+    ConnectionAction, DeviceStatus, EchoAction, EchoPanel, SourceChoice, UsbAction, UsbPanel,
+};
+
+use crate::devices::{DeviceSlot, echo_model};
+use crate::settings::{Settings, Tab, ThemeChoice, default_dock};
+use crate::shortcuts::{self, Command, SHORTCUTS};
+
+/// Time the shell spends draining events per frame before it leaves the rest for the next.
+pub const DRAIN_BUDGET: Duration = Duration::from_millis(8);
+
+/// How the app starts.
+#[derive(Debug, Clone)]
+pub struct StartOptions {
+    /// Connect every device panel to its built-in simulator at start.
+    pub start_simulators: bool,
+    /// Heartbeat period of the echo simulator.
+    pub echo_tick_ms: u64,
+    /// Watch USB and serial ports (off in unit tests that must not depend on the host).
+    pub watch_hardware: bool,
+    /// Close after the first frame and print how long it took (for the start-up benchmark).
+    pub exit_after_first_frame: bool,
+    /// When the process started (first thing in `main`), for the start-up figure.
+    pub process_start: Instant,
+}
+
+impl Default for StartOptions {
+    fn default() -> Self {
+        Self {
+            start_simulators: true,
+            echo_tick_ms: 1000,
+            watch_hardware: true,
+            exit_after_first_frame: false,
+            process_start: Instant::now(),
+        }
+    }
+}
+
+/// The benchtop application state.
+pub struct BenchtopApp {
+    settings: Settings,
+    options: StartOptions,
+    waker: Waker,
+    echo: DeviceSlot<EchoProtocol>,
+    echo_panel: EchoPanel,
+    usb_panel: UsbPanel,
+    monitor: Option<HardwareMonitor>,
+    monitor_error: Option<String>,
+    ports: Vec<PortInfo>,
+    help_open: bool,
+    notice: Option<String>,
+    frames: u64,
+    started: Instant,
+    theme_applied: Option<ThemeChoice>,
+}
+
+impl BenchtopApp {
+    /// Builds the app from saved settings. `waker` is called by workers after they send.
+    pub fn new(settings: Settings, options: StartOptions, waker: Waker) -> Self {
+        let mut app = Self {
+            echo_panel: EchoPanel::new(settings.echo.clone()),
+            settings,
+            waker,
+            echo: DeviceSlot::new("echo"),
+            usb_panel: UsbPanel::default(),
+            monitor: None,
+            monitor_error: None,
+            ports: Vec::new(),
+            help_open: false,
+            notice: None,
+            frames: 0,
+            started: Instant::now(),
+            theme_applied: None,
+            options,
+        };
+        if app.options.watch_hardware {
+            match spawn_monitor(Arc::clone(&app.waker), Duration::from_secs(2)) {
+                Ok(m) => app.monitor = Some(m),
+                Err(e) => app.monitor_error = Some(e.to_string()),
+            }
+        }
+        if app.options.start_simulators {
+            app.echo_panel.bar.settings.kind = benchtop_panels::SourceKind::Simulator;
+            app.echo_connect(SourceChoice::Simulator);
+        }
+        app
+    }
+
+    /// An app for tests: no hardware watch, simulators per `start_simulators`.
+    pub fn for_tests(start_simulators: bool) -> Self {
+        Self::new(
+            Settings::default(),
+            StartOptions {
+                start_simulators,
+                echo_tick_ms: 100,
+                watch_hardware: false,
+                exit_after_first_frame: false,
+                process_start: Instant::now(),
+            },
+            noop_waker(),
+        )
+    }
+
+    /// The settings as they would be saved now.
+    pub fn settings(&self) -> Settings {
+        let mut s = self.settings.clone();
+        s.echo = self.echo_panel.bar.settings.clone();
+        s
+    }
+
+    /// The echo panel (for tests and the status bar).
+    pub fn echo_panel(&self) -> &EchoPanel {
+        &self.echo_panel
+    }
+
+    /// The echo device slot.
+    pub fn echo_slot(&self) -> &DeviceSlot<EchoProtocol> {
+        &self.echo
+    }
+
+    /// The USB panel.
+    pub fn usb_panel_mut(&mut self) -> &mut UsbPanel {
+        &mut self.usb_panel
+    }
+
+    /// Whether the help overlay is open.
+    pub fn help_open(&self) -> bool {
+        self.help_open
+    }
+
+    /// The tabs currently open.
+    pub fn open_tabs(&self) -> Vec<Tab> {
+        self.settings
+            .dock
+            .iter_all_tabs()
+            .map(|(_, t)| *t)
+            .collect()
+    }
+
+    fn echo_connect(&mut self, choice: SourceChoice) {
+        let waker = Arc::clone(&self.waker);
+        let result = match &choice {
+            SourceChoice::Simulator => self.echo.connect_sim(
+                echo_model(self.options.echo_tick_ms),
+                EchoProtocol::default(),
+                waker,
+            ),
+            SourceChoice::Real(source) => {
+                self.echo
+                    .connect(source.clone(), EchoProtocol::default(), waker)
+            }
+        };
+        match result {
+            Ok(()) => self
+                .echo_panel
+                .status
+                .started(matches!(choice, SourceChoice::Simulator)),
+            Err(e) => {
+                self.echo_panel.status.stopped();
+                self.echo_panel.status.last_error = Some(e.to_string());
+                self.notice = Some(format!("Echo: {e}"));
+            }
+        }
+    }
+
+    /// Moves events from workers into panels, at most [`DRAIN_BUDGET`] per frame, and
+    /// carries out what panels asked for. Asks for another frame when events are left.
+    pub fn logic(&mut self, ctx: &egui::Context) {
+        let deadline = Instant::now() + DRAIN_BUDGET;
+        let panel = &mut self.echo_panel;
+        let mut more = self.echo.drain(deadline, |ev| panel.on_event(ev));
+        if let Some(m) = &self.monitor {
+            let usb = &mut self.usb_panel;
+            let ports = &mut self.ports;
+            more |= drain_with_budget(m.snapshots(), deadline, |snap| {
+                if let Ok(p) = &snap.ports {
+                    ports.clone_from(p);
+                }
+                usb.set_snapshot(snap);
+            });
+        }
+        if more {
+            ctx.request_repaint();
+        }
+        self.apply_actions();
+    }
+
+    fn apply_actions(&mut self) {
+        for action in self.echo_panel.take_actions() {
+            match action {
+                EchoAction::Connection(c) => self.connection_action(c),
+                EchoAction::Send(line) => {
+                    if let Err(e) = self
+                        .echo
+                        .send(DriverCommand::Device(EchoCommand::SendLine(line)))
+                    {
+                        self.echo_panel.status.last_error = Some(e.to_string());
+                    }
+                }
+            }
+        }
+        for action in self.usb_panel.take_actions() {
+            match action {
+                UsbAction::Refresh => self.refresh_hardware(),
+            }
+        }
+    }
+
+    fn connection_action(&mut self, action: ConnectionAction) {
+        match action {
+            ConnectionAction::Connect(choice) => self.echo_connect(choice),
+            ConnectionAction::Disconnect => {
+                self.echo.disconnect();
+                self.echo_panel.status.stopped();
+            }
+            ConnectionAction::Resume => {
+                if let Err(e) = self.echo.send(DriverCommand::Resume) {
+                    self.echo_panel.status.last_error = Some(e.to_string());
+                }
+            }
+            ConnectionAction::ApplyLine(line) => {
+                if let Err(e) = self.echo.send(DriverCommand::SetLine(line)) {
+                    self.echo_panel.status.last_error = Some(e.to_string());
+                }
+            }
+            ConnectionAction::RefreshPorts => self.refresh_hardware(),
+        }
+    }
+
+    fn refresh_hardware(&mut self) {
+        if let Some(m) = &self.monitor {
+            m.refresh();
+        }
+    }
+
+    fn run_command(&mut self, ctx: &egui::Context, cmd: Command) {
+        match cmd {
+            Command::Help => self.help_open = !self.help_open,
+            Command::Focus(tab) => self.focus_tab(tab),
+            Command::ToggleTheme => {
+                self.settings.theme = match self.settings.theme {
+                    ThemeChoice::Dark => ThemeChoice::Light,
+                    ThemeChoice::Light => ThemeChoice::Dark,
+                }
+            }
+            Command::RefreshHardware => self.refresh_hardware(),
+            Command::ResetLayout => self.settings.dock = default_dock(),
+            Command::Quit => ctx.send_viewport_cmd(egui::ViewportCommand::Close),
+        }
+    }
+
+    /// Brings `tab` to the front, re-opening it if it was closed.
+    pub fn focus_tab(&mut self, tab: Tab) {
+        let dock = &mut self.settings.dock;
+        match dock.find_tab(&tab) {
+            Some(path) => {
+                let _ = dock.set_active_tab(path);
+                dock.set_focused_node_and_surface(path.node_path());
+            }
+            None => dock.push_to_focused_leaf(tab),
+        }
+    }
+
+    /// Draws one frame into the root `ui`.
+    pub fn ui(&mut self, ui: &mut egui::Ui) {
+        let ctx = ui.ctx().clone();
+        if self.theme_applied != Some(self.settings.theme) {
+            ctx.set_theme(match self.settings.theme {
+                ThemeChoice::Dark => egui::ThemePreference::Dark,
+                ThemeChoice::Light => egui::ThemePreference::Light,
+            });
+            self.theme_applied = Some(self.settings.theme);
+        }
+        for cmd in shortcuts::pressed(&ctx) {
+            self.run_command(&ctx, cmd);
+        }
+        egui::Panel::top("menu").show(ui, |ui| self.menu_ui(ui));
+        egui::Panel::bottom("status").show(ui, |ui| self.status_ui(ui));
+        egui::CentralPanel::default().show(ui, |ui| {
+            if let Some(n) = self.notice.clone() {
+                ui.horizontal(|ui| {
+                    ui.colored_label(ui.visuals().warn_fg_color, &n);
+                    if ui.small_button("Dismiss").clicked() {
+                        self.notice = None;
+                    }
+                });
+            }
+            let mut viewer = Viewer {
+                echo: &mut self.echo_panel,
+                usb: &mut self.usb_panel,
+                ports: &self.ports,
+            };
+            egui_dock::DockArea::new(&mut self.settings.dock)
+                .show_add_buttons(false)
+                .show_leaf_collapse_buttons(false)
+                .show_inside(ui, &mut viewer);
+        });
+        if self.help_open {
+            self.help_ui(&ctx);
+        }
+        self.frames += 1;
+        log::trace!("frame {} at {:?}", self.frames, self.started.elapsed());
+        if self.options.exit_after_first_frame && self.frames == 1 {
+            println!(
+                "first-frame-ms={}",
+                self.options.process_start.elapsed().as_millis()
+            );
+            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+        }
+        // Anything the frame's clicks queued is carried out now, not a frame later.
+        self.apply_actions();
+    }
+
+    fn menu_ui(&mut self, ui: &mut egui::Ui) {
+        let ctx = ui.ctx().clone();
+        egui::MenuBar::new().ui(ui, |ui| {
+            ui.menu_button("View", |ui| {
+                for tab in Tab::ALL {
+                    if ui.button(format!("{} panel", tab.title())).clicked() {
+                        self.focus_tab(tab);
+                        ui.close();
+                    }
+                }
+                ui.separator();
+                let label = match self.settings.theme {
+                    ThemeChoice::Dark => "Light theme",
+                    ThemeChoice::Light => "Dark theme",
+                };
+                if ui.button(label).clicked() {
+                    self.run_command(&ctx, Command::ToggleTheme);
+                    ui.close();
+                }
+                if ui.button("Reset layout").clicked() {
+                    self.run_command(&ctx, Command::ResetLayout);
+                    ui.close();
+                }
+            });
+            ui.menu_button("Help", |ui| {
+                if ui.button("Keyboard shortcuts").clicked() {
+                    self.help_open = true;
+                    ui.close();
+                }
+            });
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                ui.weak("benchtop · F1 for shortcuts");
+            });
+        });
+    }
+
+    fn status_ui(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal_wrapped(|ui| {
+            device_status_ui(ui, "Echo", &self.echo_panel.status);
+            ui.separator();
+            let usb = match (self.usb_panel.snapshot(), &self.monitor_error) {
+                (_, Some(e)) => format!("USB: monitor failed: {e}"),
+                (None, None) if self.monitor.is_none() => "USB: not watched".into(),
+                (None, None) => "USB: scanning…".into(),
+                (Some(s), None) => match &s.usb {
+                    UsbScan::Devices { devices } => format!("USB: {} device(s)", devices.len()),
+                    UsbScan::NoUsb { .. } => "USB: none on this machine".into(),
+                    UsbScan::Unavailable { .. } => "USB: libusb unavailable".into(),
+                },
+            };
+            ui.label(usb);
+            ui.separator();
+            ui.label(format!("Serial ports: {}", self.ports.len()));
+        });
+    }
+
+    fn help_ui(&mut self, ctx: &egui::Context) {
+        let mut open = true;
+        egui::Window::new("Keyboard shortcuts")
+            .open(&mut open)
+            .collapsible(false)
+            .resizable(false)
+            .anchor(egui::Align2::CENTER_CENTER, egui::Vec2::ZERO)
+            .show(ctx, |ui| {
+                egui::Grid::new("shortcuts").striped(true).show(ui, |ui| {
+                    for (shortcut, _, what) in SHORTCUTS {
+                        ui.monospace(ctx.format_shortcut(shortcut));
+                        ui.label(*what);
+                        ui.end_row();
+                    }
+                });
+                ui.add_space(6.0);
+                ui.weak("Tabs can be dragged to split the window; the layout is remembered.");
+            });
+        if !open {
+            self.help_open = false;
+        }
+    }
+}
+
+fn device_status_ui(ui: &mut egui::Ui, name: &str, s: &DeviceStatus) {
+    let source = if s.simulated { " (sim)" } else { "" };
+    ui.label(format!(
+        "{name}{source}: {} · rx {} · tx {} · {} error(s)",
+        s.word(),
+        DeviceStatus::rate_text(s.stats.rx_per_sec),
+        DeviceStatus::rate_text(s.stats.tx_per_sec),
+        s.stats.errors
+    ));
+}
+
+struct Viewer<'a> {
+    echo: &'a mut EchoPanel,
+    usb: &'a mut UsbPanel,
+    ports: &'a [PortInfo],
+}
+
+impl egui_dock::TabViewer for Viewer<'_> {
+    type Tab = Tab;
+
+    fn title(&mut self, tab: &mut Tab) -> egui::WidgetText {
+        tab.title().into()
+    }
+
+    fn id(&mut self, tab: &mut Tab) -> egui::Id {
+        egui::Id::new(("tab", *tab))
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, tab: &mut Tab) {
+        match tab {
+            Tab::Echo => self.echo.ui(ui, self.ports),
+            Tab::Usb => self.usb.ui(ui),
+        }
+    }
+
+    fn scroll_bars(&self, _tab: &Tab) -> [bool; 2] {
+        [false, false]
+    }
+}
+
+/// eframe glue: the only place that knows eframe's `App` trait.
+pub struct EframeApp(pub BenchtopApp);
+
+impl eframe::App for EframeApp {
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        self.0.logic(ctx);
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        self.0.ui(ui);
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, crate::settings::STORAGE_KEY, &self.0.settings());
+    }
+}
+
+/// Opens the window and runs until it closes.
+pub fn run_gui(options: StartOptions) -> anyhow::Result<()> {
+    let native = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title("benchtop")
+            .with_app_id("benchtop")
+            .with_inner_size([1200.0, 800.0])
+            .with_min_inner_size([640.0, 400.0]),
+        persist_window: true,
+        ..Default::default()
+    };
+    eframe::run_native(
+        "benchtop",
+        native,
+        Box::new(move |cc| {
+            let settings = cc
+                .storage
+                .and_then(|s| eframe::get_value::<Settings>(s, crate::settings::STORAGE_KEY))
+                .unwrap_or_default();
+            let ctx = cc.egui_ctx.clone();
+            let waker: Waker = Arc::new(move || ctx.request_repaint());
+            Ok(Box::new(EframeApp(BenchtopApp::new(
+                settings, options, waker,
+            ))))
+        }),
+    )
+    .map_err(|e| anyhow::anyhow!("cannot open the window: {e}"))
+}

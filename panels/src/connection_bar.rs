@@ -1,0 +1,388 @@
+//! The connection bar every device panel reuses: pick the source (built-in simulator,
+//! serial port, TCP host:port, recorded file), line settings, connect/disconnect, and see
+//! the link state in words.
+
+use std::path::PathBuf;
+
+use benchtop_drivers::LineSettings;
+use benchtop_drivers::Source;
+use benchtop_drivers::line::{COMMON_BAUDS, FlowControl, Parity};
+use benchtop_drivers::ports::PortInfo;
+use serde::{Deserialize, Serialize};
+
+use crate::DeviceStatus;
+
+/// Which kind of source the bar is set to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum SourceKind {
+    /// The device's built-in simulator (the default).
+    #[default]
+    Simulator,
+    /// A serial port.
+    Serial,
+    /// Raw TCP (e.g. ser2net).
+    Tcp,
+    /// A recorded byte capture.
+    File,
+}
+
+impl SourceKind {
+    /// Words for the selector.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Simulator => "Built-in simulator",
+            Self::Serial => "Serial port",
+            Self::Tcp => "TCP host:port",
+            Self::File => "Recorded file",
+        }
+    }
+
+    /// All kinds, in menu order.
+    pub const ALL: [Self; 4] = [Self::Simulator, Self::Serial, Self::Tcp, Self::File];
+}
+
+/// What the user chose to connect to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SourceChoice {
+    /// Start the device's simulator and connect to it.
+    Simulator,
+    /// A real source.
+    Real(Source),
+}
+
+/// What the bar asks the app to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ConnectionAction {
+    /// (Re)connect to this source.
+    Connect(SourceChoice),
+    /// Stop the worker.
+    Disconnect,
+    /// Retry now after giving up or finishing.
+    Resume,
+    /// Apply new line settings to the open port.
+    ApplyLine(LineSettings),
+    /// List serial ports again.
+    RefreshPorts,
+}
+
+/// The bar's settings, persisted across restarts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ConnectionSettings {
+    /// Selected kind of source.
+    pub kind: SourceKind,
+    /// Serial port path.
+    pub serial_path: String,
+    /// Line settings (serial ports; a file replay uses the baud as its pace).
+    pub line: LineSettings,
+    /// host:port for TCP.
+    pub tcp_address: String,
+    /// Path of a capture to replay.
+    pub file_path: String,
+}
+
+impl Default for ConnectionSettings {
+    fn default() -> Self {
+        Self {
+            kind: SourceKind::Simulator,
+            serial_path: String::new(),
+            line: LineSettings::default(),
+            tcp_address: String::new(),
+            file_path: String::new(),
+        }
+    }
+}
+
+impl ConnectionSettings {
+    /// Settings with a device's usual baud rate.
+    pub fn with_baud(baud: u32) -> Self {
+        Self {
+            line: LineSettings::with_baud(baud),
+            ..Self::default()
+        }
+    }
+
+    /// The source these settings describe, or what is missing.
+    pub fn choice(&self) -> Result<SourceChoice, String> {
+        match self.kind {
+            SourceKind::Simulator => Ok(SourceChoice::Simulator),
+            SourceKind::Serial => {
+                let path = self.serial_path.trim();
+                if path.is_empty() {
+                    return Err("Choose a serial port first (or type its path).".into());
+                }
+                self.line.validate().map_err(|e| e.to_string())?;
+                Ok(SourceChoice::Real(Source::Serial {
+                    path: path.to_owned(),
+                    line: self.line,
+                }))
+            }
+            SourceKind::Tcp => {
+                let a = self.tcp_address.trim();
+                match a.rsplit_once(':') {
+                    Some((host, port)) if !host.is_empty() && port.parse::<u16>().is_ok() => {
+                        Ok(SourceChoice::Real(Source::Tcp {
+                            address: a.to_owned(),
+                        }))
+                    }
+                    _ => Err(format!("\"{a}\" is not host:port (e.g. localhost:3000).")),
+                }
+            }
+            SourceKind::File => {
+                let p = self.file_path.trim();
+                if p.is_empty() {
+                    return Err(
+                        "Type the path of a capture to replay (or drop the file here).".into(),
+                    );
+                }
+                Ok(SourceChoice::Real(Source::File {
+                    path: PathBuf::from(p),
+                    line: self.line,
+                }))
+            }
+        }
+    }
+}
+
+/// The connection bar widget. Holds only view state; the app owns workers.
+#[derive(Debug, Clone, Default)]
+pub struct ConnectionBar {
+    /// Persisted settings.
+    pub settings: ConnectionSettings,
+    /// A complaint about the settings, shown until they change.
+    problem: Option<String>,
+}
+
+impl ConnectionBar {
+    /// A bar with these settings.
+    pub fn new(settings: ConnectionSettings) -> Self {
+        Self {
+            settings,
+            problem: None,
+        }
+    }
+
+    /// Draws the bar. `ports` is the latest serial-port list; returns what the user asked for.
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        id: &str,
+        status: &DeviceStatus,
+        ports: &[PortInfo],
+    ) -> Option<ConnectionAction> {
+        let mut action = None;
+        let before = self.settings.clone();
+        ui.horizontal_wrapped(|ui| {
+            egui::ComboBox::new((id, "source"), "Source")
+                .selected_text(self.settings.kind.label())
+                .show_ui(ui, |ui| {
+                    for k in SourceKind::ALL {
+                        ui.selectable_value(&mut self.settings.kind, k, k.label());
+                    }
+                });
+            match self.settings.kind {
+                SourceKind::Simulator => {
+                    ui.weak("speaks the real protocol over a pseudo-terminal");
+                }
+                SourceKind::Serial => {
+                    self.port_picker_ui(ui, id, ports, &mut action);
+                    self.line_ui(ui, id, status, &mut action);
+                }
+                SourceKind::Tcp => {
+                    let label = ui.label("address");
+                    ui.add(
+                        egui::TextEdit::singleline(&mut self.settings.tcp_address)
+                            .hint_text("localhost:3000")
+                            .desired_width(160.0),
+                    )
+                    .labelled_by(label.id)
+                    .on_hover_text("Raw TCP, e.g. a ser2net port in raw mode");
+                }
+                SourceKind::File => {
+                    let label = ui.label("file");
+                    ui.add(
+                        egui::TextEdit::singleline(&mut self.settings.file_path)
+                            .hint_text("path to a raw capture")
+                            .desired_width(240.0),
+                    )
+                    .labelled_by(label.id);
+                    ui.label("pace");
+                    baud_combo_ui(ui, (id, "pace"), &mut self.settings.line.baud);
+                }
+            }
+            ui.separator();
+            if status.running {
+                if ui.button("Disconnect").clicked() {
+                    action = Some(ConnectionAction::Disconnect);
+                }
+                if !status.is_connected() && ui.button("Retry").clicked() {
+                    action = Some(ConnectionAction::Resume);
+                }
+            } else if ui.button("Connect").clicked() {
+                match self.settings.choice() {
+                    Ok(c) => action = Some(ConnectionAction::Connect(c)),
+                    Err(p) => self.problem = Some(p),
+                }
+            }
+        });
+        if self.settings != before {
+            self.problem = None;
+        }
+        ui.horizontal_wrapped(|ui| {
+            let color = match status.word() {
+                "connected" => crate::tokens::OK,
+                "idle" | "finished" => ui.visuals().weak_text_color(),
+                _ => crate::tokens::PENDING,
+            };
+            crate::tokens::status_dot_ui(ui, color);
+            ui.label(status.sentence());
+        });
+        if let Some(p) = &self.problem {
+            ui.colored_label(ui.visuals().error_fg_color, p);
+        } else if let Some(e) = status.last_error.as_ref().filter(|_| status.is_connected()) {
+            ui.colored_label(ui.visuals().warn_fg_color, format!("Last error: {e}"));
+        }
+        action
+    }
+
+    fn port_picker_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        id: &str,
+        ports: &[PortInfo],
+        action: &mut Option<ConnectionAction>,
+    ) {
+        let selected = ports
+            .iter()
+            .find(|p| p.path == self.settings.serial_path)
+            .map(PortInfo::label)
+            .unwrap_or_else(|| {
+                if self.settings.serial_path.is_empty() {
+                    "choose a port".into()
+                } else {
+                    self.settings.serial_path.clone()
+                }
+            });
+        egui::ComboBox::from_id_salt((id, "port"))
+            .selected_text(selected)
+            .width(260.0)
+            .show_ui(ui, |ui| {
+                if ports.is_empty() {
+                    ui.weak("No serial ports found. Plug one in, or type a path.");
+                }
+                for p in ports {
+                    ui.selectable_value(&mut self.settings.serial_path, p.path.clone(), p.label());
+                }
+            });
+        let label = ui.label("path");
+        ui.add(
+            egui::TextEdit::singleline(&mut self.settings.serial_path)
+                .hint_text("/dev/ttyUSB0")
+                .desired_width(120.0),
+        )
+        .labelled_by(label.id);
+        if ui
+            .button("Refresh")
+            .on_hover_text("List serial ports again")
+            .clicked()
+        {
+            *action = Some(ConnectionAction::RefreshPorts);
+        }
+    }
+
+    fn line_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        id: &str,
+        status: &DeviceStatus,
+        action: &mut Option<ConnectionAction>,
+    ) {
+        let before = self.settings.line;
+        let line = &mut self.settings.line;
+        baud_combo_ui(ui, (id, "baud"), &mut line.baud);
+        egui::ComboBox::from_id_salt((id, "bits"))
+            .selected_text(format!("{} data", line.data_bits))
+            .width(64.0)
+            .show_ui(ui, |ui| {
+                for b in [8u8, 7, 6, 5] {
+                    ui.selectable_value(&mut line.data_bits, b, format!("{b} data bits"));
+                }
+            });
+        egui::ComboBox::from_id_salt((id, "parity"))
+            .selected_text(match line.parity {
+                Parity::None => "no parity",
+                Parity::Odd => "odd",
+                Parity::Even => "even",
+            })
+            .width(72.0)
+            .show_ui(ui, |ui| {
+                ui.selectable_value(&mut line.parity, Parity::None, "no parity");
+                ui.selectable_value(&mut line.parity, Parity::Odd, "odd parity");
+                ui.selectable_value(&mut line.parity, Parity::Even, "even parity");
+            });
+        egui::ComboBox::from_id_salt((id, "stop"))
+            .selected_text(format!("{} stop", line.stop_bits))
+            .width(56.0)
+            .show_ui(ui, |ui| {
+                ui.selectable_value(&mut line.stop_bits, 1, "1 stop bit");
+                ui.selectable_value(&mut line.stop_bits, 2, "2 stop bits");
+            });
+        egui::ComboBox::from_id_salt((id, "flow"))
+            .selected_text(match line.flow {
+                FlowControl::None => "no flow ctl",
+                FlowControl::Software => "xon/xoff",
+                FlowControl::Hardware => "rts/cts",
+            })
+            .width(80.0)
+            .show_ui(ui, |ui| {
+                ui.selectable_value(&mut line.flow, FlowControl::None, "no flow control");
+                ui.selectable_value(&mut line.flow, FlowControl::Software, "xon/xoff");
+                ui.selectable_value(&mut line.flow, FlowControl::Hardware, "rts/cts");
+            });
+        if *line != before && status.is_connected() && !status.simulated {
+            *action = Some(ConnectionAction::ApplyLine(*line));
+        }
+    }
+}
+
+fn baud_combo_ui(ui: &mut egui::Ui, id: impl std::hash::Hash + std::fmt::Debug, baud: &mut u32) {
+    egui::ComboBox::from_id_salt(id)
+        .selected_text(format!("{baud} baud"))
+        .width(96.0)
+        .show_ui(ui, |ui| {
+            for b in COMMON_BAUDS {
+                ui.selectable_value(baud, *b, format!("{b} baud"));
+            }
+        });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn choice_explains_what_is_missing() {
+        let mut s = ConnectionSettings::default();
+        assert_eq!(s.choice(), Ok(SourceChoice::Simulator));
+        s.kind = SourceKind::Serial;
+        assert!(
+            s.choice()
+                .is_err_and(|e| e.contains("Choose a serial port"))
+        );
+        s.serial_path = "/dev/ttyUSB0".into();
+        assert!(matches!(
+            s.choice(),
+            Ok(SourceChoice::Real(Source::Serial { .. }))
+        ));
+        s.kind = SourceKind::Tcp;
+        s.tcp_address = "nohost".into();
+        assert!(s.choice().is_err_and(|e| e.contains("not host:port")));
+        s.tcp_address = "bench-pi:2001".into();
+        assert_eq!(
+            s.choice(),
+            Ok(SourceChoice::Real(Source::Tcp {
+                address: "bench-pi:2001".into()
+            }))
+        );
+    }
+}

@@ -1,0 +1,133 @@
+//! The line-echo device panel: the simulator framework's demo device. Shows received lines
+//! live and sends lines typed by the user.
+
+use std::collections::VecDeque;
+
+use benchtop_drivers::DriverEvent;
+use benchtop_drivers::echo::EchoEvent;
+use benchtop_drivers::ports::PortInfo;
+
+use crate::{ConnectionAction, ConnectionBar, ConnectionSettings, DeviceStatus};
+
+/// Lines kept in the panel's scrollback.
+pub const SCROLLBACK_LINES: usize = 10_000;
+
+/// What the echo panel asks the app to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EchoAction {
+    /// From the connection bar.
+    Connection(ConnectionAction),
+    /// Send a line.
+    Send(String),
+}
+
+/// Direction of a scrollback line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Dir {
+    Rx,
+    Tx,
+}
+
+/// The echo panel.
+#[derive(Debug, Default)]
+pub struct EchoPanel {
+    /// The connection bar.
+    pub bar: ConnectionBar,
+    /// Link state and counters.
+    pub status: DeviceStatus,
+    lines: VecDeque<(Dir, String)>,
+    received: u64,
+    input: String,
+    actions: Vec<EchoAction>,
+}
+
+impl EchoPanel {
+    /// Tab title.
+    pub const TITLE: &'static str = "Echo";
+
+    /// A panel with saved connection settings.
+    pub fn new(settings: ConnectionSettings) -> Self {
+        Self {
+            bar: ConnectionBar::new(settings),
+            ..Self::default()
+        }
+    }
+
+    /// Feeds one worker event.
+    pub fn on_event(&mut self, event: DriverEvent<EchoEvent>) {
+        match self.status.apply(event) {
+            Some(EchoEvent::Line { text, .. }) => {
+                self.received += 1;
+                self.push(Dir::Rx, text);
+            }
+            Some(EchoEvent::Sent(text)) => self.push(Dir::Tx, text),
+            None => {}
+        }
+    }
+
+    fn push(&mut self, dir: Dir, text: String) {
+        if self.lines.len() == SCROLLBACK_LINES {
+            self.lines.pop_front();
+        }
+        self.lines.push_back((dir, text));
+    }
+
+    /// Lines received since start.
+    pub fn received(&self) -> u64 {
+        self.received
+    }
+
+    /// The newest received line.
+    pub fn last_received(&self) -> Option<&str> {
+        self.lines
+            .iter()
+            .rev()
+            .find(|(d, _)| *d == Dir::Rx)
+            .map(|(_, t)| t.as_str())
+    }
+
+    /// Takes the actions queued since the last call.
+    pub fn take_actions(&mut self) -> Vec<EchoAction> {
+        std::mem::take(&mut self.actions)
+    }
+
+    /// Draws the panel.
+    pub fn ui(&mut self, ui: &mut egui::Ui, ports: &[PortInfo]) {
+        if let Some(a) = self.bar.ui(ui, "echo", &self.status, ports) {
+            self.actions.push(EchoAction::Connection(a));
+        }
+        ui.separator();
+        ui.horizontal(|ui| {
+            let label = ui.label("Send line:");
+            let resp = ui
+                .add(
+                    egui::TextEdit::singleline(&mut self.input)
+                        .hint_text("type and press Enter")
+                        .desired_width(300.0),
+                )
+                .labelled_by(label.id);
+            let enter = resp.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+            if (ui.button("Send").clicked() || enter) && !self.input.is_empty() {
+                self.actions
+                    .push(EchoAction::Send(std::mem::take(&mut self.input)));
+                resp.request_focus();
+            }
+            ui.separator();
+            ui.label(format!("Lines received: {}", self.received));
+        });
+        ui.separator();
+        let row_h = ui.text_style_height(&egui::TextStyle::Monospace);
+        egui::ScrollArea::vertical()
+            .stick_to_bottom(true)
+            .auto_shrink([false, false])
+            .show_rows(ui, row_h, self.lines.len(), |ui, range| {
+                for (dir, text) in self.lines.range(range) {
+                    let prefix = match dir {
+                        Dir::Rx => "← ",
+                        Dir::Tx => "→ ",
+                    };
+                    ui.monospace(format!("{prefix}{text}"));
+                }
+            });
+    }
+}

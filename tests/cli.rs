@@ -1,0 +1,195 @@
+//! Tests that run the `benchtop` binary as a user would.
+
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use benchtop_drivers::transport::{PtyTransport, Transport as _};
+
+const BIN: &str = env!("CARGO_BIN_EXE_benchtop");
+
+fn run(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(BIN).args(args).output().expect("run benchtop");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Starts `benchtop sim …` and returns the child and the first stdout line.
+fn start_sim(args: &[&str]) -> (Child, String) {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn sim");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut first = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut first)
+        .expect("first line");
+    (child, first.trim().to_owned())
+}
+
+fn terminate(child: &mut Child) -> i32 {
+    let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).expect("pid"));
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).expect("kill");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            return status.code().unwrap_or(-1);
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the simulator did not stop on SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn read_until(t: &mut PtyTransport, needle: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut got = Vec::new();
+    let mut buf = [0u8; 256];
+    while Instant::now() < deadline {
+        let n = t.read(&mut buf).expect("read");
+        got.extend_from_slice(&buf[..n]);
+        if String::from_utf8_lossy(&got).contains(needle) {
+            return String::from_utf8_lossy(&got).into_owned();
+        }
+    }
+    panic!(
+        "never saw {needle:?}; got {:?}",
+        String::from_utf8_lossy(&got)
+    );
+}
+
+#[test]
+fn help_everywhere() {
+    let (code, out, _) = run(&["--help"]);
+    assert_eq!(code, 0);
+    for word in ["usb", "ports", "sim", "--no-sim"] {
+        assert!(out.contains(word), "--help lacks {word}: {out}");
+    }
+    let (code, out, _) = run(&["sim", "--help"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("echo"), "{out}");
+    let (code, out, _) = run(&["sim", "echo", "--help"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("--tick-ms") && out.contains("--link") && out.contains("--corrupt-ppm"),
+        "{out}"
+    );
+    let (code, out, _) = run(&["usb", "list", "--help"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("--json"), "{out}");
+}
+
+#[test]
+fn unknown_device_is_an_error_on_stderr() {
+    let (code, out, err) = run(&["sim", "toaster"]);
+    assert_ne!(code, 0);
+    assert!(out.is_empty());
+    assert!(err.contains("toaster"), "{err}");
+}
+
+#[test]
+fn sim_prints_its_pty_first_and_speaks_over_it() {
+    let (mut child, path) = start_sim(&["sim", "echo", "--tick-ms", "50"]);
+    assert!(
+        path.starts_with("/dev/pts/"),
+        "first line is the pty path: {path:?}"
+    );
+    let mut t = PtyTransport::open(&path).expect("open the simulator's pty");
+    read_until(&mut t, "tick ");
+    t.write_all(b"ping 42\n").expect("write");
+    read_until(&mut t, "ping 42\r\n");
+    assert_eq!(terminate(&mut child), 0, "a clean stop exits 0");
+}
+
+#[test]
+fn sim_symlink_is_made_and_removed() {
+    let link = std::env::temp_dir().join(format!("benchtop-cli-link-{}", std::process::id()));
+    let link_s = link.to_string_lossy().into_owned();
+    let (mut child, path) = start_sim(&["sim", "echo", "--tick-ms", "0", "--link", &link_s]);
+    assert_eq!(path, link_s);
+    let target = std::fs::read_link(&link).expect("symlink exists");
+    assert!(target.to_string_lossy().starts_with("/dev/pts/"));
+    let mut t = PtyTransport::open(&path).expect("open through the link");
+    t.write_all(b"via link\n").expect("write");
+    read_until(&mut t, "via link");
+    assert_eq!(terminate(&mut child), 0);
+    assert!(!link.exists(), "the symlink is removed on stop");
+}
+
+#[test]
+fn sim_over_tcp() {
+    let (mut child, addr) = start_sim(&["sim", "echo", "--tick-ms", "0", "--tcp", "127.0.0.1:0"]);
+    let mut s = std::net::TcpStream::connect(&addr).expect("connect to the simulator");
+    s.set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    s.write_all(b"over tcp\n").expect("write");
+    let mut got = [0u8; 64];
+    let n = s.read(&mut got).expect("read");
+    assert_eq!(&got[..n], b"over tcp\r\n");
+    assert_eq!(terminate(&mut child), 0);
+}
+
+#[test]
+fn sim_bad_link_path_is_a_clear_error() {
+    let (code, out, err) = run(&["sim", "echo", "--link", "/nonexistent-dir/benchtop/link"]);
+    assert_ne!(code, 0);
+    assert!(out.is_empty());
+    assert!(
+        err.contains("linking /nonexistent-dir/benchtop/link"),
+        "{err}"
+    );
+}
+
+#[test]
+fn usb_list_json_says_what_it_found() {
+    let (code, out, err) = run(&["usb", "list", "--json"]);
+    let v: serde_json::Value =
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out} {err}"));
+    let status = v["status"].as_str().expect("status field");
+    match status {
+        "devices" => {
+            assert_eq!(code, 0);
+            for d in v["devices"].as_array().expect("devices") {
+                assert!(
+                    d["vid"].is_u64() && d["pid"].is_u64() && d["interfaces"].is_array(),
+                    "{d}"
+                );
+            }
+        }
+        "no_usb" => {
+            assert_eq!(code, 0);
+            assert!(v["reason"].as_str().is_some_and(|r| !r.is_empty()));
+        }
+        "unavailable" => assert_ne!(code, 0),
+        other => panic!("unexpected status {other}"),
+    }
+    let (code, text, _) = run(&["usb", "list"]);
+    if status == "no_usb" {
+        assert_eq!(code, 0);
+        assert!(text.starts_with("No USB here: "), "{text}");
+    }
+}
+
+#[test]
+fn ports_json_is_a_list_of_ports() {
+    let (code, out, err) = run(&["ports", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    for p in v.as_array().expect("array") {
+        assert!(
+            p["path"].as_str().is_some_and(|s| s.starts_with("/dev/")),
+            "{p}"
+        );
+        assert!(p["kind"].is_string());
+    }
+}

@@ -1,0 +1,276 @@
+//! End-to-end tests of the workbench shell, driven by labels with egui_kittest: the real
+//! app, real simulators on real pseudo-terminals, real worker threads.
+
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use benchtop_app::{BenchtopApp, Settings, StartOptions, Tab, ThemeChoice};
+use benchtop_drivers::worker::noop_waker;
+use egui::accesskit::Role;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable as _;
+
+fn harness(app: BenchtopApp) -> Harness<'static, BenchtopApp> {
+    Harness::builder()
+        .with_size(egui::vec2(1200.0, 800.0))
+        .build_ui_state(
+            |ui, app: &mut BenchtopApp| {
+                app.logic(ui.ctx());
+                app.ui(ui);
+            },
+            app,
+        )
+}
+
+/// Steps frames until a label containing `text` appears (the workers run in real time).
+fn wait_for_label(h: &mut Harness<'static, BenchtopApp>, text: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        h.step();
+        if h.query_by_label_contains(text).is_some() {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no label containing {text:?} appeared"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Clicks the widget labelled `label` and lets the click take effect.
+fn click(h: &mut Harness<'static, BenchtopApp>, label: &str) {
+    h.get_by_label(label).click();
+    h.step();
+    h.step();
+}
+
+fn wait_until(
+    h: &mut Harness<'static, BenchtopApp>,
+    what: &str,
+    mut pred: impl FnMut(&BenchtopApp) -> bool,
+) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        h.step();
+        if pred(h.state()) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn starts_on_the_simulator_with_live_data() {
+    let mut h = harness(BenchtopApp::for_tests(true));
+    wait_for_label(&mut h, "Connected to the built-in simulator (pty /dev/pts/");
+    // The heartbeat arrives: the counter moves and the lines are shown.
+    wait_until(&mut h, "two heartbeats", |a| a.echo_panel().received() >= 2);
+    wait_for_label(&mut h, "← tick 2");
+    wait_for_label(&mut h, "Echo (sim): connected");
+}
+
+#[test]
+fn typing_a_line_sends_it_and_the_device_echoes_it() {
+    let mut h = harness(BenchtopApp::for_tests(true));
+    wait_for_label(&mut h, "Connected to the built-in simulator");
+    let input = h.get_by_role_and_label(Role::TextInput, "Send line:");
+    input.focus();
+    input.type_text("hello bench");
+    h.step();
+    h.get_by_label("Send").click();
+    wait_for_label(&mut h, "→ hello bench");
+    wait_for_label(&mut h, "← hello bench");
+    let slot = h.state().echo_slot();
+    let sim = slot.sim().expect("running on the simulator");
+    assert!(
+        sim.stats()
+            .bytes_in
+            .load(std::sync::atomic::Ordering::Relaxed)
+            >= 12
+    );
+}
+
+#[test]
+fn switching_source_shows_each_state_in_words() {
+    let mut h = harness(BenchtopApp::for_tests(true));
+    wait_for_label(&mut h, "Connected to the built-in simulator");
+    h.get_by_label("Disconnect").click();
+    wait_for_label(&mut h, "Not connected.");
+    wait_for_label(&mut h, "Echo: idle");
+
+    // A serial port with no path: the bar says what is missing, nothing starts.
+    click(&mut h, "Source");
+    click(&mut h, "Serial port");
+    h.get_by_label("Connect").click();
+    wait_for_label(&mut h, "Choose a serial port first");
+    assert!(!h.state().echo_slot().is_running());
+
+    // A path that does not exist: a clear message, retries, no panic.
+    let path = h.get_by_role_and_label(Role::TextInput, "path");
+    path.focus();
+    path.type_text("/dev/ttyBENCHTOPNOPE");
+    h.step();
+    h.get_by_label("Connect").click();
+    wait_for_label(
+        &mut h,
+        "/dev/ttyBENCHTOPNOPE does not exist: is the cable plugged in and the path right?",
+    );
+    wait_for_label(&mut h, "Echo: reconnecting");
+
+    // Back to the simulator: connected again, data flows.
+    click(&mut h, "Disconnect");
+    click(&mut h, "Source");
+    click(&mut h, "Built-in simulator");
+    h.get_by_label("Connect").click();
+    wait_for_label(&mut h, "Connected to the built-in simulator");
+    let before = h.state().echo_panel().received();
+    wait_until(&mut h, "a new heartbeat", |a| {
+        a.echo_panel().received() > before
+    });
+}
+
+#[test]
+fn a_vanishing_simulator_is_reported_and_the_app_runs_on() {
+    let mut h = harness(BenchtopApp::for_tests(true));
+    wait_for_label(&mut h, "Connected to the built-in simulator");
+    h.state().echo_slot().sim().expect("sim").unplug();
+    wait_for_label(&mut h, "Link lost:");
+    wait_for_label(&mut h, "the other end of the pseudo-terminal closed");
+    h.state().echo_slot().sim().expect("sim").replug();
+    // The replugged pty has a new path (no symlink here), so the worker keeps retrying the
+    // old one and says so; the user reconnects and is back.
+    click(&mut h, "Disconnect");
+    h.get_by_label("Connect").click();
+    wait_for_label(&mut h, "Connected to the built-in simulator");
+}
+
+#[test]
+fn view_menu_opens_each_tab() {
+    let settings = Settings {
+        dock: egui_dock::DockState::new(vec![Tab::Usb]),
+        ..Settings::default()
+    };
+    let app = BenchtopApp::new(
+        settings,
+        StartOptions {
+            start_simulators: false,
+            watch_hardware: false,
+            ..StartOptions::default()
+        },
+        noop_waker(),
+    );
+    let mut h = harness(app);
+    h.run();
+    h.get_by_label("USB devices");
+    assert!(
+        h.query_by_label("Send line:").is_none(),
+        "the Echo tab is closed"
+    );
+    h.get_by_label("View").click();
+    h.run();
+    h.get_by_label("Echo panel").click();
+    h.run();
+    assert_eq!(h.state().open_tabs(), vec![Tab::Usb, Tab::Echo]);
+    h.get_by_label("Send line:");
+    h.get_by_label("Not connected.");
+    h.get_by_label("View").click();
+    h.run();
+    h.get_by_label("USB panel").click();
+    h.run();
+    h.get_by_label("USB devices");
+}
+
+#[test]
+fn help_overlay_lists_the_shortcuts() {
+    let mut h = harness(BenchtopApp::for_tests(false));
+    h.run();
+    assert!(
+        h.query_by_label("Show or hide keyboard shortcuts")
+            .is_none()
+    );
+    h.key_press(egui::Key::F1);
+    h.run();
+    assert!(h.state().help_open());
+    h.get_by_label("Show or hide keyboard shortcuts");
+    h.get_by_label("Switch dark / light theme");
+    h.get_by_label("Go to the USB panel");
+    h.key_press(egui::Key::F1);
+    h.run();
+    assert!(
+        h.query_by_label("Show or hide keyboard shortcuts")
+            .is_none()
+    );
+}
+
+/// An in-memory eframe storage, to check what a restart would see.
+#[derive(Default)]
+struct MemoryStorage(HashMap<String, String>);
+
+impl eframe::Storage for MemoryStorage {
+    fn get_string(&self, key: &str) -> Option<String> {
+        self.0.get(key).cloned()
+    }
+
+    fn set_string(&mut self, key: &str, value: String) {
+        self.0.insert(key.to_owned(), value);
+    }
+
+    fn remove_string(&mut self, key: &str) {
+        self.0.remove(key);
+    }
+
+    fn flush(&mut self) {}
+}
+
+#[test]
+fn theme_layout_and_connection_settings_survive_a_restart() {
+    let mut h = harness(BenchtopApp::for_tests(false));
+    h.run();
+    h.key_press_modifiers(
+        egui::Modifiers::COMMAND | egui::Modifiers::SHIFT,
+        egui::Key::T,
+    );
+    h.run();
+    assert_eq!(h.state().settings().theme, ThemeChoice::Light);
+    assert_eq!(h.ctx.theme(), egui::Theme::Light);
+    // Change the connection bar: TCP to a ser2net host.
+    click(&mut h, "Source");
+    click(&mut h, "TCP host:port");
+    let addr = h.get_by_role_and_label(Role::TextInput, "address");
+    addr.focus();
+    addr.type_text("bench-pi:3001");
+    h.run();
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Num2);
+    h.run();
+
+    let mut storage = MemoryStorage::default();
+    eframe::set_value(&mut storage, "benchtop-settings", &h.state().settings());
+    let restored: Settings =
+        eframe::get_value(&storage, "benchtop-settings").expect("settings restore");
+    assert_eq!(restored.theme, ThemeChoice::Light);
+    assert_eq!(restored.echo.kind, benchtop_panels::SourceKind::Tcp);
+    assert_eq!(restored.echo.tcp_address, "bench-pi:3001");
+    let app = BenchtopApp::new(
+        restored,
+        StartOptions {
+            start_simulators: false,
+            watch_hardware: false,
+            ..StartOptions::default()
+        },
+        noop_waker(),
+    );
+    assert_eq!(app.open_tabs(), vec![Tab::Echo, Tab::Usb]);
+    let mut h2 = harness(app);
+    h2.run();
+    assert_eq!(h2.ctx.theme(), egui::Theme::Light);
+    // The USB tab was in front when we "quit", and still is.
+    h2.get_by_label("USB devices");
+    h2.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Num1);
+    h2.run();
+    let addr = h2.get_by_role_and_label(Role::TextInput, "address");
+    assert_eq!(addr.value().as_deref(), Some("bench-pi:3001"));
+}
