@@ -251,6 +251,6 @@ fn sim_serve(common: &SimCommon, device: SimDevice) -> anyhow::Result<ExitCode> 
     );
     let sig = stop.wait().context("waiting for a stop signal")?;
     eprintln!("benchtop: {sig:?}: stopping the {name} simulator");
-    drop(handle);
+    handle.stop();
     Ok(ExitCode::SUCCESS)
 }

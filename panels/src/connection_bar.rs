@@ -225,6 +225,17 @@ impl ConnectionBar {
                 }
             }
         });
+        // A capture dropped on the panel becomes the replay source.
+        if ui.ui_contains_pointer()
+            && let Some(path) = ui.ctx().input(|i| {
+                i.raw.dropped_files.iter().find_map(|f| {
+                    Some(f.path().to_path_buf()).filter(|p| !p.as_os_str().is_empty())
+                })
+            })
+        {
+            self.settings.kind = SourceKind::File;
+            self.settings.file_path = path.display().to_string();
+        }
         if self.settings != before {
             self.problem = None;
         }

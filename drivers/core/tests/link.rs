@@ -209,7 +209,7 @@ fn unplug_is_noticed_and_replug_reconnects() {
     wait_for(&h, 5, "echo after replug", |e| is_line(e, "back"));
     assert!(!sim.current_device().is_empty());
     let _ = before;
-    drop(sim);
+    sim.stop();
     assert!(
         !link.exists(),
         "the symlink is removed when the simulator stops"
@@ -306,7 +306,7 @@ fn tcp_transport_talks_to_a_tcp_simulator() {
     h.send_device(EchoCommand::SendLine("over tcp".into()))
         .expect("send");
     wait_for(&h, 5, "echo", |e| is_line(e, "over tcp"));
-    drop(sim);
+    sim.stop();
     wait_for(&h, 5, "server gone", |e| {
         matches!(e, DriverEvent::Link(LinkState::Retrying { .. }))
     });

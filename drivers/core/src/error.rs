@@ -127,3 +127,30 @@ impl DriverError {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn open_errors_say_what_to_do() {
+        let denied = DriverError::from_open(
+            "/dev/ttyUSB0",
+            &io::Error::from(io::ErrorKind::PermissionDenied),
+        );
+        assert!(denied.to_string().contains("dialout"), "{denied}");
+        let busy = DriverError::from_open(
+            "/dev/ttyUSB0",
+            &io::Error::from_raw_os_error(nix::libc::EBUSY),
+        );
+        assert!(matches!(busy, DriverError::Busy { .. }), "{busy:?}");
+        assert!(busy.to_string().contains("ModemManager"));
+        let gone = DriverError::from_io(
+            "/dev/ttyUSB0",
+            &io::Error::from_raw_os_error(nix::libc::EIO),
+        );
+        assert!(matches!(gone, DriverError::Vanished { .. }));
+        assert!(gone.is_retryable());
+        assert!(!DriverError::EndOfFile { path: "x".into() }.is_retryable());
+    }
+}

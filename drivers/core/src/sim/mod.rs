@@ -10,7 +10,6 @@
 mod pty;
 
 use std::collections::VecDeque;
-use std::fs::File;
 use std::io::{Read as _, Write as _};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::os::fd::{AsRawFd as _, RawFd};
@@ -88,7 +87,8 @@ enum Control {
     Faults(Faults),
 }
 
-/// A running simulator. Dropping it stops the simulator and removes its symlink.
+/// A running simulator. Dropping it stops the simulator (in the background); [`SimHandle::stop`]
+/// stops it and waits.
 pub struct SimHandle {
     name: String,
     path: String,
@@ -142,12 +142,22 @@ impl SimHandle {
     }
 }
 
-impl Drop for SimHandle {
-    fn drop(&mut self) {
+impl SimHandle {
+    /// Stops the simulator and waits (at most one control interval) until its thread has
+    /// closed the pseudo-terminal and removed the symlink.
+    pub fn stop(mut self) {
         self.stop.store(true, Ordering::Relaxed);
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
+    }
+}
+
+impl Drop for SimHandle {
+    /// Signals the thread to stop without waiting, so dropping a handle on the UI thread
+    /// never blocks; the thread ends within one control interval.
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
     }
 }
 
@@ -517,7 +527,3 @@ impl Runner {
         }
     }
 }
-
-/// Keeps the type used (File is the slave handle in [`PtyPair`]).
-#[allow(dead_code)]
-fn _assert_send(_: File) {}
