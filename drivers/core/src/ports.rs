@@ -34,19 +34,60 @@ pub struct PortInfo {
 }
 
 impl PortInfo {
-    /// One line for menus: path, VID:PID, product.
+    /// One line for menus: path, VID:PID, what it is, manufacturer, product, serial number.
     pub fn label(&self) -> String {
         match &self.usb {
             Some(u) => {
-                let what = self
-                    .known_as
-                    .clone()
-                    .or_else(|| u.product.clone())
-                    .unwrap_or_default();
-                format!("{}  [{:04x}:{:04x}] {}", self.path, u.vid, u.pid, what)
+                let mut s = format!("{}  [{:04x}:{:04x}]", self.path, u.vid, u.pid);
+                if let Some(k) = &self.known_as {
+                    s.push_str(&format!(" {k}"));
+                }
+                let strings: Vec<&str> = [u.manufacturer.as_deref(), u.product.as_deref()]
+                    .into_iter()
+                    .flatten()
+                    .collect();
+                if !strings.is_empty() {
+                    s.push_str(&format!(" · {}", strings.join(" ")));
+                }
+                if let Some(sn) = &u.serial_number {
+                    s.push_str(&format!(" · SN {sn}"));
+                }
+                s
             }
             None => format!("{}  ({})", self.path, self.kind),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_carry_everything_known() {
+        let p = PortInfo {
+            path: "/dev/ttyUSB0".into(),
+            kind: "usb",
+            usb: Some(PortUsb {
+                vid: 0x1a86,
+                pid: 0x7523,
+                manufacturer: Some("QinHeng".into()),
+                product: Some("USB2.0-Serial".into()),
+                serial_number: Some("A1".into()),
+            }),
+            known_as: known_device(0x1a86, 0x7523).map(|k| k.describe()),
+        };
+        assert_eq!(
+            p.label(),
+            "/dev/ttyUSB0  [1a86:7523] WCH CH340/CH341 — USB-serial (the MindWave dongle) · QinHeng USB2.0-Serial · SN A1"
+        );
+        let s = PortInfo {
+            path: "/dev/ttyS0".into(),
+            kind: "unknown",
+            usb: None,
+            known_as: None,
+        };
+        assert_eq!(s.label(), "/dev/ttyS0  (unknown)");
     }
 }
 
