@@ -24,6 +24,11 @@ fn harness(app: BenchtopApp) -> Harness<'static, BenchtopApp> {
         )
 }
 
+fn echo(app: &BenchtopApp) -> &benchtop_panels::EchoPanel {
+    app.panel::<benchtop_panels::EchoPanel>(Tab::Echo)
+        .expect("echo panel")
+}
+
 /// Steps frames until a label containing `text` appears (the workers run in real time).
 fn wait_for_label(h: &mut Harness<'static, BenchtopApp>, text: &str) {
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -68,7 +73,7 @@ fn starts_on_the_simulator_with_live_data() {
     let mut h = harness(BenchtopApp::for_tests(true));
     wait_for_label(&mut h, "Connected to the built-in simulator (pty /dev/pts/");
     // The heartbeat arrives: the counter moves and the lines are shown.
-    wait_until(&mut h, "two heartbeats", |a| a.echo_panel().received() >= 2);
+    wait_until(&mut h, "two heartbeats", |a| echo(a).received() >= 2);
     wait_for_label(&mut h, "← tick 2");
     wait_for_label(&mut h, "Echo (sim): connected");
 }
@@ -84,8 +89,8 @@ fn typing_a_line_sends_it_and_the_device_echoes_it() {
     h.get_by_label("Send").click();
     wait_for_label(&mut h, "→ hello bench");
     wait_for_label(&mut h, "← hello bench");
-    let slot = h.state().echo_slot();
-    let sim = slot.sim().expect("running on the simulator");
+    let device = h.state().device(Tab::Echo).expect("echo device");
+    let sim = device.sim().expect("running on the simulator");
     assert!(
         sim.stats()
             .bytes_in
@@ -107,7 +112,7 @@ fn switching_source_shows_each_state_in_words() {
     click(&mut h, "Serial port");
     h.get_by_label("Connect").click();
     wait_for_label(&mut h, "Choose a serial port first");
-    assert!(!h.state().echo_slot().is_running());
+    assert!(!h.state().device(Tab::Echo).expect("echo").is_running());
 
     // A path that does not exist: a clear message, retries, no panic.
     let path = h.get_by_role_and_label(Role::TextInput, "path");
@@ -127,20 +132,26 @@ fn switching_source_shows_each_state_in_words() {
     click(&mut h, "Built-in simulator");
     h.get_by_label("Connect").click();
     wait_for_label(&mut h, "Connected to the built-in simulator");
-    let before = h.state().echo_panel().received();
-    wait_until(&mut h, "a new heartbeat", |a| {
-        a.echo_panel().received() > before
-    });
+    let before = echo(h.state()).received();
+    wait_until(&mut h, "a new heartbeat", |a| echo(a).received() > before);
 }
 
 #[test]
 fn a_vanishing_simulator_is_reported_and_the_app_runs_on() {
     let mut h = harness(BenchtopApp::for_tests(true));
     wait_for_label(&mut h, "Connected to the built-in simulator");
-    h.state().echo_slot().sim().expect("sim").unplug();
+    h.state()
+        .device(Tab::Echo)
+        .and_then(|d| d.sim())
+        .expect("sim")
+        .unplug();
     wait_for_label(&mut h, "Link lost:");
     wait_for_label(&mut h, "the other end of the pseudo-terminal closed");
-    h.state().echo_slot().sim().expect("sim").replug();
+    h.state()
+        .device(Tab::Echo)
+        .and_then(|d| d.sim())
+        .expect("sim")
+        .replug();
     // The replugged pty has a new path (no symlink here), so the worker keeps retrying the
     // old one and says so; the user reconnects and is back.
     click(&mut h, "Disconnect");
@@ -252,8 +263,11 @@ fn theme_layout_and_connection_settings_survive_a_restart() {
     let restored: Settings =
         eframe::get_value(&storage, "benchtop-settings").expect("settings restore");
     assert_eq!(restored.theme, ThemeChoice::Light);
-    assert_eq!(restored.echo.kind, benchtop_panels::SourceKind::Tcp);
-    assert_eq!(restored.echo.tcp_address, "bench-pi:3001");
+    assert_eq!(
+        restored.connection(Tab::Echo).kind,
+        benchtop_panels::SourceKind::Tcp
+    );
+    assert_eq!(restored.connection(Tab::Echo).tcp_address, "bench-pi:3001");
     let app = BenchtopApp::new(
         restored,
         StartOptions {

@@ -1,7 +1,16 @@
 //! The device hub: starts and stops each device's worker (and simulator), and the list of
 //! built-in simulators that `benchtop sim` and the connection bars share.
 
+use std::any::Any;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use benchtop_drivers::ports::PortInfo;
+use benchtop_panels::{
+    ConnectionAction, ConnectionSettings, DevicePanel, DeviceStatus, PanelAction, SourceChoice,
+};
+
+use crate::Tab;
 
 use benchtop_drivers::echo::EchoSim;
 use benchtop_drivers::sim::{self, Endpoint, Faults, SimDevice, SimHandle};
@@ -125,5 +134,163 @@ impl<P: Protocol> DeviceSlot<P> {
     pub fn drain(&mut self, deadline: Instant, f: impl FnMut(DriverEvent<P::Event>)) -> bool {
         let Some(h) = &self.handle else { return false };
         drain_with_budget(h.events(), deadline, f)
+    }
+}
+
+/// What a device asks of the shell after handling its panel's actions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HubRequest {
+    /// Re-scan serial ports and USB.
+    RefreshHardware,
+    /// Show a notice in the shell.
+    Notice(String),
+}
+
+/// A device as the shell sees it: a panel plus its worker (and simulator), whatever the
+/// protocol. One `Box<dyn Device>` per device tab.
+pub trait Device {
+    /// The tab it lives in.
+    fn tab(&self) -> Tab;
+    /// Moves events from the worker into the panel until `deadline`; true when some are left.
+    fn drain(&mut self, deadline: Instant) -> bool;
+    /// Carries out what the panel asked for.
+    fn apply_actions(&mut self) -> Vec<HubRequest>;
+    /// Draws the panel.
+    fn ui(&mut self, ui: &mut egui::Ui, ports: &[PortInfo]);
+    /// Link state and counters.
+    fn status(&self) -> &DeviceStatus;
+    /// The connection bar's settings, to persist.
+    fn connection_settings(&self) -> ConnectionSettings;
+    /// Connects to a source (the simulator, or a real one).
+    fn connect(&mut self, choice: SourceChoice) -> Result<(), DriverError>;
+    /// The running simulator, when the source is one.
+    fn sim(&self) -> Option<&SimHandle>;
+    /// Whether a worker runs.
+    fn is_running(&self) -> bool;
+    /// The panel, for tests and for shell features that know the concrete type.
+    fn panel_any(&self) -> &dyn Any;
+}
+
+/// A device built from a protocol, a panel and a simulator model.
+pub struct DeviceUnit<P: Protocol, D> {
+    tab: Tab,
+    slot: DeviceSlot<P>,
+    panel: D,
+    new_protocol: Box<dyn Fn() -> P>,
+    new_sim: Box<dyn Fn() -> Box<dyn SimDevice>>,
+    waker: Waker,
+}
+
+impl<P, D> DeviceUnit<P, D>
+where
+    P: Protocol,
+    D: DevicePanel<Command = P::Command, Event = P::Event>,
+{
+    /// A device with its factories. Nothing starts until [`Device::connect`].
+    pub fn new(
+        tab: Tab,
+        name: &'static str,
+        panel: D,
+        new_protocol: impl Fn() -> P + 'static,
+        new_sim: impl Fn() -> Box<dyn SimDevice> + 'static,
+        waker: Waker,
+    ) -> Self {
+        Self {
+            tab,
+            slot: DeviceSlot::new(name),
+            panel,
+            new_protocol: Box::new(new_protocol),
+            new_sim: Box::new(new_sim),
+            waker,
+        }
+    }
+}
+
+impl<P, D> Device for DeviceUnit<P, D>
+where
+    P: Protocol,
+    D: DevicePanel<Command = P::Command, Event = P::Event> + 'static,
+{
+    fn tab(&self) -> Tab {
+        self.tab
+    }
+
+    fn drain(&mut self, deadline: Instant) -> bool {
+        let panel = &mut self.panel;
+        self.slot.drain(deadline, |ev| panel.on_event(ev))
+    }
+
+    fn apply_actions(&mut self) -> Vec<HubRequest> {
+        let mut requests = Vec::new();
+        for action in self.panel.take_actions() {
+            let result = match action {
+                PanelAction::Command(c) => self.slot.send(DriverCommand::Device(c)),
+                PanelAction::Connection(ConnectionAction::Connect(choice)) => self.connect(choice),
+                PanelAction::Connection(ConnectionAction::Disconnect) => {
+                    self.slot.disconnect();
+                    self.panel.status_mut().stopped();
+                    Ok(())
+                }
+                PanelAction::Connection(ConnectionAction::Resume) => {
+                    self.slot.send(DriverCommand::Resume)
+                }
+                PanelAction::Connection(ConnectionAction::ApplyLine(line)) => {
+                    self.slot.send(DriverCommand::SetLine(line))
+                }
+                PanelAction::Connection(ConnectionAction::RefreshPorts) => {
+                    requests.push(HubRequest::RefreshHardware);
+                    Ok(())
+                }
+            };
+            if let Err(e) = result {
+                self.panel.status_mut().last_error = Some(e.to_string());
+            }
+        }
+        requests
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, ports: &[PortInfo]) {
+        self.panel.ui(ui, ports);
+    }
+
+    fn status(&self) -> &DeviceStatus {
+        self.panel.status()
+    }
+
+    fn connection_settings(&self) -> ConnectionSettings {
+        self.panel.bar().settings.clone()
+    }
+
+    fn connect(&mut self, choice: SourceChoice) -> Result<(), DriverError> {
+        let waker = Arc::clone(&self.waker);
+        let simulated = matches!(choice, SourceChoice::Simulator);
+        let result = match choice {
+            SourceChoice::Simulator => {
+                self.slot
+                    .connect_sim((self.new_sim)(), (self.new_protocol)(), waker)
+            }
+            SourceChoice::Real(source) => self.slot.connect(source, (self.new_protocol)(), waker),
+        };
+        match &result {
+            Ok(()) => self.panel.status_mut().started(simulated),
+            Err(e) => {
+                let status = self.panel.status_mut();
+                status.stopped();
+                status.last_error = Some(e.to_string());
+            }
+        }
+        result
+    }
+
+    fn sim(&self) -> Option<&SimHandle> {
+        self.slot.sim()
+    }
+
+    fn is_running(&self) -> bool {
+        self.slot.is_running()
+    }
+
+    fn panel_any(&self) -> &dyn Any {
+        &self.panel
     }
 }

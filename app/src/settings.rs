@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 pub const STORAGE_KEY: &str = "benchtop-settings";
 
 /// One dockable tab per panel.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Tab {
     /// The line-echo demo device.
     Echo,
@@ -47,8 +47,15 @@ pub struct Settings {
     pub theme: ThemeChoice,
     /// Dock layout.
     pub dock: DockState<Tab>,
-    /// The echo panel's connection bar.
-    pub echo: ConnectionSettings,
+    /// Each device panel's connection bar, by tab.
+    pub connections: std::collections::BTreeMap<Tab, ConnectionSettings>,
+}
+
+impl Settings {
+    /// The saved connection bar of `tab`, or the default one.
+    pub fn connection(&self, tab: Tab) -> ConnectionSettings {
+        self.connections.get(&tab).cloned().unwrap_or_default()
+    }
 }
 
 /// The layout a new user sees: device panels first, USB beside them.
@@ -61,7 +68,7 @@ impl Default for Settings {
         Self {
             theme: ThemeChoice::Dark,
             dock: default_dock(),
-            echo: ConnectionSettings::default(),
+            connections: Default::default(),
         }
     }
 }

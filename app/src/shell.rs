@@ -4,17 +4,15 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use benchtop_drivers::echo::{EchoCommand, EchoProtocol};
+use benchtop_drivers::Waker;
+use benchtop_drivers::echo::EchoProtocol;
 use benchtop_drivers::monitor::{HardwareMonitor, spawn_monitor};
 use benchtop_drivers::ports::PortInfo;
 use benchtop_drivers::usb::UsbScan;
 use benchtop_drivers::worker::{drain_with_budget, noop_waker};
-use benchtop_drivers::{DriverCommand, Waker};
-use benchtop_panels::{
-    ConnectionAction, DeviceStatus, EchoAction, EchoPanel, SourceChoice, UsbAction, UsbPanel,
-};
+use benchtop_panels::{DeviceStatus, EchoPanel, SourceChoice, UsbAction, UsbPanel};
 
-use crate::devices::{DeviceSlot, echo_model};
+use crate::devices::{Device, DeviceUnit, HubRequest, echo_model};
 use crate::settings::{Settings, Tab, ThemeChoice, default_dock};
 use crate::shortcuts::{self, Command, SHORTCUTS};
 
@@ -53,8 +51,7 @@ pub struct BenchtopApp {
     settings: Settings,
     options: StartOptions,
     waker: Waker,
-    echo: DeviceSlot<EchoProtocol>,
-    echo_panel: EchoPanel,
+    devices: Vec<Box<dyn Device>>,
     usb_panel: UsbPanel,
     monitor: Option<HardwareMonitor>,
     monitor_error: Option<String>,
@@ -69,11 +66,19 @@ pub struct BenchtopApp {
 impl BenchtopApp {
     /// Builds the app from saved settings. `waker` is called by workers after they send.
     pub fn new(settings: Settings, options: StartOptions, waker: Waker) -> Self {
+        let echo_tick = options.echo_tick_ms;
+        let devices: Vec<Box<dyn Device>> = vec![Box::new(DeviceUnit::new(
+            Tab::Echo,
+            "echo",
+            EchoPanel::new(settings.connection(Tab::Echo)),
+            EchoProtocol::default,
+            move || echo_model(echo_tick),
+            Arc::clone(&waker),
+        ))];
         let mut app = Self {
-            echo_panel: EchoPanel::new(settings.echo.clone()),
             settings,
             waker,
-            echo: DeviceSlot::new("echo"),
+            devices,
             usb_panel: UsbPanel::default(),
             monitor: None,
             monitor_error: None,
@@ -92,8 +97,14 @@ impl BenchtopApp {
             }
         }
         if app.options.start_simulators {
-            app.echo_panel.bar.settings.kind = benchtop_panels::SourceKind::Simulator;
-            app.echo_connect(SourceChoice::Simulator);
+            for d in &mut app.devices {
+                if let Err(e) = d.connect(SourceChoice::Simulator) {
+                    app.notice = Some(format!(
+                        "{}: cannot start the simulator: {e}",
+                        d.tab().title()
+                    ));
+                }
+            }
         }
         app
     }
@@ -116,18 +127,24 @@ impl BenchtopApp {
     /// The settings as they would be saved now.
     pub fn settings(&self) -> Settings {
         let mut s = self.settings.clone();
-        s.echo = self.echo_panel.bar.settings.clone();
+        for d in &self.devices {
+            s.connections.insert(d.tab(), d.connection_settings());
+        }
         s
     }
 
-    /// The echo panel (for tests and the status bar).
-    pub fn echo_panel(&self) -> &EchoPanel {
-        &self.echo_panel
+    /// The device in `tab`.
+    pub fn device(&self, tab: Tab) -> Option<&dyn Device> {
+        self.devices
+            .iter()
+            .find(|d| d.tab() == tab)
+            .map(|d| d.as_ref())
     }
 
-    /// The echo device slot.
-    pub fn echo_slot(&self) -> &DeviceSlot<EchoProtocol> {
-        &self.echo
+    /// The concrete panel of the device in `tab` (for tests).
+    pub fn panel<T: 'static>(&self, tab: Tab) -> Option<&T> {
+        self.device(tab)
+            .and_then(|d| d.panel_any().downcast_ref::<T>())
     }
 
     /// The USB panel.
@@ -149,38 +166,14 @@ impl BenchtopApp {
             .collect()
     }
 
-    fn echo_connect(&mut self, choice: SourceChoice) {
-        let waker = Arc::clone(&self.waker);
-        let result = match &choice {
-            SourceChoice::Simulator => self.echo.connect_sim(
-                echo_model(self.options.echo_tick_ms),
-                EchoProtocol::default(),
-                waker,
-            ),
-            SourceChoice::Real(source) => {
-                self.echo
-                    .connect(source.clone(), EchoProtocol::default(), waker)
-            }
-        };
-        match result {
-            Ok(()) => self
-                .echo_panel
-                .status
-                .started(matches!(choice, SourceChoice::Simulator)),
-            Err(e) => {
-                self.echo_panel.status.stopped();
-                self.echo_panel.status.last_error = Some(e.to_string());
-                self.notice = Some(format!("Echo: {e}"));
-            }
-        }
-    }
-
     /// Moves events from workers into panels, at most [`DRAIN_BUDGET`] per frame, and
     /// carries out what panels asked for. Asks for another frame when events are left.
     pub fn logic(&mut self, ctx: &egui::Context) {
         let deadline = Instant::now() + DRAIN_BUDGET;
-        let panel = &mut self.echo_panel;
-        let mut more = self.echo.drain(deadline, |ev| panel.on_event(ev));
+        let mut more = false;
+        for d in &mut self.devices {
+            more |= d.drain(deadline);
+        }
         if let Some(m) = &self.monitor {
             let usb = &mut self.usb_panel;
             let ports = &mut self.ports;
@@ -198,44 +191,20 @@ impl BenchtopApp {
     }
 
     fn apply_actions(&mut self) {
-        for action in self.echo_panel.take_actions() {
-            match action {
-                EchoAction::Connection(c) => self.connection_action(c),
-                EchoAction::Send(line) => {
-                    if let Err(e) = self
-                        .echo
-                        .send(DriverCommand::Device(EchoCommand::SendLine(line)))
-                    {
-                        self.echo_panel.status.last_error = Some(e.to_string());
-                    }
-                }
-            }
+        let mut requests = Vec::new();
+        for d in &mut self.devices {
+            requests.extend(d.apply_actions());
         }
         for action in self.usb_panel.take_actions() {
             match action {
-                UsbAction::Refresh => self.refresh_hardware(),
+                UsbAction::Refresh => requests.push(HubRequest::RefreshHardware),
             }
         }
-    }
-
-    fn connection_action(&mut self, action: ConnectionAction) {
-        match action {
-            ConnectionAction::Connect(choice) => self.echo_connect(choice),
-            ConnectionAction::Disconnect => {
-                self.echo.disconnect();
-                self.echo_panel.status.stopped();
+        for r in requests {
+            match r {
+                HubRequest::RefreshHardware => self.refresh_hardware(),
+                HubRequest::Notice(n) => self.notice = Some(n),
             }
-            ConnectionAction::Resume => {
-                if let Err(e) = self.echo.send(DriverCommand::Resume) {
-                    self.echo_panel.status.last_error = Some(e.to_string());
-                }
-            }
-            ConnectionAction::ApplyLine(line) => {
-                if let Err(e) = self.echo.send(DriverCommand::SetLine(line)) {
-                    self.echo_panel.status.last_error = Some(e.to_string());
-                }
-            }
-            ConnectionAction::RefreshPorts => self.refresh_hardware(),
         }
     }
 
@@ -298,7 +267,7 @@ impl BenchtopApp {
                 });
             }
             let mut viewer = Viewer {
-                echo: &mut self.echo_panel,
+                devices: &mut self.devices,
                 usb: &mut self.usb_panel,
                 ports: &self.ports,
             };
@@ -361,8 +330,10 @@ impl BenchtopApp {
 
     fn status_ui(&mut self, ui: &mut egui::Ui) {
         ui.horizontal_wrapped(|ui| {
-            device_status_ui(ui, "Echo", &self.echo_panel.status);
-            ui.separator();
+            for d in &self.devices {
+                device_status_ui(ui, d.tab().title(), d.status());
+                ui.separator();
+            }
             let usb = match (self.usb_panel.snapshot(), &self.monitor_error) {
                 (_, Some(e)) => format!("USB: monitor failed: {e}"),
                 (None, None) if self.monitor.is_none() => "USB: not watched".into(),
@@ -415,7 +386,7 @@ fn device_status_ui(ui: &mut egui::Ui, name: &str, s: &DeviceStatus) {
 }
 
 struct Viewer<'a> {
-    echo: &'a mut EchoPanel,
+    devices: &'a mut [Box<dyn Device>],
     usb: &'a mut UsbPanel,
     ports: &'a [PortInfo],
 }
@@ -433,8 +404,12 @@ impl egui_dock::TabViewer for Viewer<'_> {
 
     fn ui(&mut self, ui: &mut egui::Ui, tab: &mut Tab) {
         match tab {
-            Tab::Echo => self.echo.ui(ui, self.ports),
             Tab::Usb => self.usb.ui(ui),
+            device => {
+                if let Some(d) = self.devices.iter_mut().find(|d| d.tab() == *device) {
+                    d.ui(ui, self.ports);
+                }
+            }
         }
     }
 

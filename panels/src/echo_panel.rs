@@ -4,22 +4,16 @@
 use std::collections::VecDeque;
 
 use benchtop_drivers::DriverEvent;
-use benchtop_drivers::echo::EchoEvent;
+use benchtop_drivers::echo::{EchoCommand, EchoEvent};
 use benchtop_drivers::ports::PortInfo;
 
-use crate::{ConnectionAction, ConnectionBar, ConnectionSettings, DeviceStatus};
+use crate::{ConnectionBar, ConnectionSettings, DevicePanel, DeviceStatus, PanelAction};
 
 /// Lines kept in the panel's scrollback.
 pub const SCROLLBACK_LINES: usize = 10_000;
 
 /// What the echo panel asks the app to do.
-#[derive(Debug, Clone, PartialEq)]
-pub enum EchoAction {
-    /// From the connection bar.
-    Connection(ConnectionAction),
-    /// Send a line.
-    Send(String),
-}
+pub type EchoAction = PanelAction<EchoCommand>;
 
 /// Direction of a scrollback line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,8 +47,7 @@ impl EchoPanel {
         }
     }
 
-    /// Feeds one worker event.
-    pub fn on_event(&mut self, event: DriverEvent<EchoEvent>) {
+    fn handle_event(&mut self, event: DriverEvent<EchoEvent>) {
         match self.status.apply(event) {
             Some(EchoEvent::Line { text, .. }) => {
                 self.received += 1;
@@ -86,15 +79,13 @@ impl EchoPanel {
             .map(|(_, t)| t.as_str())
     }
 
-    /// Takes the actions queued since the last call.
-    pub fn take_actions(&mut self) -> Vec<EchoAction> {
+    fn drain_actions(&mut self) -> Vec<EchoAction> {
         std::mem::take(&mut self.actions)
     }
 
-    /// Draws the panel.
-    pub fn ui(&mut self, ui: &mut egui::Ui, ports: &[PortInfo]) {
+    fn draw(&mut self, ui: &mut egui::Ui, ports: &[PortInfo]) {
         if let Some(a) = self.bar.ui(ui, "echo", &self.status, ports) {
-            self.actions.push(EchoAction::Connection(a));
+            self.actions.push(PanelAction::Connection(a));
         }
         ui.separator();
         ui.horizontal(|ui| {
@@ -109,7 +100,9 @@ impl EchoPanel {
             let enter = resp.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
             if (ui.button("Send").clicked() || enter) && !self.input.is_empty() {
                 self.actions
-                    .push(EchoAction::Send(std::mem::take(&mut self.input)));
+                    .push(PanelAction::Command(EchoCommand::SendLine(std::mem::take(
+                        &mut self.input,
+                    ))));
                 resp.request_focus();
             }
             ui.separator();
@@ -129,5 +122,38 @@ impl EchoPanel {
                     ui.monospace(format!("{prefix}{text}"));
                 }
             });
+    }
+}
+
+impl DevicePanel for EchoPanel {
+    type Command = EchoCommand;
+    type Event = EchoEvent;
+
+    fn title(&self) -> &'static str {
+        Self::TITLE
+    }
+
+    fn on_event(&mut self, event: DriverEvent<EchoEvent>) {
+        self.handle_event(event);
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, ports: &[PortInfo]) {
+        self.draw(ui, ports);
+    }
+
+    fn take_actions(&mut self) -> Vec<EchoAction> {
+        self.drain_actions()
+    }
+
+    fn bar(&self) -> &ConnectionBar {
+        &self.bar
+    }
+
+    fn status(&self) -> &DeviceStatus {
+        &self.status
+    }
+
+    fn status_mut(&mut self) -> &mut DeviceStatus {
+        &mut self.status
     }
 }

@@ -6,6 +6,7 @@
 //! arrive through each panel's `on_event`.
 
 pub mod connection_bar;
+pub mod device_panel;
 pub mod echo_panel;
 pub mod status;
 pub mod tokens;
@@ -14,6 +15,7 @@ pub mod usb_panel;
 pub use connection_bar::{
     ConnectionAction, ConnectionBar, ConnectionSettings, SourceChoice, SourceKind,
 };
+pub use device_panel::{DevicePanel, PanelAction};
 pub use echo_panel::{EchoAction, EchoPanel};
 pub use status::DeviceStatus;
 pub use usb_panel::{UsbAction, UsbPanel};
