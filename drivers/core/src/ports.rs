@@ -59,38 +59,6 @@ impl PortInfo {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn labels_carry_everything_known() {
-        let p = PortInfo {
-            path: "/dev/ttyUSB0".into(),
-            kind: "usb",
-            usb: Some(PortUsb {
-                vid: 0x1a86,
-                pid: 0x7523,
-                manufacturer: Some("QinHeng".into()),
-                product: Some("USB2.0-Serial".into()),
-                serial_number: Some("A1".into()),
-            }),
-            known_as: known_device(0x1a86, 0x7523).map(|k| k.describe()),
-        };
-        assert_eq!(
-            p.label(),
-            "/dev/ttyUSB0  [1a86:7523] WCH CH340/CH341 — USB-serial (the MindWave dongle) · QinHeng USB2.0-Serial · SN A1"
-        );
-        let s = PortInfo {
-            path: "/dev/ttyS0".into(),
-            kind: "unknown",
-            usb: None,
-            known_as: None,
-        };
-        assert_eq!(s.label(), "/dev/ttyS0  (unknown)");
-    }
-}
-
 /// Lists serial ports (blocking: call off the UI thread).
 pub fn list_ports() -> Result<Vec<PortInfo>, DriverError> {
     let ports = serialport::available_ports().map_err(|e| DriverError::Io {
@@ -129,4 +97,36 @@ pub fn list_ports() -> Result<Vec<PortInfo>, DriverError> {
         .collect();
     out.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_carry_everything_known() {
+        let p = PortInfo {
+            path: "/dev/ttyUSB0".into(),
+            kind: "usb",
+            usb: Some(PortUsb {
+                vid: 0x1a86,
+                pid: 0x7523,
+                manufacturer: Some("QinHeng".into()),
+                product: Some("USB2.0-Serial".into()),
+                serial_number: Some("A1".into()),
+            }),
+            known_as: known_device(0x1a86, 0x7523).map(|k| k.describe()),
+        };
+        assert_eq!(
+            p.label(),
+            "/dev/ttyUSB0  [1a86:7523] WCH CH340/CH341 — USB-serial (the MindWave dongle) · QinHeng USB2.0-Serial · SN A1"
+        );
+        let s = PortInfo {
+            path: "/dev/ttyS0".into(),
+            kind: "unknown",
+            usb: None,
+            known_as: None,
+        };
+        assert_eq!(s.label(), "/dev/ttyS0  (unknown)");
+    }
 }
