@@ -9,6 +9,7 @@ pub mod connection_bar;
 pub mod device_panel;
 pub mod echo_panel;
 pub mod status;
+pub mod timeline;
 pub mod tokens;
 pub mod usb_panel;
 

@@ -1,0 +1,546 @@
+//! A timeline widget for long event logs: one row per track (state bands, a step line,
+//! point markers), zoom and pan with mouse and W/A/S/D, fit-all, two cursors with the time
+//! between them, click to select an item. Level of detail keeps a frame cheap with millions
+//! of items: only the visible range is visited (binary search) and everything inside one
+//! pixel column is merged into one mark.
+
+use std::ops::Range;
+
+use egui::{Color32, Pos2, Rect, Sense, Stroke, Vec2, pos2, vec2};
+
+/// One row of the timeline.
+#[derive(Debug, Clone)]
+pub enum Track {
+    /// Spans of a discrete state, sorted by start, non-overlapping.
+    Bands {
+        /// Row label.
+        name: String,
+        /// `(start, end, state)`.
+        spans: Vec<(f64, f64, u8)>,
+        /// Colour and name per state value.
+        palette: Vec<(Color32, &'static str)>,
+    },
+    /// A step function, sorted by time: the value holds until the next point.
+    Steps {
+        /// Row label.
+        name: String,
+        /// `(time, value)`.
+        points: Vec<(f64, i64)>,
+    },
+    /// Instants, sorted by time, each with an id the caller maps back (e.g. a log line).
+    Markers {
+        /// Row label.
+        name: String,
+        /// `(time, id)`.
+        points: Vec<(f64, u64)>,
+        /// Colour of the marks.
+        color: Color32,
+    },
+}
+
+impl Track {
+    /// The row label.
+    pub fn name(&self) -> &str {
+        match self {
+            Track::Bands { name, .. } | Track::Steps { name, .. } | Track::Markers { name, .. } => {
+                name
+            }
+        }
+    }
+
+    fn extent(&self) -> Option<(f64, f64)> {
+        match self {
+            Track::Bands { spans, .. } => Some((spans.first()?.0, spans.last()?.1)),
+            Track::Steps { points, .. } => Some((points.first()?.0, points.last()?.0)),
+            Track::Markers { points, .. } => Some((points.first()?.0, points.last()?.0)),
+        }
+    }
+}
+
+/// The view state: visible range, cursors, selection. Persist it if you like.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TimelineView {
+    /// Left edge of the visible range.
+    pub start: f64,
+    /// Right edge of the visible range.
+    pub end: f64,
+    /// Up to two cursors (set with a click on the ruler; the second click sets the second).
+    pub cursors: [Option<f64>; 2],
+    /// The marker last clicked: `(track index, id)`.
+    pub selected: Option<(usize, u64)>,
+    /// Fit everything on the next frame.
+    pub fit_requested: bool,
+}
+
+impl Default for TimelineView {
+    fn default() -> Self {
+        Self {
+            start: 0.0,
+            end: 1.0,
+            cursors: [None, None],
+            selected: None,
+            fit_requested: true,
+        }
+    }
+}
+
+impl TimelineView {
+    /// Shows everything in `tracks`.
+    pub fn fit(&mut self, tracks: &[Track]) {
+        let mut lo = f64::INFINITY;
+        let mut hi = f64::NEG_INFINITY;
+        for t in tracks {
+            if let Some((a, b)) = t.extent() {
+                lo = lo.min(a);
+                hi = hi.max(b);
+            }
+        }
+        if lo.is_finite() && hi.is_finite() {
+            let pad = ((hi - lo) * 0.02).max(1e-6);
+            self.start = lo - pad;
+            self.end = hi + pad;
+        }
+    }
+
+    /// Zooms by `factor` (< 1 zooms in) around `center`.
+    pub fn zoom(&mut self, factor: f64, center: f64) {
+        let factor = factor.clamp(0.01, 100.0);
+        let (a, b) = (
+            center - (center - self.start) * factor,
+            center + (self.end - center) * factor,
+        );
+        if b - a > 1e-9 {
+            self.start = a;
+            self.end = b;
+        }
+    }
+
+    /// Pans by a fraction of the visible width (positive = later).
+    pub fn pan(&mut self, fraction: f64) {
+        let d = (self.end - self.start) * fraction;
+        self.start += d;
+        self.end += d;
+    }
+
+    /// Time between the two cursors, when both are set.
+    pub fn cursor_delta(&self) -> Option<f64> {
+        Some((self.cursors[1]? - self.cursors[0]?).abs())
+    }
+}
+
+/// Indices of `items` whose key (from `key`) falls in `[lo, hi]`, by binary search.
+pub fn visible_range<T>(items: &[T], lo: f64, hi: f64, key: impl Fn(&T) -> f64) -> Range<usize> {
+    let a = items.partition_point(|x| key(x) < lo);
+    let b = items.partition_point(|x| key(x) <= hi);
+    a..b.max(a)
+}
+
+/// Height of one track row.
+const ROW_H: f32 = 26.0;
+/// Width of the label column.
+const LABEL_W: f32 = 120.0;
+/// Height of the ruler.
+const RULER_H: f32 = 20.0;
+
+/// What happened in the widget this frame.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct TimelineResponse {
+    /// A marker was clicked: `(track index, id)`.
+    pub clicked: Option<(usize, u64)>,
+    /// Time under the pointer, if it is over the plot.
+    pub hover_time: Option<f64>,
+}
+
+/// Draws `tracks` under `view`. `unit` labels the time axis ("s" or "line").
+pub fn timeline_ui(
+    ui: &mut egui::Ui,
+    tracks: &[Track],
+    view: &mut TimelineView,
+    unit: &str,
+) -> TimelineResponse {
+    if view.fit_requested {
+        view.fit(tracks);
+        view.fit_requested = false;
+    }
+    let mut out = TimelineResponse::default();
+    let height = RULER_H + ROW_H * tracks.len() as f32 + 4.0;
+    let (rect, resp) =
+        ui.allocate_exact_size(vec2(ui.available_width(), height), Sense::click_and_drag());
+    let plot = Rect::from_min_max(pos2(rect.left() + LABEL_W, rect.top()), rect.max);
+    let width = plot.width().max(1.0) as f64;
+    let to_x =
+        |t: f64, v: &TimelineView| plot.left() + ((t - v.start) / (v.end - v.start) * width) as f32;
+    let to_t =
+        |x: f32, v: &TimelineView| v.start + f64::from(x - plot.left()) / width * (v.end - v.start);
+
+    // Input: wheel zooms around the pointer, drag pans, W/S zoom, A/D pan, F fits.
+    if let Some(p) = resp.hover_pos().filter(|p| plot.contains(*p)) {
+        out.hover_time = Some(to_t(p.x, view));
+        let scroll = ui.input(|i| i.smooth_scroll_delta.y);
+        if scroll != 0.0 {
+            view.zoom((-f64::from(scroll) / 200.0).exp(), to_t(p.x, view));
+        }
+    }
+    if resp.dragged() {
+        let dx = f64::from(resp.drag_delta().x);
+        view.pan(-dx / width);
+    }
+    if resp.hovered() || resp.has_focus() {
+        let (w, s, a, d, f) = ui.input(|i| {
+            (
+                i.key_down(egui::Key::W),
+                i.key_down(egui::Key::S),
+                i.key_down(egui::Key::A),
+                i.key_down(egui::Key::D),
+                i.key_pressed(egui::Key::F),
+            )
+        });
+        let mid = (view.start + view.end) / 2.0;
+        if w {
+            view.zoom(0.9, mid);
+        }
+        if s {
+            view.zoom(1.1, mid);
+        }
+        if a {
+            view.pan(-0.05);
+        }
+        if d {
+            view.pan(0.05);
+        }
+        if f {
+            view.fit(tracks);
+        }
+        if w || s || a || d {
+            ui.ctx().request_repaint();
+        }
+    }
+
+    let painter = ui.painter_at(rect);
+    let visuals = ui.visuals().clone();
+    painter.rect_filled(rect, 0.0, visuals.extreme_bg_color);
+    ruler(&painter, plot, view, unit, &visuals);
+
+    for (ti, track) in tracks.iter().enumerate() {
+        let top = rect.top() + RULER_H + ROW_H * ti as f32;
+        let row = Rect::from_min_max(
+            pos2(plot.left(), top + 2.0),
+            pos2(plot.right(), top + ROW_H - 2.0),
+        );
+        painter.text(
+            pos2(rect.left() + 4.0, top + ROW_H / 2.0),
+            egui::Align2::LEFT_CENTER,
+            track.name(),
+            egui::FontId::proportional(12.0),
+            visuals.text_color(),
+        );
+        match track {
+            Track::Bands { spans, palette, .. } => {
+                draw_bands(&painter, row, view, spans, palette, &to_x)
+            }
+            Track::Steps { points, .. } => draw_steps(&painter, row, view, points, &to_x, &visuals),
+            Track::Markers { points, color, .. } => {
+                let hit = draw_markers(
+                    &painter,
+                    row,
+                    view,
+                    points,
+                    *color,
+                    &to_x,
+                    resp.clicked()
+                        .then(|| resp.interact_pointer_pos())
+                        .flatten(),
+                );
+                if let Some(id) = hit {
+                    out.clicked = Some((ti, id));
+                    view.selected = Some((ti, id));
+                }
+            }
+        }
+    }
+
+    // Cursors: a click on the ruler sets cursor 1, then 2, then starts over.
+    if resp.clicked()
+        && let Some(p) = resp.interact_pointer_pos()
+        && p.y < rect.top() + RULER_H
+        && plot.contains(p)
+    {
+        let t = to_t(p.x, view);
+        view.cursors = match view.cursors {
+            [None, _] => [Some(t), None],
+            [Some(a), None] => [Some(a), Some(t)],
+            [Some(_), Some(_)] => [Some(t), None],
+        };
+    }
+    for (i, c) in view.cursors.iter().enumerate() {
+        if let Some(t) = c {
+            let x = to_x(*t, view);
+            if (plot.left()..=plot.right()).contains(&x) {
+                painter.vline(
+                    x,
+                    rect.y_range(),
+                    Stroke::new(1.0, crate::tokens::CURSOR[i]),
+                );
+            }
+        }
+    }
+    out
+}
+
+fn ruler(
+    painter: &egui::Painter,
+    plot: Rect,
+    view: &TimelineView,
+    unit: &str,
+    visuals: &egui::Visuals,
+) {
+    let span = view.end - view.start;
+    if span <= 0.0 {
+        return;
+    }
+    let raw = span / 8.0;
+    let mag = 10f64.powf(raw.log10().floor());
+    let step = [1.0, 2.0, 5.0, 10.0]
+        .iter()
+        .map(|m| m * mag)
+        .find(|s| *s >= raw)
+        .unwrap_or(mag * 10.0);
+    let mut t = (view.start / step).ceil() * step;
+    let width = f64::from(plot.width());
+    while t <= view.end {
+        let x = plot.left() + ((t - view.start) / span * width) as f32;
+        painter.vline(x, plot.y_range(), Stroke::new(1.0, visuals.faint_bg_color));
+        painter.text(
+            pos2(x + 2.0, plot.top() + 2.0),
+            egui::Align2::LEFT_TOP,
+            format!("{} {unit}", trim_number(t, step)),
+            egui::FontId::monospace(10.0),
+            visuals.weak_text_color(),
+        );
+        t += step;
+    }
+}
+
+fn trim_number(t: f64, step: f64) -> String {
+    let decimals = if step >= 1.0 {
+        0
+    } else {
+        (-step.log10()).ceil() as usize
+    };
+    format!("{t:.decimals$}")
+}
+
+fn draw_bands(
+    painter: &egui::Painter,
+    row: Rect,
+    view: &TimelineView,
+    spans: &[(f64, f64, u8)],
+    palette: &[(Color32, &'static str)],
+    to_x: &impl Fn(f64, &TimelineView) -> f32,
+) {
+    // Spans ending before the view are skipped by binary search on the end time.
+    let first = spans.partition_point(|s| s.1 < view.start);
+    let mut last_px = f32::NEG_INFINITY;
+    for s in &spans[first..] {
+        if s.0 > view.end {
+            break;
+        }
+        let x0 = to_x(s.0, view).max(row.left());
+        let x1 = to_x(s.1, view).min(row.right());
+        // Level of detail: skip spans that fall inside an already painted pixel.
+        if x1 < last_px + 1.0 && x1 - x0 < 1.0 {
+            continue;
+        }
+        let color = palette
+            .get(usize::from(s.2))
+            .map(|p| p.0)
+            .unwrap_or(Color32::GRAY);
+        let r = Rect::from_min_max(pos2(x0, row.top()), pos2(x1.max(x0 + 1.0), row.bottom()));
+        painter.rect_filled(r, 0.0, color);
+        if r.width() > 40.0
+            && let Some((_, label)) = palette.get(usize::from(s.2))
+        {
+            painter.text(
+                r.center(),
+                egui::Align2::CENTER_CENTER,
+                *label,
+                egui::FontId::proportional(11.0),
+                Color32::BLACK,
+            );
+        }
+        last_px = x1;
+    }
+}
+
+fn draw_steps(
+    painter: &egui::Painter,
+    row: Rect,
+    view: &TimelineView,
+    points: &[(f64, i64)],
+    to_x: &impl Fn(f64, &TimelineView) -> f32,
+    visuals: &egui::Visuals,
+) {
+    if points.is_empty() {
+        return;
+    }
+    let vis = visible_range(points, view.start, view.end, |p| p.0);
+    let from = vis.start.saturating_sub(1);
+    let to = (vis.end + 1).min(points.len());
+    let slice = &points[from..to];
+    let (lo, hi) = slice
+        .iter()
+        .fold((0i64, 1i64), |(lo, hi), p| (lo.min(p.1), hi.max(p.1)));
+    let to_y = |v: i64| row.bottom() - ((v - lo) as f32 / (hi - lo).max(1) as f32) * row.height();
+    let stroke = Stroke::new(1.5, visuals.hyperlink_color);
+    // One vertical min..max bar per pixel column, joined by the levels between.
+    let mut column: Option<(i32, i64, i64, i64)> = None; // (px, min, max, last)
+    let mut prev: Option<Pos2> = None;
+    let flush = |c: (i32, i64, i64, i64), prev: &mut Option<Pos2>| {
+        let x = c.0 as f32;
+        if let Some(p) = *prev {
+            painter.line_segment([p, pos2(x, p.y)], stroke);
+        }
+        painter.line_segment([pos2(x, to_y(c.1)), pos2(x, to_y(c.2))], stroke);
+        *prev = Some(pos2(x, to_y(c.3)));
+    };
+    for p in slice {
+        let px = to_x(p.0, view).clamp(row.left(), row.right()) as i32;
+        column = match column {
+            Some(c) if c.0 == px => Some((px, c.1.min(p.1), c.2.max(p.1), p.1)),
+            Some(c) => {
+                flush(c, &mut prev);
+                Some((px, p.1, p.1, p.1))
+            }
+            None => Some((px, p.1, p.1, p.1)),
+        };
+    }
+    if let Some(c) = column {
+        flush(c, &mut prev);
+    }
+    if let Some(p) = prev {
+        painter.line_segment([p, pos2(row.right(), p.y)], stroke);
+    }
+    painter.text(
+        pos2(row.right() - 2.0, row.top()),
+        egui::Align2::RIGHT_TOP,
+        format!("{lo}…{hi}"),
+        egui::FontId::monospace(9.0),
+        visuals.weak_text_color(),
+    );
+}
+
+fn draw_markers(
+    painter: &egui::Painter,
+    row: Rect,
+    view: &TimelineView,
+    points: &[(f64, u64)],
+    color: Color32,
+    to_x: &impl Fn(f64, &TimelineView) -> f32,
+    click: Option<Pos2>,
+) -> Option<u64> {
+    let vis = visible_range(points, view.start, view.end, |p| p.0);
+    let mut last_px = i32::MIN;
+    let mut best: Option<(f32, u64)> = None;
+    for p in &points[vis] {
+        let x = to_x(p.0, view);
+        if let Some(c) = click
+            && row.y_range().contains(c.y)
+        {
+            let d = (c.x - x).abs();
+            if d <= 4.0 && best.is_none_or(|b| d < b.0) {
+                best = Some((d, p.1));
+            }
+        }
+        let px = x as i32;
+        if px == last_px {
+            continue; // level of detail: one mark per pixel column
+        }
+        last_px = px;
+        let c = pos2(x, row.center().y);
+        painter.add(egui::Shape::convex_polygon(
+            vec![
+                c + Vec2::new(0.0, -5.0),
+                c + Vec2::new(4.0, 0.0),
+                c + Vec2::new(0.0, 5.0),
+                c + Vec2::new(-4.0, 0.0),
+            ],
+            color,
+            Stroke::NONE,
+        ));
+    }
+    best.map(|b| b.1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn view_math() {
+        let mut v = TimelineView::default();
+        let tracks = vec![Track::Steps {
+            name: "refcnt".into(),
+            points: vec![(10.0, 0), (20.0, 1), (110.0, 0)],
+        }];
+        v.fit(&tracks);
+        assert!(
+            v.start < 10.0 && v.start > 7.0 && v.end > 110.0 && v.end < 113.0,
+            "{v:?}"
+        );
+        v.start = 0.0;
+        v.end = 100.0;
+        v.zoom(0.5, 50.0);
+        assert_eq!((v.start, v.end), (25.0, 75.0));
+        v.pan(0.1);
+        assert_eq!((v.start, v.end), (30.0, 80.0));
+        v.cursors = [Some(40.0), Some(12.5)];
+        assert_eq!(v.cursor_delta(), Some(27.5));
+        let pts: Vec<(f64, u64)> = (0..100).map(|i| (f64::from(i), i as u64)).collect();
+        assert_eq!(visible_range(&pts, 10.0, 20.0, |p| p.0), 10..21);
+        assert_eq!(visible_range(&pts, 200.0, 300.0, |p| p.0), 100..100);
+    }
+
+    #[test]
+    fn clicking_a_marker_selects_it() {
+        use egui_kittest::Harness;
+        let tracks = vec![Track::Markers {
+            name: "calls".into(),
+            points: vec![(1.0, 7), (5.0, 8), (9.0, 9)],
+            color: Color32::RED,
+        }];
+        let mut view = TimelineView {
+            start: 0.0,
+            end: 10.0,
+            fit_requested: false,
+            ..TimelineView::default()
+        };
+        let mut harness = Harness::new_ui(|ui| {
+            let r = timeline_ui(ui, &tracks, &mut view, "s");
+            if let Some(hit) = r.clicked {
+                ui.label(format!("hit {hit:?}"));
+            }
+        });
+        harness.run();
+        // The widget starts at the panel's left edge; compute the marker of t = 5.
+        let left = 8.0 + LABEL_W;
+        let width = harness.ctx.content_rect().width() - 16.0 - LABEL_W;
+        let x = left + width * 0.5;
+        let y = 8.0 + RULER_H + ROW_H / 2.0;
+        harness.event(egui::Event::PointerMoved(pos2(x, y)));
+        harness.event(egui::Event::PointerButton {
+            pos: pos2(x, y),
+            button: egui::PointerButton::Primary,
+            pressed: true,
+            modifiers: egui::Modifiers::NONE,
+        });
+        harness.event(egui::Event::PointerButton {
+            pos: pos2(x, y),
+            button: egui::PointerButton::Primary,
+            pressed: false,
+            modifiers: egui::Modifiers::NONE,
+        });
+        harness.run();
+        drop(harness);
+        assert_eq!(view.selected, Some((0, 8)));
+    }
+}
