@@ -5,6 +5,7 @@
 //! queue actions (connect, send…) that the app carries out; events from driver workers
 //! arrive through each panel's `on_event`.
 
+pub mod chart;
 pub mod connection_bar;
 pub mod device_panel;
 pub mod echo_panel;
