@@ -12,6 +12,7 @@
 
 pub mod echo;
 pub mod error;
+pub mod job;
 pub mod line;
 pub mod monitor;
 pub mod ports;
