@@ -193,3 +193,101 @@ fn ports_json_is_a_list_of_ports() {
         assert!(p["kind"].is_string());
     }
 }
+
+#[test]
+fn ath_simulated_logs_parse_check_and_export() {
+    let dir = std::env::temp_dir().join(format!("benchtop-cli-ath-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let clean = dir.join("clean.log");
+    let race = dir.join("race.log");
+    let (code, out, err) = run(&[
+        "sim",
+        "ath",
+        "--scenario",
+        "correct",
+        "--seconds",
+        "10",
+        "--out",
+        &clean.to_string_lossy(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.trim(), clean.to_string_lossy());
+    let (code, _, err) = run(&[
+        "sim",
+        "ath",
+        "--scenario",
+        "race",
+        "--seconds",
+        "10",
+        "--out",
+        &race.to_string_lossy(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+
+    // The correct driver checks clean (exit 0); the racy one does not (exit 1, rule ids).
+    let (code, out, err) = run(&["ath", "check", &clean.to_string_lossy()]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, _) = run(&["ath", "check", "--json", &race.to_string_lossy()]);
+    assert_eq!(code, 1);
+    let rules: Vec<String> = out
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).expect("json")["rule"]
+                .as_str()
+                .expect("rule")
+                .to_owned()
+        })
+        .collect();
+    assert!(rules.iter().any(|r| r == "sleep-while-held"), "{rules:?}");
+
+    // parse --json: one object per event with the reconstructed state.
+    let (code, out, _) = run(&["ath", "parse", "--json", &clean.to_string_lossy()]);
+    assert_eq!(code, 0);
+    let first: serde_json::Value =
+        serde_json::from_str(out.lines().next().expect("a line")).expect("json");
+    for k in ["line", "device", "function", "cur", "target", "refcnt"] {
+        assert!(first.get(k).is_some(), "{k} missing in {first}");
+    }
+
+    let trace = dir.join("t.json");
+    let vcd = dir.join("t.vcd");
+    let (code, _, err) = run(&[
+        "ath",
+        "export",
+        &race.to_string_lossy(),
+        "--chrome-trace",
+        &trace.to_string_lossy(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&trace).expect("trace")).expect("json");
+    let events = v
+        .get("traceEvents")
+        .and_then(|e| e.as_array())
+        .or_else(|| v.as_array())
+        .expect("trace events");
+    assert!(
+        events.iter().any(|e| e["ph"] == "C"),
+        "a counter track for refcnt"
+    );
+    let (code, _, err) = run(&[
+        "ath",
+        "export",
+        &race.to_string_lossy(),
+        "--vcd",
+        &vcd.to_string_lossy(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let text = std::fs::read_to_string(&vcd).expect("vcd");
+    assert!(
+        text.contains("$timescale") && text.contains("$enddefinitions"),
+        "{}",
+        &text[..text.len().min(300)]
+    );
+
+    // Not an ath log: a clear error, exit 1.
+    let (code, _, err) = run(&["ath", "check", "/etc/hostname"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("no ath(4) power-save lines"), "{err}");
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+}

@@ -43,6 +43,12 @@ pub enum Commands {
         #[arg(long)]
         json: bool,
     },
+    /// FreeBSD ath(4) power-save logs: parse, check, export.
+    Ath {
+        /// What to do.
+        #[command(subcommand)]
+        command: AthCli,
+    },
     /// Serve a built-in device simulator on a new pseudo-terminal (or TCP port); prints the
     /// path to open as the first line of stdout and serves until interrupted.
     Sim {
@@ -52,6 +58,44 @@ pub enum Commands {
         /// Which device.
         #[command(subcommand)]
         device: SimDevice,
+    },
+}
+
+/// `benchtop ath …`
+#[derive(Debug, Subcommand)]
+pub enum AthCli {
+    /// One JSON object (or text line) per power-save event: line, time, device, function,
+    /// file, file_line, printed values, reconstructed cur/target/selfgen/refcnt.
+    Parse {
+        /// The log (dmesg, console capture).
+        log: PathBuf,
+        /// JSON lines instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Findings with rule id and line number; exit status 1 when there are any.
+    Check {
+        /// The log.
+        log: PathBuf,
+        /// JSON lines instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Export a timeline for Perfetto (Chrome trace JSON) or GTKWave/PulseView (VCD).
+    Export {
+        /// The log.
+        log: PathBuf,
+        /// Write Chrome trace-event JSON here.
+        #[arg(
+            long,
+            value_name = "OUT",
+            conflicts_with = "vcd",
+            required_unless_present = "vcd"
+        )]
+        chrome_trace: Option<PathBuf>,
+        /// Write VCD here.
+        #[arg(long, value_name = "OUT")]
+        vcd: Option<PathBuf>,
     },
 }
 
@@ -89,6 +133,31 @@ pub struct SimCommon {
 /// The built-in simulators.
 #[derive(Debug, Subcommand)]
 pub enum SimDevice {
+    /// A FreeBSD board's console printing ath(4) ATH_DEBUG_PWRSAVE lines from a model of the
+    /// driver (correct, or one of its bugs); `--out FILE` writes a log file instead.
+    Ath {
+        /// correct | race | missing-restore | asleep-read
+        #[arg(long, default_value = "correct", value_parser = parse_scenario)]
+        scenario: benchtop_ath::Scenario,
+        /// Write a log file instead of serving a console.
+        #[arg(long, value_name = "FILE", conflicts_with_all = ["pty", "link", "tcp"])]
+        out: Option<PathBuf>,
+        /// Serve the console on a pseudo-terminal (the default).
+        #[arg(long)]
+        pty: bool,
+        /// With --out: simulated seconds to write.
+        #[arg(long, default_value_t = 60.0)]
+        seconds: f64,
+        /// Number of devices (ath0, ath1…).
+        #[arg(long, default_value_t = 1)]
+        devices: u8,
+        /// Leave out msgbuf timestamps (time becomes the line order).
+        #[arg(long)]
+        no_timestamps: bool,
+        /// Console speed relative to real time.
+        #[arg(long, default_value_t = 1.0)]
+        speed: f64,
+    },
     /// Line echo with a heartbeat: echoes each line it receives, sends `tick N` periodically.
     Echo {
         /// Heartbeat period in milliseconds (0 = no heartbeat).
@@ -114,7 +183,18 @@ pub fn run(cli: Cli, process_start: std::time::Instant) -> anyhow::Result<ExitCo
         }) => usb_list(json),
         Some(Commands::Ports { json }) => ports(json),
         Some(Commands::Sim { common, device }) => sim_serve(&common, device),
+        Some(Commands::Ath { command }) => crate::cli_ath::run(command),
     }
+}
+
+fn parse_scenario(s: &str) -> Result<benchtop_ath::Scenario, String> {
+    benchtop_ath::Scenario::from_name(s).ok_or_else(|| {
+        let names: Vec<&str> = benchtop_ath::Scenario::ALL
+            .iter()
+            .map(|s| s.name())
+            .collect();
+        format!("unknown scenario {s:?}; choose one of {}", names.join(", "))
+    })
 }
 
 fn usb_list(json: bool) -> anyhow::Result<ExitCode> {
@@ -224,6 +304,36 @@ fn sim_serve(common: &SimCommon, device: SimDevice) -> anyhow::Result<ExitCode> 
 
     let (name, model) = match device {
         SimDevice::Echo { tick_ms } => ("echo", echo_model(tick_ms)),
+        SimDevice::Ath {
+            scenario,
+            out,
+            pty: _,
+            seconds,
+            devices,
+            no_timestamps,
+            speed,
+        } => {
+            let cfg = benchtop_ath::SimConfig {
+                scenario,
+                seed: common.seed,
+                devices,
+                timestamps: !no_timestamps,
+                ..benchtop_ath::SimConfig::default()
+            };
+            if let Some(out) = out {
+                let file = std::fs::File::create(&out)
+                    .with_context(|| format!("creating {}", out.display()))?;
+                let n =
+                    benchtop_ath::write_log(file, &cfg, benchtop_ath::SimLimit::Seconds(seconds))
+                        .with_context(|| format!("writing {}", out.display()))?;
+                println!("{}", out.display());
+                eprintln!("benchtop: wrote {n} lines ({} scenario)", scenario.name());
+                return Ok(ExitCode::SUCCESS);
+            }
+            let model: Box<dyn benchtop_drivers::sim::SimDevice> =
+                Box::new(benchtop_ath::AthConsoleSim::new(cfg, speed));
+            ("ath", model)
+        }
     };
     debug_assert!(SIMULATORS.iter().any(|s| s.name == name));
     let endpoint = match common.tcp {

@@ -28,10 +28,27 @@ pub struct SimEntry {
 }
 
 /// Every built-in simulator.
-pub const SIMULATORS: &[SimEntry] = &[SimEntry {
-    name: "echo",
-    description: "line echo with a heartbeat (the simulator framework's demo device)",
-}];
+pub const SIMULATORS: &[SimEntry] = &[
+    SimEntry {
+        name: "echo",
+        description: "line echo with a heartbeat (the simulator framework's demo device)",
+    },
+    SimEntry {
+        name: "ath",
+        description: "a FreeBSD board's console printing ath(4) ATH_DEBUG_PWRSAVE lines",
+    },
+];
+
+/// The ath(4) console model the Power panel's simulator runs.
+pub fn ath_model(scenario: benchtop_ath::Scenario, speed: f64) -> Box<dyn SimDevice> {
+    Box::new(benchtop_ath::AthConsoleSim::new(
+        benchtop_ath::SimConfig {
+            scenario,
+            ..benchtop_ath::SimConfig::default()
+        },
+        speed,
+    ))
+}
 
 /// The echo device model with a heartbeat every `tick_ms` (0 = none).
 pub fn echo_model(tick_ms: u64) -> Box<dyn SimDevice> {
@@ -169,6 +186,8 @@ pub trait Device {
     fn is_running(&self) -> bool;
     /// The panel, for tests and for shell features that know the concrete type.
     fn panel_any(&self) -> &dyn Any;
+    /// The panel, mutable, for shell features that know the concrete type (file jobs).
+    fn panel_any_mut(&mut self) -> &mut dyn Any;
 }
 
 /// A device built from a protocol, a panel and a simulator model.
@@ -292,5 +311,9 @@ where
 
     fn panel_any(&self) -> &dyn Any {
         &self.panel
+    }
+
+    fn panel_any_mut(&mut self) -> &mut dyn Any {
+        &mut self.panel
     }
 }

@@ -5,7 +5,9 @@
 //! panels (which never open ports or spawn threads).
 
 pub mod cli;
+pub mod cli_ath;
 pub mod devices;
+pub mod jobs;
 pub mod settings;
 pub mod shell;
 pub mod shortcuts;

@@ -8,6 +8,13 @@ fn main() -> std::process::ExitCode {
     let cli = benchtop_app::cli::Cli::parse();
     match benchtop_app::cli::run(cli, process_start) {
         Ok(code) => code,
+        Err(e)
+            if e.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) =>
+        {
+            // The reader went away (`benchtop ath parse … | head`): not an error.
+            std::process::ExitCode::SUCCESS
+        }
         Err(e) => {
             eprintln!("benchtop: {e:#}");
             std::process::ExitCode::FAILURE

@@ -12,18 +12,21 @@ pub const STORAGE_KEY: &str = "benchtop-settings";
 pub enum Tab {
     /// The line-echo demo device.
     Echo,
+    /// ath(4) power-save timeline.
+    Power,
     /// USB devices and serial ports.
     Usb,
 }
 
 impl Tab {
     /// Every tab, in menu order.
-    pub const ALL: [Tab; 2] = [Tab::Echo, Tab::Usb];
+    pub const ALL: [Tab; 3] = [Tab::Power, Tab::Echo, Tab::Usb];
 
     /// Title shown on the tab and in menus.
     pub fn title(self) -> &'static str {
         match self {
             Tab::Echo => benchtop_panels::EchoPanel::TITLE,
+            Tab::Power => benchtop_panels::PowerPanel::TITLE,
             Tab::Usb => benchtop_panels::UsbPanel::TITLE,
         }
     }

@@ -9,6 +9,7 @@ pub mod chart;
 pub mod connection_bar;
 pub mod device_panel;
 pub mod echo_panel;
+pub mod power_panel;
 pub mod status;
 pub mod timeline;
 pub mod tokens;
@@ -19,5 +20,6 @@ pub use connection_bar::{
 };
 pub use device_panel::{DevicePanel, PanelAction};
 pub use echo_panel::{EchoAction, EchoPanel};
+pub use power_panel::{PowerAction, PowerData, PowerPanel};
 pub use status::DeviceStatus;
 pub use usb_panel::{UsbAction, UsbPanel};

@@ -8,37 +8,40 @@ use std::ops::Range;
 
 use egui::{Color32, Pos2, Rect, Sense, Stroke, Vec2, pos2, vec2};
 
-/// One row of the timeline.
-#[derive(Debug, Clone)]
-pub enum Track {
+/// One row of the timeline. Tracks borrow their data, so drawing a million items costs no
+/// copies.
+#[derive(Debug, Clone, Copy)]
+pub enum Track<'a> {
     /// Spans of a discrete state, sorted by start, non-overlapping.
     Bands {
         /// Row label.
-        name: String,
+        name: &'a str,
         /// `(start, end, state)`.
-        spans: Vec<(f64, f64, u8)>,
+        spans: &'a [(f64, f64, u8)],
+        /// A last span still open (drawn after `spans`).
+        tail: Option<(f64, f64, u8)>,
         /// Colour and name per state value.
-        palette: Vec<(Color32, &'static str)>,
+        palette: &'a [(Color32, &'static str)],
     },
     /// A step function, sorted by time: the value holds until the next point.
     Steps {
         /// Row label.
-        name: String,
+        name: &'a str,
         /// `(time, value)`.
-        points: Vec<(f64, i64)>,
+        points: &'a [(f64, i64)],
     },
     /// Instants, sorted by time, each with an id the caller maps back (e.g. a log line).
     Markers {
         /// Row label.
-        name: String,
+        name: &'a str,
         /// `(time, id)`.
-        points: Vec<(f64, u64)>,
+        points: &'a [(f64, u64)],
         /// Colour of the marks.
         color: Color32,
     },
 }
 
-impl Track {
+impl Track<'_> {
     /// The row label.
     pub fn name(&self) -> &str {
         match self {
@@ -50,7 +53,11 @@ impl Track {
 
     fn extent(&self) -> Option<(f64, f64)> {
         match self {
-            Track::Bands { spans, .. } => Some((spans.first()?.0, spans.last()?.1)),
+            Track::Bands { spans, tail, .. } => {
+                let first = spans.first().map(|s| s.0).or(tail.map(|t| t.0))?;
+                let last = tail.map(|t| t.1).or(spans.last().map(|s| s.1))?;
+                Some((first, last))
+            }
             Track::Steps { points, .. } => Some((points.first()?.0, points.last()?.0)),
             Track::Markers { points, .. } => Some((points.first()?.0, points.last()?.0)),
         }
@@ -86,7 +93,7 @@ impl Default for TimelineView {
 
 impl TimelineView {
     /// Shows everything in `tracks`.
-    pub fn fit(&mut self, tracks: &[Track]) {
+    pub fn fit(&mut self, tracks: &[Track<'_>]) {
         let mut lo = f64::INFINITY;
         let mut hi = f64::NEG_INFINITY;
         for t in tracks {
@@ -478,9 +485,10 @@ mod tests {
     #[test]
     fn view_math() {
         let mut v = TimelineView::default();
-        let tracks = vec![Track::Steps {
-            name: "refcnt".into(),
-            points: vec![(10.0, 0), (20.0, 1), (110.0, 0)],
+        let pts = [(10.0, 0), (20.0, 1), (110.0, 0)];
+        let tracks = [Track::Steps {
+            name: "refcnt",
+            points: &pts,
         }];
         v.fit(&tracks);
         assert!(
@@ -503,9 +511,10 @@ mod tests {
     #[test]
     fn clicking_a_marker_selects_it() {
         use egui_kittest::Harness;
-        let tracks = vec![Track::Markers {
-            name: "calls".into(),
-            points: vec![(1.0, 7), (5.0, 8), (9.0, 9)],
+        let pts = [(1.0, 7), (5.0, 8), (9.0, 9)];
+        let tracks = [Track::Markers {
+            name: "calls",
+            points: &pts,
             color: Color32::RED,
         }];
         let mut view = TimelineView {

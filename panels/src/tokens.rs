@@ -7,6 +7,9 @@ pub const OK: Color32 = Color32::from_rgb(0x3c, 0xb3, 0x71);
 /// Opening, reconnecting: something is in progress.
 pub const PENDING: Color32 = Color32::from_rgb(0xe0, 0xa0, 0x30);
 
+/// Errors, violations.
+pub const ERROR: Color32 = Color32::from_rgb(0xe0, 0x50, 0x50);
+
 /// The two timeline cursors.
 pub const CURSOR: [Color32; 2] = [
     Color32::from_rgb(0xff, 0xd0, 0x40),

@@ -1,0 +1,97 @@
+//! Background jobs the shell runs for panels (never on the UI thread).
+
+use std::io::Read as _;
+use std::path::Path;
+use std::sync::Arc;
+
+use benchtop_ath::{Analysis, CheckConfig};
+use benchtop_drivers::job::JobContext;
+use benchtop_panels::PowerData;
+
+/// Bytes read per step while loading (progress granularity).
+const CHUNK: usize = 1 << 20;
+
+/// Reads and analyses an ath(4) log, reporting progress; builds the Power panel's data.
+pub fn load_power_log(path: &Path, ctx: &JobContext) -> Result<PowerData, String> {
+    let shown = path.display().to_string();
+    let mut file = std::fs::File::open(path).map_err(|e| format!("cannot open {shown}: {e}"))?;
+    let total = file.metadata().map(|m| m.len()).unwrap_or(0).max(1);
+    if file.metadata().is_ok_and(|m| m.is_dir()) {
+        return Err(format!("{shown} is a folder; choose a log file"));
+    }
+    let mut text = Vec::with_capacity(usize::try_from(total).unwrap_or(0));
+    let mut buf = vec![0u8; CHUNK];
+    loop {
+        if ctx.cancelled() {
+            return Err("load cancelled".into());
+        }
+        let n = file
+            .read(&mut buf)
+            .map_err(|e| format!("reading {shown}: {e}"))?;
+        if n == 0 {
+            break;
+        }
+        text.extend_from_slice(&buf[..n]);
+        ctx.progress(
+            0.3 * text.len() as f32 / total as f32,
+            format!("reading {shown}"),
+        );
+    }
+    let mut analysis = Analysis::new(CheckConfig::default());
+    let mut done = 0usize;
+    while done < text.len() {
+        if ctx.cancelled() {
+            return Err("load cancelled".into());
+        }
+        let end = (done + CHUNK).min(text.len());
+        // Feed whole lines only.
+        let end = match text[end..].iter().position(|&b| b == b'\n') {
+            Some(i) if end < text.len() => end + i + 1,
+            _ => text.len(),
+        };
+        analysis.feed_text(&text[done..end]);
+        done = end;
+        ctx.progress(
+            0.3 + 0.6 * done as f32 / text.len() as f32,
+            format!("analysing {shown}"),
+        );
+    }
+    if analysis.stats().recognized == 0 {
+        return Err(format!(
+            "{shown}: no ath(4) power-save lines among {} lines. Enable them with \
+             `sysctl dev.ath.0.debug=0x...` (ATH_DEBUG_PWRSAVE) and capture the console or dmesg.",
+            analysis.stats().lines
+        ));
+    }
+    ctx.progress(0.95, "building the timeline");
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or(shown);
+    Ok(PowerData::from_analysis(
+        &name,
+        analysis,
+        Some(Arc::new(text)),
+    ))
+}
+
+/// Writes a Chrome trace (`chrome`) or VCD of `analysis` to `path`.
+pub fn export_power(analysis: &Analysis, path: &Path, chrome: bool) -> Result<String, String> {
+    let shown = path.display().to_string();
+    let file = std::fs::File::create(path).map_err(|e| format!("cannot create {shown}: {e}"))?;
+    let w = std::io::BufWriter::new(file);
+    let result = if chrome {
+        benchtop_ath::export::write_chrome_trace(w, analysis.timeline(), &analysis.findings())
+    } else {
+        benchtop_ath::export::write_vcd(w, analysis.timeline())
+    };
+    result.map_err(|e| format!("writing {shown}: {e}"))?;
+    Ok(format!(
+        "Wrote {shown} ({}).",
+        if chrome {
+            "open it in ui.perfetto.dev"
+        } else {
+            "open it in GTKWave or PulseView"
+        }
+    ))
+}

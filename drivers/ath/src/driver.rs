@@ -1,0 +1,177 @@
+//! Live mode: a [`Protocol`] that reads a board's serial console (dmesg scrolling by), splits
+//! it into lines and runs the streaming [`Analysis`] on each, emitting decoded events and
+//! findings as they happen.
+
+use std::time::{Duration, Instant};
+
+use benchtop_drivers::DriverError;
+use benchtop_drivers::echo::LineDecoder;
+use benchtop_drivers::worker::{Link, Protocol};
+
+use crate::Analysis;
+use crate::check::{CheckConfig, Finding};
+use crate::model::{DevState, EventKind};
+use crate::parser::ParseStats;
+
+/// One recognised console line, decoded and reconstructed. `line` counts every console
+/// line since the connection (or the last [`AthCommand::Reset`]), recognised or not, so
+/// findings' line numbers refer to the same lines.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LiveEvent {
+    /// Line number since the connection (or the last reset) began, 1-based.
+    pub line: u64,
+    /// The raw line.
+    pub text: String,
+    /// msgbuf timestamp (or the last one before), seconds.
+    pub time: Option<f64>,
+    /// Device name.
+    pub device: String,
+    /// Call site `(file, line)` for ath(4) power calls.
+    pub site: Option<(String, u32)>,
+    /// What the line says.
+    pub kind: EventKind,
+    /// Reconstructed state after it.
+    pub after: DevState,
+}
+
+/// What the live driver reports.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AthEvent {
+    /// A recognised line.
+    Event(Box<LiveEvent>),
+    /// A finding of a streaming rule, as soon as it is made.
+    Finding(Finding),
+    /// End-of-log rules evaluated now (answer to [`AthCommand::CheckNow`]): holds still
+    /// open, per-site imbalance.
+    Provisional(Vec<Finding>),
+    /// Line counters (about once a second while lines arrive).
+    Stats(ParseStats),
+}
+
+/// What the panel can ask of the live driver.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum AthCommand {
+    /// Forget everything (line numbers restart at 1).
+    Reset,
+    /// Evaluate the end-of-log rules now.
+    CheckNow,
+}
+
+/// The live console driver.
+#[derive(Debug, Default)]
+pub struct AthProtocol {
+    decoder: LineDecoder,
+    analysis: Analysis,
+    config: CheckConfig,
+    reported: usize,
+    last_stats: Option<Instant>,
+    stats_dirty: bool,
+}
+
+const STATS_EVERY: Duration = Duration::from_secs(1);
+
+impl AthProtocol {
+    /// A live driver with these thresholds.
+    pub fn new(config: CheckConfig) -> Self {
+        Self {
+            analysis: Analysis::new(config),
+            config,
+            ..Self::default()
+        }
+    }
+
+    /// The analysis built so far.
+    pub fn analysis(&self) -> &Analysis {
+        &self.analysis
+    }
+
+    fn line(&mut self, text: String, link: &mut Link<'_, AthEvent>) {
+        self.stats_dirty = true;
+        let Some(idx) = self.analysis.feed_line(text.as_bytes()) else {
+            return;
+        };
+        let tl = self.analysis.timeline();
+        if let Some(ev) = tl.events().get(idx) {
+            let site = ev
+                .site
+                .and_then(|s| tl.sites().get(s as usize))
+                .map(|s| (s.file.clone(), s.line));
+            link.emit(AthEvent::Event(Box::new(LiveEvent {
+                line: ev.line,
+                text,
+                time: ev.time,
+                device: tl
+                    .devices()
+                    .get(usize::from(ev.device))
+                    .cloned()
+                    .unwrap_or_default(),
+                site,
+                kind: ev.kind,
+                after: ev.after,
+            })));
+        }
+        let found = self.analysis.checker().findings();
+        for f in found.iter().skip(self.reported) {
+            link.emit(AthEvent::Finding(f.clone()));
+        }
+        self.reported = found.len();
+    }
+}
+
+impl Protocol for AthProtocol {
+    type Command = AthCommand;
+    type Event = AthEvent;
+
+    fn on_bytes(
+        &mut self,
+        bytes: &[u8],
+        _now: Instant,
+        link: &mut Link<'_, AthEvent>,
+    ) -> Result<(), DriverError> {
+        let mut lines = Vec::new();
+        self.decoder.feed(bytes, |l| lines.push(l.text));
+        for text in lines {
+            self.line(text, link);
+        }
+        Ok(())
+    }
+
+    fn on_command(
+        &mut self,
+        command: AthCommand,
+        link: &mut Link<'_, AthEvent>,
+    ) -> Result<(), DriverError> {
+        match command {
+            AthCommand::Reset => {
+                self.analysis = Analysis::new(self.config);
+                self.decoder = LineDecoder::default();
+                self.reported = 0;
+                link.emit(AthEvent::Stats(self.analysis.stats()));
+            }
+            AthCommand::CheckNow => {
+                let tl = self.analysis.timeline();
+                link.emit(AthEvent::Provisional(
+                    self.analysis.checker().end_findings(tl),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn on_tick(&mut self, now: Instant, link: &mut Link<'_, AthEvent>) -> Result<(), DriverError> {
+        let due = self
+            .last_stats
+            .is_none_or(|t| now.duration_since(t) >= STATS_EVERY);
+        if self.stats_dirty && due {
+            self.stats_dirty = false;
+            self.last_stats = Some(now);
+            link.emit(AthEvent::Stats(self.analysis.stats()));
+        }
+        Ok(())
+    }
+
+    fn on_disconnect(&mut self, _out: &mut Vec<AthEvent>) {
+        // A partial line is lost with the link; the analysis keeps going on reconnect.
+        self.decoder = LineDecoder::default();
+    }
+}
