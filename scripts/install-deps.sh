@@ -2,7 +2,8 @@
 # Installs the system packages benchtop needs on Debian/Ubuntu (idempotent, non-interactive).
 #   build:   C toolchain, pkg-config, libudev (serial port USB details), libusb (USB panel)
 #   run:     X11/GL libraries for the window (Mesa works without a GPU)
-#   --test:  also what the test suite uses (Xvfb + ImageMagick for screenshots)
+#   --test:  also what the test suite uses: Xvfb + ImageMagick (screenshots), ser2net (the
+#            RFC 2217 client is tested against it), pyedflib (an independent EDF+ reader)
 set -euo pipefail
 
 packages=(
@@ -11,7 +12,7 @@ packages=(
   libxcursor1 libxi6 libxkbcommon-x11-0 libgl1 libglx-mesa0 libgl1-mesa-dri libegl1
 )
 if [[ "${1:-}" == "--test" ]]; then
-  packages+=(xvfb imagemagick)
+  packages+=(xvfb imagemagick ser2net)
 fi
 
 sudo=""
@@ -25,4 +26,11 @@ if ((${#missing[@]})); then
   echo "benchtop: installing ${missing[*]}" >&2
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [[ "${1:-}" == "--test" ]] && ! python3 -c "import pyedflib" 2>/dev/null; then
+  echo "benchtop: installing pyedflib (independent EDF+ reader for the tests)" >&2
+  python3 -m pip install --quiet --user pyedflib 2>/dev/null \
+    || python3 -m pip install --quiet --user --break-system-packages pyedflib \
+    || echo "benchtop: warning: pyedflib could not be installed; the EDF+ cross-check will be skipped" >&2
 fi

@@ -291,3 +291,249 @@ fn ath_simulated_logs_parse_check_and_export() {
     assert!(err.contains("no ath(4) power-save lines"), "{err}");
     std::fs::remove_dir_all(&dir).expect("cleanup");
 }
+
+#[test]
+fn mindwave_record_from_the_simulator_then_decode_a_capture() {
+    let dir = std::env::temp_dir().join(format!("benchtop-cli-mw-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let edf = dir.join("rec.edf");
+    let cap = dir.join("rec.bin");
+    let (code, _, err) = run(&[
+        "mindwave",
+        "record",
+        "--sim",
+        "--seconds",
+        "2",
+        "--out",
+        &edf.to_string_lossy(),
+        "--capture",
+        &cap.to_string_lossy(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("wrote"), "{err}");
+    let bytes = std::fs::read(&edf).expect("edf");
+    // EDF+: version "0", and the reserved field says EDF+C or EDF+D.
+    assert_eq!(&bytes[..1], b"0");
+    let reserved = String::from_utf8_lossy(&bytes[192..236]);
+    assert!(reserved.starts_with("EDF+"), "{reserved}");
+    let records: i64 = String::from_utf8_lossy(&bytes[236..244])
+        .trim()
+        .parse()
+        .expect("record count");
+    assert!(records >= 2, "{records}");
+
+    // The capture decodes: raw values, 1 Hz values, and a summary line that adds up.
+    let (code, out, err) = run(&["mindwave", "decode", "--json", &cap.to_string_lossy()]);
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect();
+    let last = lines.last().expect("summary");
+    assert_eq!(last["type"], "summary");
+    assert!(last["packets"].as_u64().expect("packets") > 100);
+    assert!(
+        lines.iter().filter(|v| v["type"] == "raw").count() >= 1000,
+        "2 s at 512 Hz"
+    );
+    assert!(lines.iter().any(|v| v["type"] == "poor_signal"));
+
+    // Not a capture: a clear error.
+    let (code, _, err) = run(&["mindwave", "decode", "/etc/hostname"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("no ThinkGear packets"), "{err}");
+    let (code, _, err) = run(&[
+        "mindwave",
+        "record",
+        "--sim",
+        "--seconds",
+        "1",
+        "--headset",
+        "zz9",
+        "--out",
+        "/tmp/x.edf",
+    ]);
+    assert_ne!(code, 0);
+    assert!(err.contains("--headset"), "{err}");
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+}
+
+#[test]
+fn mindwave_sim_pairs_over_its_pty() {
+    let (mut child, path) = start_sim(&["sim", "mindwave", "--start-paired"]);
+    let mut t = PtyTransport::open(&path).expect("open");
+    // Paired from the start: raw packets (AA AA 04 80 02 ..) stream at once.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut got = Vec::new();
+    let mut buf = [0u8; 1024];
+    while Instant::now() < deadline && got.len() < 4096 {
+        let n = t.read(&mut buf).expect("read");
+        got.extend_from_slice(&buf[..n]);
+    }
+    assert!(
+        got.windows(4).any(|w| w == [0xAA, 0xAA, 0x04, 0x80]),
+        "raw packets stream"
+    );
+    assert_eq!(terminate(&mut child), 0);
+}
+
+/// Runs benchtop with `stdin` piped in.
+fn run_with_stdin(args: &[&str], stdin: &str) -> (i32, String, String) {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("write stdin");
+    let out = child.wait_with_output().expect("wait");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn console_catches_boot_and_runs_piped_commands_on_the_sparky_simulator() {
+    let (mut sim, path) = start_sim(&[
+        "sim",
+        "sparky",
+        "--watchdog-secs",
+        "0",
+        "--boot-secs",
+        "3",
+        "--power-on-delay",
+        "1",
+    ]);
+    let (code, out, err) = run_with_stdin(
+        &["console", "--port", &path, "--catch-boot"],
+        "version\nbdshow\nx -b 0xb1000098 -l 4 -4\n",
+    );
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(err.contains("caught the boot script"), "{err}");
+    assert!(out.contains("== Executing boot script in"), "{out}");
+    assert!(out.contains("RedBoot> version"), "{out}");
+    assert!(out.contains("Watchdog Gpio pin: 6"), "{out}");
+    assert!(out.contains("B1000098: "), "the x dump: {out}");
+    assert_eq!(terminate(&mut sim), 0);
+}
+
+#[test]
+fn console_bad_targets_are_clear_errors() {
+    let (code, _, err) = run_with_stdin(&["console"], "");
+    assert_ne!(code, 0);
+    assert!(
+        err.contains("--port PATH, --tcp HOST:PORT or --rfc2217 HOST:PORT"),
+        "{err}"
+    );
+    let (code, _, err) =
+        run_with_stdin(&["console", "--port", "/dev/ttyBENCHTOPNOPE"], "version\n");
+    assert_eq!(code, 1);
+    assert!(err.contains("/dev/ttyBENCHTOPNOPE does not exist"), "{err}");
+}
+
+#[test]
+fn console_permission_denied_names_the_dialout_group() {
+    // A pseudo-terminal belongs to its creator (mode 620): another user may not open it.
+    let (mut sim, path) = start_sim(&["sim", "sparky", "--watchdog-secs", "0"]);
+    let root = nix::unistd::geteuid().is_root();
+    let mut cmd = if root {
+        let mut c = Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups", BIN]);
+        c
+    } else {
+        Command::new(BIN)
+    };
+    let target = std::fs::canonicalize(&path).expect("pty path");
+    let out = cmd
+        .args(["console", "--port", &target.to_string_lossy()])
+        .stdin(Stdio::null())
+        .output()
+        .expect("run");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("permission denied") && err.contains("dialout"),
+        "{err}"
+    );
+    assert_eq!(terminate(&mut sim), 0);
+}
+
+fn assets(rel: &str) -> String {
+    format!("{}/../assets/{rel}", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn switch_lint_trace_and_convert_show_the_flooding_bug_and_its_fix() {
+    let bug = assets("switch/flooding-bug.uci");
+    let fixed = assets("switch/flooding-fixed.uci");
+    let (code, out, err) = run(&["switch", "lint", "--json", &bug]);
+    assert!(code == 0 || code == 1, "{err}");
+    let findings: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let rules: Vec<String> = findings
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|f| f["rule"].to_string())
+        .collect();
+    assert!(
+        rules
+            .iter()
+            .any(|r| r.contains("AR017") || r.to_lowercase().contains("flood")),
+        "{rules:?}"
+    );
+    let (code, out, _) = run(&["switch", "lint", "--json", &fixed]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&out).expect("json"),
+        serde_json::json!([])
+    );
+
+    // Two hosts talking: on the buggy config the reply floods, on the fixed one it is learned.
+    let frames = [
+        "--frame",
+        "port=1 src=00:00:00:00:00:01 dst=00:00:00:00:00:02",
+        "--frame",
+        "port=2 src=00:00:00:00:00:02 dst=00:00:00:00:00:01",
+    ];
+    let (code, out, err) = run(&[&["switch", "trace", bug.as_str()][..], &frames[..]].concat());
+    assert_eq!(code, 0, "{err}");
+    let reply = out.lines().nth(1).expect("frame 2");
+    assert!(reply.contains("flooded"), "{out}");
+    let (_, out, _) = run(&[&["switch", "trace", fixed.as_str()][..], &frames[..]].concat());
+    let reply = out.lines().nth(1).expect("frame 2");
+    assert!(
+        reply.contains("learned on port 1") && reply.contains("egress 1u"),
+        "{out}"
+    );
+
+    // Convert to a swconfig script, read it back: same findings (none).
+    let dir = std::env::temp_dir().join(format!("benchtop-cli-sw-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let (code, script, err) = run(&["switch", "convert", &fixed, "--to", "swconfig"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(script.contains("swconfig dev switch0"), "{script}");
+    let p = dir.join("fixed.sh");
+    std::fs::write(&p, &script).expect("write");
+    let (code, out, _) = run(&["switch", "lint", &p.to_string_lossy()]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("swconfig"),
+        "detected as a swconfig script: {out}"
+    );
+
+    let (code, _, err) = run(&["switch", "lint", "/etc/hostname"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("cannot tell the format"), "{err}");
+    let (code, _, err) = run(&["switch", "convert", &fixed, "--to", "cisco"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("--to cisco"), "{err}");
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+}

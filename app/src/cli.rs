@@ -10,7 +10,7 @@ use benchtop_drivers::sim::{self, Endpoint, Faults};
 use benchtop_drivers::usb::{self, UsbScan};
 use clap::{Args, Parser, Subcommand};
 
-use crate::devices::{SIMULATORS, echo_model};
+use crate::devices::echo_model;
 use crate::shell::{StartOptions, run_gui};
 
 /// A desktop workbench for embedded hardware at a lab bench.
@@ -43,6 +43,22 @@ pub enum Commands {
         #[arg(long)]
         json: bool,
     },
+    /// A serial console on stdin/stdout (picocom-like), RedBoot-aware: catch boot, auto-pat
+    /// the GPIO watchdog. Quit with Ctrl-]. With piped stdin, each line is sent at a prompt
+    /// and the command exits when they are all done.
+    Console(ConsoleArgs),
+    /// AR8327 switch configurations: lint, convert between tools' formats, trace frames.
+    Switch {
+        /// What to do.
+        #[command(subcommand)]
+        command: SwitchCli,
+    },
+    /// NeuroSky MindWave: decode captures, record EDF+ headless.
+    Mindwave {
+        /// What to do.
+        #[command(subcommand)]
+        command: MindwaveCli,
+    },
     /// FreeBSD ath(4) power-save logs: parse, check, export.
     Ath {
         /// What to do.
@@ -58,6 +74,111 @@ pub enum Commands {
         /// Which device.
         #[command(subcommand)]
         device: SimDevice,
+    },
+}
+
+/// `benchtop console …`
+#[derive(Debug, Args)]
+pub struct ConsoleArgs {
+    /// Serial port (or PTY) path.
+    #[arg(long, group = "target")]
+    pub port: Option<String>,
+    /// Raw TCP host:port (ser2net raw mode).
+    #[arg(long, group = "target")]
+    pub tcp: Option<String>,
+    /// Telnet RFC 2217 host:port (ser2net telnet mode; sets the far end's baud).
+    #[arg(long, group = "target")]
+    pub rfc2217: Option<String>,
+    /// Baud rate.
+    #[arg(long, default_value_t = 115_200)]
+    pub baud: u32,
+    /// Append everything received to this file.
+    #[arg(long)]
+    pub log: Option<PathBuf>,
+    /// Send ^C when RedBoot's boot script countdown appears (stay in RedBoot).
+    #[arg(long)]
+    pub catch_boot: bool,
+    /// Keep the GPIO watchdog from resetting the board (RedBoot only).
+    #[arg(long)]
+    pub auto_pat: bool,
+    /// Watchdog GPIO pin (default: from `bdshow`).
+    #[arg(long)]
+    pub pat_pin: Option<u8>,
+    /// Seconds between pats.
+    #[arg(long, default_value_t = 60.0)]
+    pub pat_period: f64,
+    /// The watchdog's time-out in seconds.
+    #[arg(long, default_value_t = 300.0)]
+    pub watchdog_secs: f64,
+}
+
+/// `benchtop switch …` (FILE: UCI, swconfig script, etherswitchcfg script or register list;
+/// the format is detected from the content).
+#[derive(Debug, Subcommand)]
+pub enum SwitchCli {
+    /// Check a configuration against the AR8327 rules; exit status 1 when there are errors.
+    Lint {
+        /// The configuration.
+        file: PathBuf,
+        /// JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Convert a configuration to another tool's format.
+    Convert {
+        /// The configuration.
+        file: PathBuf,
+        /// uci | swconfig | etherswitchcfg | dsa | registers
+        #[arg(long)]
+        to: String,
+    },
+    /// Run frames through the forwarding model, in order (learning carries over).
+    Trace {
+        /// The configuration.
+        file: PathBuf,
+        /// "port=1 src=MAC dst=MAC [vid=N]"
+        #[arg(long = "frame", required = true)]
+        frames: Vec<String>,
+    },
+    /// The register writes the configuration compiles to, each field decoded.
+    Regs {
+        /// The configuration.
+        file: PathBuf,
+    },
+}
+
+/// `benchtop mindwave …`
+#[derive(Debug, Subcommand)]
+pub enum MindwaveCli {
+    /// Decode a raw ThinkGear byte capture: every value, then a summary with the packet,
+    /// bad-checksum and skipped-byte counts.
+    Decode {
+        /// The capture (raw bytes from the dongle).
+        file: PathBuf,
+        /// One JSON object per line (`type` raw, poor_signal, attention, …, summary).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Record raw EEG and the 1 Hz values to EDF+ without the window.
+    Record {
+        /// The dongle's serial port (115200 8N1).
+        #[arg(long, conflicts_with = "sim", required_unless_present = "sim")]
+        port: Option<String>,
+        /// Record from the built-in headset simulator.
+        #[arg(long)]
+        sim: bool,
+        /// Headset ID (hex, e.g. 0x1a2b) or `auto`.
+        #[arg(long, default_value = "auto")]
+        headset: String,
+        /// Seconds of raw to record.
+        #[arg(long)]
+        seconds: f64,
+        /// The EDF+ file to write.
+        #[arg(long)]
+        out: PathBuf,
+        /// Also keep the raw byte capture here.
+        #[arg(long)]
+        capture: Option<PathBuf>,
     },
 }
 
@@ -133,6 +254,43 @@ pub struct SimCommon {
 /// The built-in simulators.
 #[derive(Debug, Subcommand)]
 pub enum SimDevice {
+    /// An OpenWrt root shell on a console that answers `swconfig` (list, show, get/set,
+    /// apply, port link) from an AR8327 model.
+    #[command(name = "openwrt-switch")]
+    OpenwrtSwitch,
+    /// A Meraki Sparky (AR2317) in RedBoot: banner, boot-script countdown (^C stops it),
+    /// `RedBoot> ` prompt, bdshow, x/mfill on GPIO registers, fis list, load (XMODEM), and
+    /// a GPIO6 watchdog that resets the board unless patted.
+    Sparky {
+        /// Reset the board when GPIO6 has not toggled for this long (0 = no watchdog).
+        #[arg(long, default_value_t = 300.0)]
+        watchdog_secs: f64,
+        /// Seconds of boot-script countdown.
+        #[arg(long, default_value_t = 2.0)]
+        boot_secs: f64,
+        /// Seconds before the simulated board powers on (time to connect a console first).
+        #[arg(long, default_value_t = 1.0)]
+        power_on_delay: f64,
+    },
+    /// A MindWave dongle + headset: standby rows, answers C0/C1/C2, then 512 Hz raw and the
+    /// 1 Hz values, with plausible EEG (alpha, mains hum, blinks, muscle bursts, electrode-off).
+    Mindwave {
+        /// relaxed | focused | mixed | clean
+        #[arg(long, default_value = "mixed")]
+        scenario: String,
+        /// The simulated headset's ID (hex).
+        #[arg(long, default_value = "0x1a2b")]
+        headset_id: String,
+        /// Mains frequency of the hum, Hz (50 or 60).
+        #[arg(long, default_value_t = 50.0)]
+        mains: f64,
+        /// Start already paired (raw streams at once, as a dongle left paired does).
+        #[arg(long)]
+        start_paired: bool,
+        /// No headset in range (pairing fails with D1).
+        #[arg(long)]
+        no_headset: bool,
+    },
     /// A FreeBSD board's console printing ath(4) ATH_DEBUG_PWRSAVE lines from a model of the
     /// driver (correct, or one of its bugs); `--out FILE` writes a log file instead.
     Ath {
@@ -184,6 +342,9 @@ pub fn run(cli: Cli, process_start: std::time::Instant) -> anyhow::Result<ExitCo
         Some(Commands::Ports { json }) => ports(json),
         Some(Commands::Sim { common, device }) => sim_serve(&common, device),
         Some(Commands::Ath { command }) => crate::cli_ath::run(command),
+        Some(Commands::Mindwave { command }) => crate::cli_mindwave::run(command),
+        Some(Commands::Console(args)) => crate::cli_console::run(&args),
+        Some(Commands::Switch { command }) => crate::cli_switch::run(command),
     }
 }
 
@@ -304,6 +465,52 @@ fn sim_serve(common: &SimCommon, device: SimDevice) -> anyhow::Result<ExitCode> 
 
     let (name, model) = match device {
         SimDevice::Echo { tick_ms } => ("echo", echo_model(tick_ms)),
+        SimDevice::OpenwrtSwitch => {
+            let model: Box<dyn benchtop_drivers::sim::SimDevice> =
+                Box::new(benchtop_ar8327::sim::OpenWrtSwitchSim::new());
+            ("openwrt-switch", model)
+        }
+        SimDevice::Sparky {
+            watchdog_secs,
+            boot_secs,
+            power_on_delay,
+        } => {
+            let opts = benchtop_redboot::sim::SparkyOptions {
+                watchdog: (watchdog_secs > 0.0)
+                    .then(|| std::time::Duration::from_secs_f64(watchdog_secs)),
+                boot_delay: std::time::Duration::from_secs_f64(boot_secs.max(0.0)),
+                power_on_delay: std::time::Duration::from_secs_f64(power_on_delay.max(0.0)),
+                ..benchtop_redboot::sim::SparkyOptions::default()
+            };
+            let model: Box<dyn benchtop_drivers::sim::SimDevice> =
+                Box::new(benchtop_redboot::sim::SparkySim::new(opts));
+            ("sparky", model)
+        }
+        SimDevice::Mindwave {
+            scenario,
+            headset_id,
+            mains,
+            start_paired,
+            no_headset,
+        } => {
+            let scenario = benchtop_mindwave::Scenario::parse(&scenario).with_context(|| {
+                format!("unknown scenario {scenario:?}; choose relaxed, focused, mixed or clean")
+            })?;
+            let id = u16::from_str_radix(headset_id.trim_start_matches("0x"), 16)
+                .with_context(|| format!("headset id {headset_id:?} is not hex (e.g. 0x1a2b)"))?;
+            let opts = benchtop_mindwave::SimOptions {
+                seed: common.seed,
+                scenario,
+                headset_id: id,
+                mains_hz: mains,
+                start_paired,
+                headset_present: !no_headset,
+                ..benchtop_mindwave::SimOptions::default()
+            };
+            let model: Box<dyn benchtop_drivers::sim::SimDevice> =
+                Box::new(benchtop_mindwave::MindwaveSim::new(opts));
+            ("mindwave", model)
+        }
         SimDevice::Ath {
             scenario,
             out,
@@ -335,7 +542,6 @@ fn sim_serve(common: &SimCommon, device: SimDevice) -> anyhow::Result<ExitCode> 
             ("ath", model)
         }
     };
-    debug_assert!(SIMULATORS.iter().any(|s| s.name == name));
     let endpoint = match common.tcp {
         Some(bind) => Endpoint::Tcp { bind },
         None => Endpoint::Pty {

@@ -37,6 +37,10 @@ pub const SIMULATORS: &[SimEntry] = &[
         name: "ath",
         description: "a FreeBSD board's console printing ath(4) ATH_DEBUG_PWRSAVE lines",
     },
+    SimEntry {
+        name: "mindwave",
+        description: "a MindWave dongle and headset speaking ThinkGear at 115200 8N1",
+    },
 ];
 
 /// The ath(4) console model the Power panel's simulator runs.

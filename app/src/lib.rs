@@ -6,6 +6,9 @@
 
 pub mod cli;
 pub mod cli_ath;
+pub mod cli_console;
+pub mod cli_mindwave;
+pub mod cli_switch;
 pub mod devices;
 pub mod jobs;
 pub mod settings;

@@ -460,7 +460,8 @@ impl Runner {
 
     /// Waits up to `timeout` for input (or room for output). True when input is readable.
     fn wait(&mut self, timeout: Duration) -> bool {
-        let millis = i32::try_from(timeout.as_millis()).unwrap_or(i32::MAX);
+        // Round up: a sub-millisecond wait must not become a zero-timeout spin.
+        let millis = i32::try_from(timeout.as_micros().div_ceil(1000)).unwrap_or(i32::MAX);
         let fd = match &self.port {
             Port::Tcp {
                 listener,

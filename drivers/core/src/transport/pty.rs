@@ -50,7 +50,8 @@ impl PtyTransport {
 
     fn wait(&self, flags: PollFlags, timeout: Duration) -> Result<PollFlags, DriverError> {
         let mut fds = [PollFd::new(self.file.as_raw_fd(), flags)];
-        let millis = i32::try_from(timeout.as_millis()).unwrap_or(i32::MAX);
+        // Round up: a sub-millisecond wait must not become a zero-timeout spin.
+        let millis = i32::try_from(timeout.as_micros().div_ceil(1000)).unwrap_or(i32::MAX);
         match poll(&mut fds, millis) {
             Ok(0) => Ok(PollFlags::empty()),
             Ok(_) => Ok(fds[0].revents().unwrap_or(PollFlags::empty())),

@@ -1,0 +1,297 @@
+//! `benchtop console`: a picocom-like terminal on stdin/stdout over the console driver.
+
+use std::io::{IsTerminal as _, Read as _, Write as _};
+use std::os::fd::AsRawFd as _;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use benchtop_drivers::worker::{self, WorkerConfig, noop_waker};
+use benchtop_drivers::{DriverEvent, LineSettings, LinkState, ReconnectPolicy, Source};
+use benchtop_redboot::driver::{ConsoleCommand, ConsoleEvent, ConsoleOptions, ConsoleProtocol};
+use benchtop_redboot::pat::PatConfig;
+use crossbeam_channel::bounded;
+
+use crate::cli::ConsoleArgs;
+
+/// Ctrl-] quits an interactive session (as in telnet).
+const QUIT_KEY: u8 = 0x1d;
+
+/// Restores the terminal's settings when dropped.
+struct RawMode(Option<nix::sys::termios::Termios>);
+
+impl RawMode {
+    fn enter() -> Self {
+        let stdin = std::io::stdin();
+        if !stdin.is_terminal() {
+            return Self(None);
+        }
+        let Ok(saved) = nix::sys::termios::tcgetattr(stdin.as_raw_fd()) else {
+            return Self(None);
+        };
+        let mut raw = saved.clone();
+        nix::sys::termios::cfmakeraw(&mut raw);
+        let _ = nix::sys::termios::tcsetattr(
+            stdin.as_raw_fd(),
+            nix::sys::termios::SetArg::TCSANOW,
+            &raw,
+        );
+        Self(Some(saved))
+    }
+}
+
+impl Drop for RawMode {
+    fn drop(&mut self) {
+        if let Some(saved) = &self.0 {
+            let _ = nix::sys::termios::tcsetattr(
+                std::io::stdin().as_raw_fd(),
+                nix::sys::termios::SetArg::TCSANOW,
+                saved,
+            );
+        }
+    }
+}
+
+/// Runs the console until Ctrl-] (interactive) or until piped input is done.
+pub fn run(args: &ConsoleArgs) -> anyhow::Result<ExitCode> {
+    let line = LineSettings::with_baud(args.baud);
+    line.validate()?;
+    let mut _bridge = None;
+    let source = match (&args.port, &args.tcp, &args.rfc2217) {
+        (Some(p), _, _) => Source::Serial {
+            path: p.clone(),
+            line,
+        },
+        (_, Some(t), _) => Source::Tcp { address: t.clone() },
+        (_, _, Some(r)) => {
+            let b = benchtop_redboot::rfc2217::Rfc2217Bridge::start(r, line)
+                .with_context(|| format!("connecting to {r} (RFC 2217)"))?;
+            let s = Source::Tcp {
+                address: b.local_address().to_owned(),
+            };
+            _bridge = Some(b);
+            s
+        }
+        _ => anyhow::bail!(
+            "say where the console is: --port PATH, --tcp HOST:PORT or --rfc2217 HOST:PORT"
+        ),
+    };
+    let opts = ConsoleOptions {
+        catch_boot: args.catch_boot,
+        auto_pat: args.auto_pat,
+        pat: PatConfig {
+            pin: args.pat_pin,
+            period: Duration::from_secs_f64(args.pat_period.max(1.0)),
+            watchdog_timeout: Duration::from_secs_f64(args.watchdog_secs.max(1.0)),
+            ..PatConfig::default()
+        },
+        ..ConsoleOptions::default()
+    };
+    let interactive = std::io::stdin().is_terminal();
+    // At a keyboard the console waits for the port to come back; a script fails fast.
+    let policy = if interactive {
+        ReconnectPolicy::default()
+    } else {
+        ReconnectPolicy {
+            max_attempts: 2,
+            ..ReconnectPolicy::default()
+        }
+    };
+    let config = WorkerConfig {
+        policy,
+        ..WorkerConfig::default()
+    };
+    let handle = worker::spawn(
+        "console",
+        source,
+        ConsoleProtocol::new(opts),
+        config,
+        noop_waker(),
+    )?;
+    let mut log = match &args.log {
+        Some(p) => Some(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(p)
+                .with_context(|| format!("opening the log {}", p.display()))?,
+        ),
+        None => None,
+    };
+
+    let _raw = RawMode::enter();
+    if interactive {
+        eprint!("benchtop: console; Ctrl-] quits\r\n");
+    }
+    // Stdin on its own named thread, into a bounded channel.
+    let (in_tx, in_rx) = bounded::<Option<Vec<u8>>>(64);
+    std::thread::Builder::new()
+        .name("benchtop-console-stdin".into())
+        .spawn(move || {
+            let mut stdin = std::io::stdin().lock();
+            let mut buf = [0u8; 1024];
+            loop {
+                match stdin.read(&mut buf) {
+                    Ok(0) | Err(_) => {
+                        let _ = in_tx.send(None);
+                        return;
+                    }
+                    Ok(n) => {
+                        if in_tx.send(Some(buf[..n].to_vec())).is_err() {
+                            return;
+                        }
+                    }
+                }
+            }
+        })
+        .context("starting the stdin reader")?;
+
+    let mut out = std::io::stdout().lock();
+    let mut pending_lines = Vec::new();
+    let mut partial = Vec::new();
+    let mut queued: u64 = 0;
+    let mut done: u64 = 0;
+    let mut stdin_closed = false;
+    let mut connected = false;
+    let mut ever_connected = false;
+    let mut idle_since: Option<Instant> = None;
+    let mut prompt_seen = false;
+    let mut nudged: Option<Instant> = None;
+    let mut exit = ExitCode::SUCCESS;
+    loop {
+        // Keys.
+        while let Ok(msg) = in_rx.try_recv() {
+            match msg {
+                Some(bytes) if interactive => {
+                    if bytes.contains(&QUIT_KEY) {
+                        eprint!("\r\nbenchtop: bye\r\n");
+                        return Ok(exit);
+                    }
+                    let keys: Vec<u8> = bytes
+                        .iter()
+                        .map(|&b| if b == b'\n' { b'\r' } else { b })
+                        .collect();
+                    let _ = handle.send_device(ConsoleCommand::Keys(keys));
+                }
+                Some(bytes) => {
+                    partial.extend_from_slice(&bytes);
+                    while let Some(i) = partial.iter().position(|&b| b == b'\n') {
+                        let l: Vec<u8> = partial.drain(..=i).collect();
+                        pending_lines.push(
+                            String::from_utf8_lossy(&l)
+                                .trim_end_matches(['\r', '\n'])
+                                .to_owned(),
+                        );
+                    }
+                }
+                None => {
+                    stdin_closed = true;
+                    if !partial.is_empty() {
+                        pending_lines.push(String::from_utf8_lossy(&partial).trim_end().to_owned());
+                        partial.clear();
+                    }
+                }
+            }
+        }
+        if connected && !interactive && !prompt_seen {
+            // Piped input needs a prompt: press Enter once (RedBoot answers with one), and
+            // give up with advice if none comes.
+            match nudged {
+                None => {
+                    let _ = handle.send_device(ConsoleCommand::Keys(b"\r".to_vec()));
+                    nudged = Some(Instant::now());
+                }
+                Some(t) if t.elapsed() > Duration::from_secs(10) && !pending_lines.is_empty() => {
+                    eprint!(
+                        "benchtop: no RedBoot prompt after 10 s; is the board in RedBoot? \
+                         (--catch-boot stops the boot script when the board restarts)\r\n"
+                    );
+                    return Ok(ExitCode::from(1));
+                }
+                Some(_) => {}
+            }
+        }
+        if connected {
+            for l in pending_lines.drain(..) {
+                queued += 1;
+                let _ = handle.send_device(ConsoleCommand::Queue {
+                    line: l,
+                    tag: queued,
+                    timeout: None,
+                });
+            }
+        }
+        // Board output and driver news.
+        match handle.events().recv_timeout(Duration::from_millis(20)) {
+            Ok(DriverEvent::Device(ev)) => match ev {
+                ConsoleEvent::Rx(bytes) => {
+                    out.write_all(&bytes)?;
+                    out.flush()?;
+                    if let Some(f) = &mut log {
+                        f.write_all(&bytes).context("writing the log")?;
+                    }
+                }
+                ConsoleEvent::CommandDone(r) => {
+                    if matches!(r.origin, benchtop_redboot::queue::Origin::User(t) if t <= queued) {
+                        done += 1;
+                        if !r.succeeded() {
+                            exit = ExitCode::from(1);
+                            eprint!(
+                                "\r\nbenchtop: `{}` did not complete ({:?})\r\n",
+                                r.command, r.outcome
+                            );
+                        }
+                    }
+                }
+                ConsoleEvent::Prompt => prompt_seen = true,
+                ConsoleEvent::BootCaught => {
+                    eprint!("\r\nbenchtop: caught the boot script (sent ^C)\r\n")
+                }
+                ConsoleEvent::BoardReset => {
+                    eprint!("\r\nbenchtop: the board reset (banner seen)\r\n")
+                }
+                ConsoleEvent::Pat(p) if args.auto_pat => eprint!("\r\nbenchtop: auto-pat: {p}\r\n"),
+                _ => {}
+            },
+            Ok(DriverEvent::Link(state)) => {
+                connected = state.is_connected();
+                ever_connected |= connected;
+                match &state {
+                    LinkState::Connected { description } => {
+                        eprint!("benchtop: connected to {description}\r\n")
+                    }
+                    LinkState::Retrying { error, .. } => eprint!("benchtop: {error}; retrying\r\n"),
+                    LinkState::GaveUp { error, .. } => {
+                        eprint!("benchtop: {error}\r\n");
+                        return Ok(ExitCode::from(1));
+                    }
+                    LinkState::Finished { reason } => {
+                        eprint!("benchtop: {reason}\r\n");
+                        return Ok(exit);
+                    }
+                    LinkState::Opening { .. } => {}
+                }
+            }
+            Ok(DriverEvent::Error(e)) => eprint!("benchtop: {e}\r\n"),
+            Ok(DriverEvent::Disconnected(reason)) => {
+                eprint!("benchtop: {reason}\r\n");
+                return Ok(ExitCode::from(1));
+            }
+            Ok(DriverEvent::Stats(_)) | Err(_) => {}
+        }
+        // Piped input: leave once every line was answered, and the output has gone quiet.
+        if stdin_closed
+            && !interactive
+            && ever_connected
+            && pending_lines.is_empty()
+            && done >= queued
+        {
+            let since = *idle_since.get_or_insert_with(Instant::now);
+            if since.elapsed() > Duration::from_millis(300) {
+                return Ok(exit);
+            }
+        } else {
+            idle_since = None;
+        }
+    }
+}

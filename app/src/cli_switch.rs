@@ -1,0 +1,103 @@
+//! `benchtop switch lint | convert | trace | regs`.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use benchtop_ar8327::config::Board;
+use benchtop_ar8327::formats::{self, Format, Imported};
+use benchtop_ar8327::fwd::{Frame, trace_on};
+use benchtop_ar8327::{lint, regs};
+
+use crate::cli::SwitchCli;
+
+fn load(file: &Path, board: &Board) -> anyhow::Result<Imported> {
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let imported =
+        formats::import(&text, board).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    for n in &imported.notes {
+        eprintln!("benchtop: note: {n}");
+    }
+    Ok(imported)
+}
+
+/// Runs a `switch` subcommand.
+pub fn run(cmd: SwitchCli) -> anyhow::Result<ExitCode> {
+    let board = Board::generic();
+    match cmd {
+        SwitchCli::Lint { file, json } => {
+            let imported = load(&file, &board)?;
+            let findings = lint::lint(&imported.config);
+            if json {
+                println!("{}", serde_json::to_string_pretty(&findings)?);
+            } else {
+                println!(
+                    "{}: {} ({} finding(s))",
+                    file.display(),
+                    imported.format,
+                    findings.len()
+                );
+                for f in &findings {
+                    println!("{f}");
+                    if let Some(fix) = &f.fix {
+                        println!("    fix: {}", fix.describe());
+                    }
+                }
+            }
+            Ok(if lint::has_errors(&findings) {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+        SwitchCli::Convert { file, to } => {
+            let to: Format = to
+                .parse()
+                .map_err(|e: benchtop_ar8327::SwitchError| anyhow::anyhow!("--to {to}: {e}"))?;
+            let imported = load(&file, &board)?;
+            let out = formats::export(&imported.config, to, &board);
+            for w in &out.warnings {
+                eprintln!("benchtop: warning: {w}");
+            }
+            print!("{}", out.text);
+            Ok(ExitCode::SUCCESS)
+        }
+        SwitchCli::Trace { file, frames } => {
+            let parsed = frames
+                .iter()
+                .map(|f| {
+                    f.parse::<Frame>()
+                        .map_err(|e| anyhow::anyhow!("--frame {f:?}: {e}"))
+                })
+                .collect::<anyhow::Result<Vec<Frame>>>()?;
+            let imported = load(&file, &board)?;
+            let mut sim = imported.simulator();
+            for (i, step) in trace_on(&mut sim, &parsed).iter().enumerate() {
+                println!("frame {}: {step}", i + 1);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        SwitchCli::Regs { file } => {
+            let imported = load(&file, &board)?;
+            for r in regs::register_view(&imported.config) {
+                let fields: Vec<String> = r
+                    .fields
+                    .iter()
+                    .map(|f| format!("{}={}", f.name, f.meaning))
+                    .collect();
+                println!(
+                    "0x{:04x} {:<16} 0x{:08x}  page {} phy 0x{:02x} reg 0x{:02x}  {}",
+                    r.addr,
+                    r.name,
+                    r.value,
+                    r.mdio.page,
+                    r.mdio.phy,
+                    r.mdio.reg,
+                    fields.join(" ")
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

@@ -1,0 +1,132 @@
+//! Figures for the Switch subsystem: lint + compile of a 128-VLAN configuration (target
+//! ≤ 1 ms) and forwarding-simulator throughput (target ≥ 10M frames/s).
+//!
+//! Run: `cargo bench -p benchtop-ar8327 --bench switch`.
+
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use benchtop_ar8327::config::{Config, Membership, Mode, Vlan};
+use benchtop_ar8327::fwd::{Frame, Mac, Simulator};
+use benchtop_ar8327::{lint, regs};
+
+fn config_128() -> Config {
+    let mut c = Config::empty(Mode::Dot1q);
+    for slot in 0..128u16 {
+        let mut v = Vlan::new(slot, slot + 1);
+        v.ports[0] = Membership::Tagged;
+        let p = usize::from(slot % 5) + 1;
+        v.ports[p] = if slot == 0 {
+            Membership::Untagged
+        } else {
+            Membership::Tagged
+        };
+        if slot == 0 {
+            v.ports[1..6].fill(Membership::Untagged);
+        }
+        c.vlans.push(v);
+    }
+    c
+}
+
+fn per_iter(total: Duration, n: u32) -> f64 {
+    total.as_secs_f64() * 1e6 / f64::from(n)
+}
+
+fn main() {
+    let cfg = config_128();
+    // Warm up, then measure lint + compile.
+    for _ in 0..20 {
+        black_box(lint::lint(black_box(&cfg)));
+        black_box(regs::compile(black_box(&cfg)));
+    }
+    let n = 500;
+    let t = Instant::now();
+    let mut findings = 0;
+    let mut writes = 0;
+    for _ in 0..n {
+        findings += lint::lint(black_box(&cfg)).len();
+        writes += regs::compile(black_box(&cfg)).len();
+    }
+    let lc = per_iter(t.elapsed(), n);
+    let t = Instant::now();
+    for _ in 0..n {
+        black_box(lint::lint(black_box(&cfg)));
+    }
+    let l = per_iter(t.elapsed(), n);
+    let t = Instant::now();
+    for _ in 0..n {
+        black_box(regs::compile(black_box(&cfg)));
+    }
+    let c = per_iter(t.elapsed(), n);
+    println!(
+        "lint+compile, 128 VLANs: {lc:.1} µs per run (lint {l:.1} µs, compile {c:.1} µs; {} findings, {} register writes) — target ≤ 1000 µs",
+        findings / n as usize,
+        writes / n as usize
+    );
+
+    // Forwarding: 1024 hosts on ports 1–5 in VLAN 1, learned, then random unicast.
+    let mut sim = Simulator::from_config(&cfg);
+    let hosts: Vec<(u8, Mac)> = (0..1024u64)
+        .map(|i| ((i % 5) as u8 + 1, Mac(0x0200_0000_0000 | i)))
+        .collect();
+    for &(port, mac) in &hosts {
+        sim.process(&Frame {
+            port,
+            src: mac,
+            dst: Mac::BROADCAST,
+            vid: None,
+        });
+    }
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let frames: Vec<Frame> = (0..65_536)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let a = hosts[(x % 1024) as usize];
+            let b = hosts[((x >> 20) % 1024) as usize];
+            Frame {
+                port: a.0,
+                src: a.1,
+                dst: b.1,
+                vid: None,
+            }
+        })
+        .collect();
+    let rounds = 200;
+    let t = Instant::now();
+    let mut egress = 0u64;
+    for _ in 0..rounds {
+        for f in &frames {
+            egress += u64::from(sim.process(black_box(f)).egress);
+        }
+    }
+    let secs = t.elapsed().as_secs_f64();
+    let total = (frames.len() * rounds) as f64;
+    black_box(egress);
+    println!(
+        "forwarding: {:.1}M frames/s ({} frames in {:.3} s, learned unicast) — target ≥ 10M/s",
+        total / secs / 1e6,
+        total,
+        secs
+    );
+    // Unknown unicast (every frame floods).
+    let mut sim = Simulator::from_config(&cfg);
+    let t = Instant::now();
+    for _ in 0..rounds {
+        for f in &frames {
+            let mut g = *f;
+            g.dst = Mac(g.dst.0 ^ 0x0000_1000_0000);
+            egress += u64::from(sim.process(black_box(&g)).egress);
+        }
+    }
+    let secs = t.elapsed().as_secs_f64();
+    black_box(egress);
+    println!(
+        "forwarding: {:.1}M frames/s (unknown unicast, flooded)",
+        total / secs / 1e6
+    );
+}

@@ -1,0 +1,796 @@
+//! Lint: the validation rules of the reference's section 4, each finding with a rule id,
+//! severity, the ports and VIDs involved, a fix suggestion and, where one exists, a
+//! one-click [`Fix`] that transforms the configuration.
+//!
+//! The flooding rule and the management-path rule are proved by running the forwarding
+//! simulator ([`crate::fwd`]) on the compiled registers, not by matching patterns.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::{
+    CPU_MASK, Config, MAX_SLOTS, MAX_VID, Membership, Mode, NUM_PORTS, PortMask, Vlan, is_cpu_port,
+    ports_of,
+};
+use crate::fwd::{Frame, Mac, Simulator, two_host_exchange};
+
+/// How bad a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Severity {
+    /// Probably a mistake, harmless.
+    Info,
+    /// Works, but not as intended.
+    Warning,
+    /// Rejected by the tools, or breaks forwarding.
+    Error,
+}
+
+/// The lint rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Rule {
+    /// VID outside 1..=4094.
+    VidRange,
+    /// swconfig slot outside 0..=127.
+    SlotRange,
+    /// Two VLANs with the same VID.
+    VidDuplicate,
+    /// A (non-CPU) port untagged in more than one VLAN.
+    UntaggedMulti,
+    /// PVID names no VLAN, or one where the port is not an untagged member.
+    PvidNotUntagged,
+    /// A VLAN without any CPU port.
+    CpuNotMember,
+    /// A CPU port untagged in several VLANs.
+    CpuUntaggedMulti,
+    /// Both CPU ports in one VLAN.
+    BothCpuPorts,
+    /// A VLAN without members.
+    EmptyVlan,
+    /// A VLAN with a single member.
+    LonelyVlan,
+    /// A port in no VLAN (or with an empty mask): isolated.
+    PortInNoVlan,
+    /// Visibility masks not symmetric, or including the port itself.
+    MaskAsymmetric,
+    /// A port whose mask reaches no CPU port.
+    MaskNoCpu,
+    /// FreeBSD arswitch truncates PVIDs above 127.
+    FreebsdPvidTruncation,
+    /// FreeBSD arswitch has 16 vlangroups.
+    FreebsdTooManyGroups,
+    /// The management host would lose its path to the CPU.
+    ManagementCut,
+    /// Separate-vlangroup flooding: replies miss in the address table and flood.
+    SeparateVlanFlooding,
+    /// A CPU port the board marks `need_tag` is untagged somewhere.
+    CpuNeedsTag,
+}
+
+impl Rule {
+    /// Stable id, e.g. `AR001`.
+    pub fn id(self) -> &'static str {
+        match self {
+            Rule::VidRange => "AR001",
+            Rule::SlotRange => "AR002",
+            Rule::VidDuplicate => "AR003",
+            Rule::UntaggedMulti => "AR004",
+            Rule::PvidNotUntagged => "AR005",
+            Rule::CpuNotMember => "AR006",
+            Rule::CpuUntaggedMulti => "AR007",
+            Rule::BothCpuPorts => "AR008",
+            Rule::EmptyVlan => "AR009",
+            Rule::LonelyVlan => "AR010",
+            Rule::PortInNoVlan => "AR011",
+            Rule::MaskAsymmetric => "AR012",
+            Rule::MaskNoCpu => "AR013",
+            Rule::FreebsdPvidTruncation => "AR014",
+            Rule::FreebsdTooManyGroups => "AR015",
+            Rule::ManagementCut => "AR016",
+            Rule::SeparateVlanFlooding => "AR017",
+            Rule::CpuNeedsTag => "AR018",
+        }
+    }
+
+    /// Short kebab-case name, e.g. `untagged-multi`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Rule::VidRange => "vid-range",
+            Rule::SlotRange => "slot-range",
+            Rule::VidDuplicate => "vid-duplicate",
+            Rule::UntaggedMulti => "untagged-multi",
+            Rule::PvidNotUntagged => "pvid-not-untagged",
+            Rule::CpuNotMember => "cpu-not-member",
+            Rule::CpuUntaggedMulti => "cpu-untagged-multi",
+            Rule::BothCpuPorts => "both-cpu-ports",
+            Rule::EmptyVlan => "empty-vlan",
+            Rule::LonelyVlan => "lonely-vlan",
+            Rule::PortInNoVlan => "port-in-no-vlan",
+            Rule::MaskAsymmetric => "mask-asymmetric",
+            Rule::MaskNoCpu => "mask-no-cpu",
+            Rule::FreebsdPvidTruncation => "freebsd-pvid-truncation",
+            Rule::FreebsdTooManyGroups => "freebsd-too-many-groups",
+            Rule::ManagementCut => "management-cut",
+            Rule::SeparateVlanFlooding => "separate-vlan-flooding",
+            Rule::CpuNeedsTag => "cpu-needs-tag",
+        }
+    }
+}
+
+/// A one-click fix: a transformation of the configuration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Fix {
+    /// Delete the VLAN with this VID.
+    RemoveVlan {
+        /// VID.
+        vid: u16,
+    },
+    /// Set a port's PVID.
+    SetPvid {
+        /// Port.
+        port: u8,
+        /// New PVID.
+        vid: u16,
+    },
+    /// Set one matrix cell.
+    SetCell {
+        /// VID of the row.
+        vid: u16,
+        /// Port.
+        port: u8,
+        /// New membership.
+        membership: Membership,
+    },
+    /// Make `port` tagged in every VLAN where it is untagged, except `keep_vid`.
+    TagExcept {
+        /// Port.
+        port: u8,
+        /// The VLAN where it stays untagged.
+        keep_vid: u16,
+    },
+    /// Give every VLAN without members a new VID 1..=4094 not used elsewhere.
+    RenumberVid {
+        /// Slot of the VLAN to renumber.
+        slot: u16,
+    },
+    /// Drop one-way visibility: keep A→B only where B→A also holds, and never self.
+    SymmetricMasks,
+    /// Put `ports` into one VLAN `vid` as untagged members with PVID `vid`, removing their
+    /// untagged membership elsewhere (the fix for the separate-vlangroup flooding bug).
+    CommonVlan {
+        /// Ports to join.
+        ports: PortMask,
+        /// The shared VID.
+        vid: u16,
+    },
+}
+
+impl Fix {
+    /// Applies the fix.
+    pub fn apply(&self, cfg: &mut Config) {
+        match *self {
+            Fix::RemoveVlan { vid } => cfg.vlans.retain(|v| v.vid != vid),
+            Fix::SetPvid { port, vid } => {
+                if let Some(p) = cfg.ports.get_mut(usize::from(port)) {
+                    p.pvid = vid;
+                }
+            }
+            Fix::SetCell {
+                vid,
+                port,
+                membership,
+            } => {
+                cfg.set_cell(vid, port, membership);
+            }
+            Fix::TagExcept { port, keep_vid } => {
+                let p = usize::from(port);
+                for v in cfg.vlans.iter_mut().filter(|v| v.vid != keep_vid) {
+                    if v.ports.get(p) == Some(&Membership::Untagged) {
+                        v.ports[p] = Membership::Tagged;
+                    }
+                }
+            }
+            Fix::RenumberVid { slot } => {
+                let free = (1..=MAX_VID).find(|vid| cfg.vlans.iter().all(|v| v.vid != *vid));
+                if let (Some(free), Some(v)) = (free, cfg.vlans.iter_mut().find(|v| v.slot == slot))
+                {
+                    v.vid = free;
+                }
+            }
+            Fix::SymmetricMasks => {
+                let masks: Vec<PortMask> = (0..NUM_PORTS as u8)
+                    .map(|p| cfg.effective_mask(p))
+                    .collect();
+                for p in 0..NUM_PORTS {
+                    let mut m = masks[p] & !(1 << p);
+                    for (q, mq) in masks.iter().enumerate() {
+                        if m & (1 << q) != 0 && mq & (1 << p) == 0 {
+                            m &= !(1 << q);
+                        }
+                    }
+                    cfg.ports[p].mask = Some(m);
+                }
+                cfg.normalize_masks();
+            }
+            Fix::CommonVlan { ports, vid } => {
+                if cfg.vlan_by_vid(vid).is_none() {
+                    let slot = cfg.vlans.iter().map(|v| v.slot + 1).max().unwrap_or(1);
+                    cfg.vlans.push(Vlan::new(slot, vid));
+                }
+                for p in ports_of(ports) {
+                    let pi = usize::from(p);
+                    for v in cfg.vlans.iter_mut() {
+                        if v.vid == vid {
+                            v.ports[pi] = Membership::Untagged;
+                        } else if v.ports[pi] == Membership::Untagged {
+                            v.ports[pi] = Membership::Off;
+                        }
+                    }
+                    cfg.ports[pi].pvid = vid;
+                }
+            }
+        }
+    }
+
+    /// What the fix does, for a button label.
+    pub fn describe(&self) -> String {
+        match self {
+            Fix::RemoveVlan { vid } => format!("remove VLAN {vid}"),
+            Fix::SetPvid { port, vid } => format!("set port {port} PVID to {vid}"),
+            Fix::SetCell {
+                vid,
+                port,
+                membership,
+            } => format!("make port {port} {membership:?} in VLAN {vid}"),
+            Fix::TagExcept { port, keep_vid } => {
+                format!("tag port {port} in every VLAN except {keep_vid}")
+            }
+            Fix::RenumberVid { slot } => format!("give slot {slot} an unused VID"),
+            Fix::SymmetricMasks => "remove one-way visibility from the port masks".into(),
+            Fix::CommonVlan { ports, vid } => {
+                format!(
+                    "put ports {} untagged into VLAN {vid} with PVID {vid}",
+                    list(*ports)
+                )
+            }
+        }
+    }
+}
+
+fn list(mask: PortMask) -> String {
+    ports_of(mask)
+        .map(|p| p.to_string())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// One lint finding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    /// The rule.
+    pub rule: Rule,
+    /// Severity.
+    pub severity: Severity,
+    /// Ports concerned.
+    pub ports: PortMask,
+    /// VIDs concerned.
+    pub vids: Vec<u16>,
+    /// What is wrong.
+    pub message: String,
+    /// What to do.
+    pub suggestion: String,
+    /// A one-click fix, where one exists.
+    pub fix: Option<Fix>,
+}
+
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{:?} {} {}: {} ({})",
+            self.severity,
+            self.rule.id(),
+            self.rule.name(),
+            self.message,
+            self.suggestion
+        )
+    }
+}
+
+/// Which tool the configuration is headed for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum Target {
+    /// Unknown: FreeBSD-only rules report at Info.
+    #[default]
+    Any,
+    /// OpenWrt swconfig.
+    OpenWrt,
+    /// FreeBSD arswitch.
+    FreeBsd,
+}
+
+/// Where the person applying the configuration is connected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Management {
+    /// The switch port the management host is on.
+    pub port: u8,
+    /// The VID its frames carry, if tagged.
+    pub vid: Option<u16>,
+}
+
+/// Lint options.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct LintOptions {
+    /// Target tool.
+    pub target: Target,
+    /// Management host, for the management-path rule.
+    pub management: Option<Management>,
+    /// CPU ports that must be tagged (board.json `Nt@ethX`; [`crate::config::Board::need_tag`]).
+    pub need_tag: PortMask,
+}
+
+/// Lints with default options.
+pub fn lint(cfg: &Config) -> Vec<Finding> {
+    lint_with(cfg, &LintOptions::default())
+}
+
+/// True when any finding is an error (the CLI exits 1).
+pub fn has_errors(findings: &[Finding]) -> bool {
+    findings.iter().any(|f| f.severity == Severity::Error)
+}
+
+struct Out(Vec<Finding>);
+
+impl Out {
+    #[allow(clippy::too_many_arguments)]
+    fn push(
+        &mut self,
+        rule: Rule,
+        severity: Severity,
+        ports: PortMask,
+        vids: Vec<u16>,
+        message: String,
+        suggestion: impl Into<String>,
+        fix: Option<Fix>,
+    ) {
+        self.0.push(Finding {
+            rule,
+            severity,
+            ports,
+            vids,
+            message,
+            suggestion: suggestion.into(),
+            fix,
+        });
+    }
+}
+
+/// Lints a configuration.
+pub fn lint_with(cfg: &Config, opts: &LintOptions) -> Vec<Finding> {
+    let mut out = Out(Vec::new());
+    vlan_rules(cfg, opts, &mut out);
+    if cfg.mode == Mode::Dot1q {
+        port_vlan_rules(cfg, &mut out);
+    }
+    mask_rules(cfg, &mut out);
+    freebsd_rules(cfg, opts, &mut out);
+    let mut sim = Simulator::from_config(cfg);
+    if let Some(m) = opts.management {
+        management_rule(cfg, &mut sim, m, &mut out);
+    }
+    flooding_rule(cfg, &mut sim, &mut out);
+    out.0
+}
+
+fn vlan_rules(cfg: &Config, opts: &LintOptions, out: &mut Out) {
+    for (i, v) in cfg.vlans.iter().enumerate() {
+        let must_tag = v.untagged_mask() & opts.need_tag & CPU_MASK;
+        if cfg.mode == Mode::Dot1q && must_tag != 0 {
+            let port = must_tag.trailing_zeros() as u8;
+            out.push(
+                Rule::CpuNeedsTag,
+                Severity::Error,
+                must_tag,
+                vec![v.vid],
+                format!(
+                    "CPU port {port} must be tagged on this board but is untagged in VLAN {}",
+                    v.vid
+                ),
+                "make it tagged (the Linux interface becomes ethX.VID)",
+                Some(Fix::SetCell {
+                    vid: v.vid,
+                    port,
+                    membership: Membership::Tagged,
+                }),
+            );
+        }
+        if v.vid == 0 || v.vid > MAX_VID {
+            out.push(
+                Rule::VidRange,
+                Severity::Error,
+                0,
+                vec![v.vid],
+                format!("slot {} has VID {}, outside 1..4094", v.slot, v.vid),
+                "VID 0 is the priority tag and 4095 is reserved; pick 1..4094",
+                Some(Fix::RenumberVid { slot: v.slot }),
+            );
+        }
+        if v.slot >= MAX_SLOTS {
+            out.push(
+                Rule::SlotRange,
+                Severity::Error,
+                0,
+                vec![v.vid],
+                format!(
+                    "VID {} sits in slot {}; swconfig has slots 0..127",
+                    v.vid, v.slot
+                ),
+                "use a slot index below 128",
+                None,
+            );
+        }
+        if cfg.vlans[..i].iter().any(|o| o.vid == v.vid) {
+            out.push(
+                Rule::VidDuplicate,
+                Severity::Error,
+                0,
+                vec![v.vid],
+                format!(
+                    "VID {} is used by more than one slot; the last VTU load wins",
+                    v.vid
+                ),
+                "only unique VIDs are allowed; renumber one of them",
+                Some(Fix::RenumberVid { slot: v.slot }),
+            );
+        }
+        if cfg.mode != Mode::Dot1q {
+            continue;
+        }
+        let members = v.member_mask();
+        match members.count_ones() {
+            0 => out.push(
+                Rule::EmptyVlan,
+                Severity::Warning,
+                0,
+                vec![v.vid],
+                format!("VLAN {} has no members; the driver skips it", v.vid),
+                "delete it",
+                Some(Fix::RemoveVlan { vid: v.vid }),
+            ),
+            1 => out.push(
+                Rule::LonelyVlan,
+                Severity::Info,
+                members,
+                vec![v.vid],
+                format!(
+                    "VLAN {} has a single member (port {})",
+                    v.vid,
+                    list(members)
+                ),
+                "a VLAN with one port carries no traffic between ports; add members or delete it",
+                None,
+            ),
+            _ => {}
+        }
+        if members != 0 && members & CPU_MASK == 0 {
+            out.push(
+                Rule::CpuNotMember,
+                Severity::Warning,
+                members,
+                vec![v.vid],
+                format!("VLAN {} has no CPU port; the router cannot reach it", v.vid),
+                "add CPU port 0 tagged if the router must be reachable in this VLAN",
+                Some(Fix::SetCell {
+                    vid: v.vid,
+                    port: 0,
+                    membership: Membership::Tagged,
+                }),
+            );
+        }
+        if members & CPU_MASK == CPU_MASK {
+            out.push(
+                Rule::BothCpuPorts,
+                Severity::Warning,
+                CPU_MASK,
+                vec![v.vid],
+                format!("both CPU ports (0 and 6) are in VLAN {}", v.vid),
+                "a VLAN on both CPU ports can loop or deliver twice; keep one",
+                Some(Fix::SetCell {
+                    vid: v.vid,
+                    port: 6,
+                    membership: Membership::Off,
+                }),
+            );
+        }
+    }
+}
+
+fn port_vlan_rules(cfg: &Config, out: &mut Out) {
+    for p in 0..NUM_PORTS as u8 {
+        let pi = usize::from(p);
+        let untagged: Vec<u16> = cfg
+            .vlans
+            .iter()
+            .filter(|v| v.ports[pi] == Membership::Untagged)
+            .map(|v| v.vid)
+            .collect();
+        let member_any = cfg.vlans_of_port(p).next().is_some();
+        let pvid = cfg.ports[pi].pvid;
+        if untagged.len() > 1 {
+            let keep = if untagged.contains(&pvid) {
+                pvid
+            } else {
+                untagged[0]
+            };
+            let (rule, what) = if is_cpu_port(p) {
+                (Rule::CpuUntaggedMulti, "CPU port")
+            } else {
+                (Rule::UntaggedMulti, "port")
+            };
+            out.push(
+                rule,
+                Severity::Error,
+                1 << p,
+                untagged.clone(),
+                format!(
+                    "{what} {p} is untagged in multiple VLANs ({}); the AR8327 driver would tag it in all but its PVID VLAN",
+                    untagged.iter().map(u16::to_string).collect::<Vec<_>>().join(", ")
+                ),
+                format!("keep it untagged in VLAN {keep} and tagged in the others"),
+                Some(Fix::TagExcept { port: p, keep_vid: keep }),
+            );
+        }
+        if !member_any {
+            out.push(
+                Rule::PortInNoVlan,
+                Severity::Warning,
+                1 << p,
+                Vec::new(),
+                format!("port {p} is in no VLAN; its mask becomes empty and it is isolated"),
+                "add it to a VLAN, or ignore if the port is unused",
+                None,
+            );
+            continue;
+        }
+        let fix_to = untagged.first().map(|&vid| Fix::SetPvid { port: p, vid });
+        // A tagged-only trunk (typically the CPU port) never needs its PVID for its own
+        // traffic: only stray untagged frames are dropped.
+        let drop_sev = if untagged.is_empty() {
+            Severity::Info
+        } else {
+            Severity::Error
+        };
+        match cfg.vlan_by_vid(pvid).map(|v| v.ports[pi]) {
+            None => out.push(
+                Rule::PvidNotUntagged,
+                drop_sev,
+                1 << p,
+                vec![pvid],
+                format!("port {p} has PVID {pvid}, but no VLAN has that VID; untagged frames are dropped"),
+                "set the PVID to the VLAN where the port is untagged",
+                fix_to,
+            ),
+            Some(Membership::Off) => out.push(
+                Rule::PvidNotUntagged,
+                drop_sev,
+                1 << p,
+                vec![pvid],
+                format!("port {p} has PVID {pvid} but is not a member of VLAN {pvid}; secure ingress drops its untagged frames"),
+                "make the port an untagged member of its PVID VLAN, or change the PVID",
+                fix_to.or(Some(Fix::SetCell { vid: pvid, port: p, membership: Membership::Untagged })),
+            ),
+            // On a tagged-only trunk this is the usual setup, not a mistake.
+            Some(Membership::Tagged) if untagged.is_empty() => {}
+            Some(Membership::Tagged) => out.push(
+                Rule::PvidNotUntagged,
+                Severity::Warning,
+                1 << p,
+                vec![pvid],
+                format!("port {p} is tagged in its PVID VLAN {pvid}: untagged in, tagged out"),
+                "make it untagged there, or point the PVID at the VLAN where it is untagged",
+                fix_to.or(Some(Fix::SetCell { vid: pvid, port: p, membership: Membership::Untagged })),
+            ),
+            Some(Membership::Untagged) => {}
+        }
+    }
+}
+
+fn mask_rules(cfg: &Config, out: &mut Out) {
+    let masks: Vec<PortMask> = (0..NUM_PORTS as u8)
+        .map(|p| cfg.effective_mask(p))
+        .collect();
+    let mut bad: PortMask = 0;
+    let mut msgs = Vec::new();
+    for p in 0..NUM_PORTS {
+        if masks[p] & (1 << p) != 0 {
+            bad |= 1 << p;
+            msgs.push(format!("port {p} includes itself"));
+        }
+        for q in (p + 1)..NUM_PORTS {
+            let pq = masks[p] & (1 << q) != 0;
+            let qp = masks[q] & (1 << p) != 0;
+            if pq != qp {
+                bad |= (1 << p) | (1 << q);
+                let (a, b) = if pq { (p, q) } else { (q, p) };
+                msgs.push(format!("port {a} may send to {b} but not back"));
+            }
+        }
+    }
+    if bad != 0 {
+        out.push(
+            Rule::MaskAsymmetric,
+            Severity::Warning,
+            bad,
+            Vec::new(),
+            format!("visibility masks are not symmetric: {}", msgs.join("; ")),
+            "masks must be symmetric (A→B iff B→A) and exclude the port itself",
+            Some(Fix::SymmetricMasks),
+        );
+    }
+    if cfg.mode == Mode::PortBased {
+        for (p, &mask) in masks.iter().enumerate().take(6).skip(1) {
+            if mask == 0 {
+                out.push(
+                    Rule::PortInNoVlan,
+                    Severity::Warning,
+                    1 << p,
+                    Vec::new(),
+                    format!("port {p} has an empty visibility mask and is isolated"),
+                    "give it a mask, or ignore if the port is unused",
+                    None,
+                );
+            } else if mask & CPU_MASK == 0 {
+                out.push(
+                    Rule::MaskNoCpu,
+                    Severity::Info,
+                    1 << p,
+                    Vec::new(),
+                    format!("port {p} cannot reach a CPU port"),
+                    "include port 0 (or 6) if the router must be reachable from this port",
+                    None,
+                );
+            }
+        }
+    }
+}
+
+fn freebsd_rules(cfg: &Config, opts: &LintOptions, out: &mut Out) {
+    let sev = match opts.target {
+        Target::OpenWrt => return,
+        Target::Any => Severity::Info,
+        Target::FreeBsd => Severity::Warning,
+    };
+    for (p, pc) in cfg.ports.iter().enumerate() {
+        if pc.pvid > 127 {
+            out.push(
+                Rule::FreebsdPvidTruncation,
+                sev,
+                1 << p,
+                vec![pc.pvid],
+                format!(
+                    "port {p} PVID {} would be truncated to {} by FreeBSD arswitch (pvid & 0x7f)",
+                    pc.pvid,
+                    pc.pvid & 0x7f
+                ),
+                "on FreeBSD keep PVIDs at 127 or below",
+                None,
+            );
+        }
+    }
+    if cfg.vlans.len() > 16 {
+        out.push(
+            Rule::FreebsdTooManyGroups,
+            sev,
+            0,
+            cfg.vlans.iter().skip(16).map(|v| v.vid).collect(),
+            format!(
+                "{} VLANs; FreeBSD arswitch has 16 vlangroups",
+                cfg.vlans.len()
+            ),
+            "on FreeBSD use at most 16 VLANs",
+            None,
+        );
+    }
+}
+
+fn management_rule(cfg: &Config, sim: &mut Simulator, m: Management, out: &mut Out) {
+    if usize::from(m.port) >= NUM_PORTS {
+        return;
+    }
+    sim.flush();
+    let o = sim.process(&Frame {
+        port: m.port,
+        src: Mac(0x0200_0000_fe00),
+        dst: Mac::BROADCAST,
+        vid: m.vid,
+    });
+    if o.egress & CPU_MASK != 0 {
+        return;
+    }
+    let fix = cfg.vlan_by_vid(o.vid).map(|v| {
+        let member = v.ports[usize::from(m.port)].is_member();
+        if member || cfg.mode != Mode::Dot1q {
+            Fix::SetCell {
+                vid: o.vid,
+                port: 0,
+                membership: Membership::Tagged,
+            }
+        } else {
+            Fix::SetCell {
+                vid: o.vid,
+                port: m.port,
+                membership: if m.vid.is_some() {
+                    Membership::Tagged
+                } else {
+                    Membership::Untagged
+                },
+            }
+        }
+    });
+    let why = match o.dropped {
+        Some(r) => format!("dropped ({r:?})"),
+        None => "reaches no CPU port".into(),
+    };
+    out.push(
+        Rule::ManagementCut,
+        Severity::Error,
+        (1 << m.port) | CPU_MASK,
+        vec![o.vid],
+        format!(
+            "applying this cuts the management path: a frame from port {} in VID {} {why}",
+            m.port, o.vid
+        ),
+        "keep the CPU port in the VLAN of the port you manage the device from (or use failsafe)",
+        fix,
+    );
+}
+
+fn flooding_rule(cfg: &Config, sim: &mut Simulator, out: &mut Out) {
+    let mut ports: PortMask = 0;
+    let mut pairs = Vec::new();
+    for a in 1..6u8 {
+        for b in (a + 1)..6u8 {
+            let x = two_host_exchange(sim, a, b);
+            if x.reachable && (x.reply_flooded || x.followup_flooded) {
+                ports |= (1 << a) | (1 << b);
+                pairs.push(format!("{a}↔{b}"));
+            }
+        }
+    }
+    if ports == 0 {
+        return;
+    }
+    let mut vids: Vec<u16> = ports_of(ports)
+        .map(|p| cfg.ports[usize::from(p)].pvid)
+        .collect();
+    vids.sort_unstable();
+    vids.dedup();
+    // Prefer a VLAN the ports already share; else the first valid PVID among them.
+    let vid = cfg
+        .vlans
+        .iter()
+        .filter(|v| v.member_mask() & ports == ports && (1..=MAX_VID).contains(&v.vid))
+        .max_by_key(|v| (v.untagged_mask() & ports).count_ones())
+        .map(|v| v.vid)
+        .or_else(|| {
+            ports_of(ports)
+                .map(|p| cfg.ports[usize::from(p)].pvid)
+                .find(|v| *v != 0 && *v <= MAX_VID)
+        })
+        .unwrap_or(1);
+    out.push(
+        Rule::SeparateVlanFlooding,
+        Severity::Warning,
+        ports,
+        vids,
+        format!(
+            "hosts on ports {} can reach each other but sit in different VIDs: addresses are learned per VID, so replies miss and are flooded (simulated exchanges {})",
+            list(ports),
+            pairs.join(", ")
+        ),
+        format!(
+            "keep ports that talk to each other in one VLAN (one learning domain), e.g. VLAN {vid}; for isolation use the port masks with a common PVID"
+        ),
+        Some(Fix::CommonVlan { ports, vid }),
+    );
+}

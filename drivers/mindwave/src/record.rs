@@ -1,0 +1,459 @@
+//! Recording: [`EdfRecorder`] turns the driver's events into an EDF+ file (with blink,
+//! poor-signal and link-drop annotations) plus an optional raw byte capture, and [`record`]
+//! does a whole headless session (`benchtop mindwave record`).
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime};
+
+use benchtop_drivers::sim::{self, Endpoint, Faults, SimHandle};
+use benchtop_drivers::worker::{self, WorkerConfig, noop_waker};
+use benchtop_drivers::{DriverError, DriverEvent, LineSettings, LinkState, Source};
+
+use crate::driver::{DriverConfig, MindwaveEvent, MindwaveProtocol, PairMode, PairingState};
+use crate::dsp::BlinkDetector;
+use crate::edf::{Annotation, CaptureWriter, EdfError, EdfWriter};
+use crate::protocol::{Counters, SAMPLE_RATE, Value};
+use crate::sim::{MindwaveSim, SimOptions};
+
+/// A recording error.
+#[derive(Debug, thiserror::Error)]
+pub enum RecordError {
+    /// The file could not be written.
+    #[error(transparent)]
+    Edf(#[from] EdfError),
+    /// The device or simulator failed.
+    #[error(transparent)]
+    Driver(#[from] DriverError),
+    /// No data arrived in time.
+    #[error("{0}")]
+    Timeout(String),
+}
+
+/// Writes driver events into an EDF+ file (and optionally a raw capture).
+pub struct EdfRecorder {
+    edf: Option<EdfWriter>,
+    path: PathBuf,
+    capture: Option<CaptureWriter>,
+    blinks: BlinkDetector,
+    /// EDF sample index of the blink detector's sample 0 (it restarts after a gap).
+    blink_base: u64,
+    /// Wall-clock time of driver sample index 0.
+    stream_start: Option<SystemTime>,
+    /// Driver sample index that is EDF sample 0.
+    origin: Option<u64>,
+    /// Next driver sample index expected.
+    next: u64,
+    poor_since: Option<(f64, u8)>,
+    blink_count: u64,
+    gaps: u64,
+    missing: u64,
+}
+
+impl EdfRecorder {
+    /// Records to `edf_path` (created when the first sample arrives, so its start time is
+    /// that sample's) and, if given, a raw byte capture to `capture` (needs
+    /// [`DriverConfig::emit_bytes`]).
+    pub fn new(edf_path: &Path, capture: Option<&Path>) -> Result<Self, RecordError> {
+        Ok(Self {
+            edf: None,
+            path: edf_path.to_owned(),
+            capture: capture.map(CaptureWriter::create).transpose()?,
+            blinks: BlinkDetector::new(f64::from(SAMPLE_RATE), 100.0),
+            blink_base: 0,
+            stream_start: None,
+            origin: None,
+            next: 0,
+            poor_since: None,
+            blink_count: 0,
+            gaps: 0,
+            missing: 0,
+        })
+    }
+
+    /// Seconds of raw recorded.
+    pub fn seconds(&self) -> f64 {
+        self.edf
+            .as_ref()
+            .map_or(0.0, |e| e.samples() as f64 / f64::from(SAMPLE_RATE))
+    }
+
+    /// Raw samples recorded (gaps included as zeros).
+    pub fn samples(&self) -> u64 {
+        self.edf.as_ref().map_or(0, EdfWriter::samples)
+    }
+
+    /// Blinks detected from raw.
+    pub fn blinks(&self) -> u64 {
+        self.blink_count
+    }
+
+    fn now_s(&self) -> f64 {
+        self.samples() as f64 / f64::from(SAMPLE_RATE)
+    }
+
+    fn annotate(&mut self, onset: f64, duration: Option<f64>, text: String) {
+        if let Some(e) = self.edf.as_mut() {
+            e.annotate(Annotation {
+                onset,
+                duration,
+                text,
+            });
+        }
+    }
+
+    /// Handles one driver event.
+    pub fn handle(&mut self, ev: &MindwaveEvent) -> Result<(), RecordError> {
+        match ev {
+            MindwaveEvent::Bytes(b) => {
+                if let Some(c) = self.capture.as_mut() {
+                    c.write(b)?;
+                }
+            }
+            MindwaveEvent::Samples {
+                first_index,
+                samples,
+            } => {
+                if self.edf.is_none() {
+                    // Sample n was taken at t0 + n/512.
+                    let start = match self.stream_start {
+                        Some(t0) => {
+                            t0 + Duration::from_secs_f64(
+                                *first_index as f64 / f64::from(SAMPLE_RATE),
+                            )
+                        }
+                        None => {
+                            SystemTime::now()
+                                - Duration::from_secs_f64(
+                                    samples.len() as f64 / f64::from(SAMPLE_RATE),
+                                )
+                        }
+                    };
+                    self.edf = Some(EdfWriter::create(&self.path, start, "", "")?);
+                    self.origin = Some(*first_index);
+                    self.next = *first_index;
+                }
+                if *first_index > self.next {
+                    self.fill_gap(*first_index - self.next)?;
+                }
+                if let Some(e) = self.edf.as_mut() {
+                    e.push_samples(samples)?;
+                }
+                self.next = first_index + samples.len() as u64;
+                let mut found = Vec::new();
+                for &s in samples {
+                    if let Some(b) = self.blinks.push(s) {
+                        found.push(b);
+                    }
+                }
+                for b in found {
+                    self.blink_count += 1;
+                    let onset = (self.blink_base + b.at) as f64 / f64::from(SAMPLE_RATE);
+                    self.annotate(onset, None, format!("blink {:.0} uV", b.height_uv));
+                }
+            }
+            MindwaveEvent::Gap { .. } => {
+                // The next Samples' index tells how much is missing; filled there.
+            }
+            MindwaveEvent::Value { value, .. } => self.value(*value),
+            MindwaveEvent::State(PairingState::LinkLost { reason }) => {
+                let t = self.now_s();
+                self.annotate(t, None, format!("link lost: {reason}"));
+            }
+            MindwaveEvent::StreamStarted { at } => self.stream_start = Some(*at),
+            MindwaveEvent::State(_) | MindwaveEvent::Counters(_) => {}
+        }
+        Ok(())
+    }
+
+    fn fill_gap(&mut self, missing: u64) -> Result<(), RecordError> {
+        // Cap a fill at 10 minutes so a long outage cannot blow up the file.
+        let fill = missing.min(600 * u64::from(SAMPLE_RATE));
+        let t = self.now_s();
+        self.gaps += 1;
+        self.missing += missing;
+        self.annotate(
+            t,
+            Some(fill as f64 / f64::from(SAMPLE_RATE)),
+            format!("gap: {missing} samples lost (zero-filled)"),
+        );
+        if let Some(e) = self.edf.as_mut() {
+            e.push_gap(fill)?;
+        }
+        // The detector restarts after the gap, counting from here.
+        self.blinks = BlinkDetector::new(f64::from(SAMPLE_RATE), 100.0);
+        self.blink_base = self.samples();
+        Ok(())
+    }
+
+    fn value(&mut self, v: Value) {
+        let t = self.now_s();
+        match v {
+            Value::Attention(a) => {
+                if let Some(e) = self.edf.as_mut() {
+                    e.set_attention(a);
+                }
+            }
+            Value::Meditation(m) => {
+                if let Some(e) = self.edf.as_mut() {
+                    e.set_meditation(m);
+                }
+            }
+            Value::PoorSignal(p) => {
+                self.blinks.set_poor_signal(p);
+                if let Some(e) = self.edf.as_mut() {
+                    e.set_poor_signal(p);
+                }
+                match (self.poor_since, p) {
+                    (None, p) if p > 0 => self.poor_since = Some((t, p)),
+                    (Some((t0, worst)), 0) => {
+                        self.poor_since = None;
+                        let what = if worst >= 200 {
+                            "electrodes off (poor signal 200)".to_string()
+                        } else {
+                            format!("poor signal (up to {worst})")
+                        };
+                        self.annotate(t0, Some((t - t0).max(0.0)), what);
+                    }
+                    (Some((t0, worst)), p) => self.poor_since = Some((t0, worst.max(p))),
+                    (None, _) => {}
+                }
+            }
+            Value::Blink(s) => self.annotate(t, None, format!("headset blink {s}")),
+            Value::HeadsetDisconnected(_) => {
+                self.annotate(t, None, "headset disconnected (D2)".into())
+            }
+            _ => {}
+        }
+    }
+
+    /// Closes an open poor-signal span, finishes the EDF+ file and flushes the capture.
+    /// Returns the EDF records written.
+    pub fn finish(mut self) -> Result<u64, RecordError> {
+        if let Some((t0, worst)) = self.poor_since.take() {
+            let t = self.now_s();
+            self.annotate(t0, Some(t - t0), format!("poor signal (up to {worst})"));
+        }
+        if let Some(c) = self.capture.as_mut() {
+            c.flush()?;
+        }
+        Ok(match self.edf.take() {
+            Some(e) => e.finish()?,
+            None => 0,
+        })
+    }
+}
+
+/// Where a headless recording gets its data.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RecordSource {
+    /// A dongle's serial port (opened at 115200 8N1).
+    Port(String),
+    /// A built-in simulator with these options.
+    Sim(SimOptions),
+    /// Any driver source (a PTY, TCP, or a capture file replay).
+    Source(Source),
+}
+
+/// Options of [`record`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordOptions {
+    /// Where the data comes from.
+    pub source: RecordSource,
+    /// Headset to pair with.
+    pub pairing: PairMode,
+    /// Seconds of raw to record.
+    pub seconds: f64,
+    /// The EDF+ file.
+    pub out: PathBuf,
+    /// Optional raw byte capture.
+    pub capture: Option<PathBuf>,
+    /// Give up when streaming has not started within this long.
+    pub start_timeout: Duration,
+    /// Driver settings (pairing is taken from `pairing`).
+    pub driver: DriverConfig,
+}
+
+impl RecordOptions {
+    /// Defaults: auto-pair, 30 s start time-out.
+    pub fn new(source: RecordSource, seconds: f64, out: PathBuf) -> Self {
+        Self {
+            source,
+            pairing: PairMode::Auto,
+            seconds,
+            out,
+            capture: None,
+            start_timeout: Duration::from_secs(30),
+            driver: DriverConfig::default(),
+        }
+    }
+}
+
+/// What a recording produced.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordSummary {
+    /// EDF+ data records (seconds) written.
+    pub records: u64,
+    /// Raw samples written (gaps included).
+    pub samples: u64,
+    /// Blinks detected from raw.
+    pub blinks: u64,
+    /// Decoder counters at the end.
+    pub counters: Counters,
+}
+
+/// Records `opts.seconds` of raw from the source into an EDF+ file, headless. `progress`
+/// is called with every pairing-state change (for the CLI to print).
+pub fn record(
+    opts: &RecordOptions,
+    mut progress: impl FnMut(&PairingState),
+) -> Result<RecordSummary, RecordError> {
+    let mut _sim: Option<SimHandle> = None;
+    let source = match &opts.source {
+        RecordSource::Port(p) => Source::Serial {
+            path: p.clone(),
+            line: LineSettings::with_baud(115_200),
+        },
+        RecordSource::Source(s) => s.clone(),
+        RecordSource::Sim(o) => {
+            let h = sim::spawn(
+                "mindwave",
+                Box::new(MindwaveSim::new(o.clone())),
+                Endpoint::Pty { link: None },
+                Faults::default(),
+            )?;
+            let s = Source::Pty {
+                path: h.path().to_owned(),
+            };
+            _sim = Some(h);
+            s
+        }
+    };
+    let cfg = DriverConfig {
+        pairing: opts.pairing,
+        emit_bytes: opts.capture.is_some(),
+        ..opts.driver
+    };
+    let handle = worker::spawn(
+        "mindwave-record",
+        source,
+        MindwaveProtocol::new(cfg),
+        WorkerConfig {
+            event_capacity: 65_536,
+            ..WorkerConfig::default()
+        },
+        noop_waker(),
+    )?;
+    let mut rec = EdfRecorder::new(&opts.out, opts.capture.as_deref())?;
+    let target = (opts.seconds.max(0.0) * f64::from(SAMPLE_RATE)).round() as u64;
+    let started = Instant::now();
+    let mut counters = Counters::default();
+    let mut last_error: Option<String> = None;
+    while rec.samples() < target {
+        if rec.samples() == 0 && started.elapsed() > opts.start_timeout {
+            return Err(RecordError::Timeout(format!(
+                "no raw data within {:.0} s{}",
+                opts.start_timeout.as_secs_f64(),
+                last_error
+                    .map(|e| format!(" (last error: {e})"))
+                    .unwrap_or_default()
+            )));
+        }
+        let Ok(ev) = handle.events().recv_timeout(Duration::from_millis(100)) else {
+            continue;
+        };
+        match ev {
+            DriverEvent::Device(d) => {
+                if let MindwaveEvent::State(s) = &d {
+                    progress(s);
+                }
+                if let MindwaveEvent::Counters(c) = &d {
+                    counters = *c;
+                }
+                rec.handle(&d)?;
+            }
+            DriverEvent::Link(LinkState::Retrying { error, .. })
+            | DriverEvent::Link(LinkState::GaveUp { error, .. }) => {
+                last_error = Some(error.to_string());
+            }
+            DriverEvent::Link(LinkState::Finished { reason }) => {
+                if rec.samples() == 0 {
+                    return Err(RecordError::Driver(reason));
+                }
+                break;
+            }
+            DriverEvent::Error(e) => last_error = Some(e.to_string()),
+            DriverEvent::Disconnected(r) => {
+                if rec.samples() == 0 {
+                    return Err(RecordError::Timeout(r));
+                }
+                break;
+            }
+            DriverEvent::Link(_) | DriverEvent::Stats(_) => {}
+        }
+    }
+    handle.close();
+    let samples = rec.samples();
+    let blinks = rec.blinks();
+    let records = rec.finish()?;
+    Ok(RecordSummary {
+        records,
+        samples,
+        blinks,
+        counters,
+    })
+}
+
+/// Turns a MindWave EDF+ file back into driver events for replay: per 1 s record, the
+/// 1 Hz values (poor signal, attention, meditation) then the raw samples as one
+/// [`MindwaveEvent::Samples`] batch (indices = EDF sample numbers). The panel can pace,
+/// pause and seek over the returned list (each record's events end with its `Samples`
+/// batch, whose `first_index` is `record × 512`). Files without an `EEG Fp1` signal give no events.
+pub fn edf_replay_events(edf: &crate::edf::EdfFile) -> Vec<MindwaveEvent> {
+    let Some(raw_i) = edf.signal_index("EEG Fp1") else {
+        return Vec::new();
+    };
+    let raw_sig = &edf.header.signals[raw_i];
+    let spr = raw_sig.samples_per_record.max(1);
+    // Convert to counts whatever the file's scaling.
+    let raw: Vec<i16> = edf
+        .physical(raw_i)
+        .iter()
+        .map(|uv| (uv / crate::UV_PER_COUNT).round().clamp(-32768.0, 32767.0) as i16)
+        .collect();
+    let one = |label: &str| edf.signal_index(label).map(|i| edf.physical(i));
+    let poor = one("Poor signal");
+    let att = one("Attention");
+    let med = one("Meditation");
+    let mut out = Vec::with_capacity(edf.records() * 4);
+    for (rec, chunk) in raw.chunks(spr).enumerate() {
+        let index = (rec * spr) as u64;
+        let get = |v: &Option<Vec<f64>>| {
+            v.as_ref()
+                .and_then(|v| v.get(rec))
+                .map(|x| x.round().clamp(0.0, 255.0) as u8)
+        };
+        if let Some(p) = get(&poor) {
+            out.push(MindwaveEvent::Value {
+                index,
+                value: Value::PoorSignal(p),
+            });
+        }
+        if let Some(a) = get(&att) {
+            out.push(MindwaveEvent::Value {
+                index,
+                value: Value::Attention(a),
+            });
+        }
+        if let Some(m) = get(&med) {
+            out.push(MindwaveEvent::Value {
+                index,
+                value: Value::Meditation(m),
+            });
+        }
+        out.push(MindwaveEvent::Samples {
+            first_index: index,
+            samples: chunk.to_vec(),
+        });
+    }
+    out
+}
