@@ -445,6 +445,7 @@ pub struct PowerPanel {
     message: Option<String>,
     actions: Vec<PowerAction>,
     connection: Vec<crate::ConnectionAction>,
+    search_cache: ((String, usize), Vec<usize>),
 }
 
 impl PowerPanel {
@@ -703,7 +704,12 @@ impl PowerPanel {
                 )
                 .labelled_by(label.id);
             });
-            let hits = data.search(&self.search, 200);
+            // The search runs when the query (or the data) changes, not every frame.
+            let key = (self.search.clone(), data.events.len());
+            if self.search_cache.0 != key {
+                self.search_cache = (key, data.search(&self.search, 200));
+            }
+            let hits = self.search_cache.1.clone();
             egui::ScrollArea::vertical()
                 .id_salt("power-search")
                 .max_height(140.0)
@@ -722,11 +728,15 @@ impl PowerPanel {
                     }
                 });
             ui.strong(format!("Findings ({})", data.findings.len()));
+            let finding_row_h = ui.spacing().interact_size.y + ui.spacing().item_spacing.y;
             egui::ScrollArea::vertical()
                 .id_salt("power-findings")
                 .max_height(180.0)
-                .show(ui, |ui| {
-                    for f in &data.findings {
+                .show_rows(ui, finding_row_h, data.findings.len(), |ui, rows| {
+                    // One line per finding (hover for the whole text), so only visible rows
+                    // are laid out even with thousands of findings.
+                    ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Truncate);
+                    for f in &data.findings[rows] {
                         let color = match f.severity {
                             Severity::Error => ui.visuals().error_fg_color,
                             Severity::Warning => ui.visuals().warn_fg_color,

@@ -345,37 +345,45 @@ fn draw_bands(
     palette: &[(Color32, &'static str)],
     to_x: &impl Fn(f64, &TimelineView) -> f32,
 ) {
-    // Spans ending before the view are skipped by binary search on the end time.
-    let first = spans.partition_point(|s| s.1 < view.start);
-    let mut last_px = f32::NEG_INFINITY;
-    for s in &spans[first..] {
+    // Spans ending before the view are skipped by binary search on the end time. After each
+    // drawn span, everything that ends inside the same pixel column is skipped by another
+    // binary search, so a frame costs O(pixels × log n), not O(n), however far out we zoom.
+    let width = f64::from(row.width().max(1.0));
+    let px_time = |x: f32| view.start + f64::from(x - row.left()) / width * (view.end - view.start);
+    let mut mesh = egui::Mesh::default();
+    let mut labels = Vec::new();
+    let mut i = spans.partition_point(|s| s.1 < view.start);
+    while let Some(s) = spans.get(i) {
         if s.0 > view.end {
             break;
         }
         let x0 = to_x(s.0, view).max(row.left());
         let x1 = to_x(s.1, view).min(row.right());
-        // Level of detail: skip spans that fall inside an already painted pixel.
-        if x1 < last_px + 1.0 && x1 - x0 < 1.0 {
-            continue;
-        }
         let color = palette
             .get(usize::from(s.2))
             .map(|p| p.0)
             .unwrap_or(Color32::GRAY);
         let r = Rect::from_min_max(pos2(x0, row.top()), pos2(x1.max(x0 + 1.0), row.bottom()));
-        painter.rect_filled(r, 0.0, color);
+        mesh.add_colored_rect(r, color);
         if r.width() > 40.0
             && let Some((_, label)) = palette.get(usize::from(s.2))
         {
-            painter.text(
-                r.center(),
-                egui::Align2::CENTER_CENTER,
-                *label,
-                egui::FontId::proportional(11.0),
-                Color32::BLACK,
-            );
+            labels.push((r.center(), *label));
         }
-        last_px = x1;
+        let next_pixel = px_time(r.right().floor() + 1.0);
+        let skip = spans[i + 1..].partition_point(|s| s.1 < next_pixel);
+        i += 1 + skip;
+    }
+    // One mesh for all spans of the row (cheap to tessellate), then the labels on top.
+    painter.add(egui::Shape::mesh(mesh));
+    for (c, label) in labels {
+        painter.text(
+            c,
+            egui::Align2::CENTER_CENTER,
+            label,
+            egui::FontId::proportional(11.0),
+            Color32::BLACK,
+        );
     }
 }
 
@@ -394,35 +402,39 @@ fn draw_steps(
     let from = vis.start.saturating_sub(1);
     let to = (vis.end + 1).min(points.len());
     let slice = &points[from..to];
-    let (lo, hi) = slice
-        .iter()
-        .fold((0i64, 1i64), |(lo, hi), p| (lo.min(p.1), hi.max(p.1)));
-    let to_y = |v: i64| row.bottom() - ((v - lo) as f32 / (hi - lo).max(1) as f32) * row.height();
     let stroke = Stroke::new(1.5, visuals.hyperlink_color);
-    // One vertical min..max bar per pixel column, joined by the levels between.
-    let mut column: Option<(i32, i64, i64, i64)> = None; // (px, min, max, last)
+    // Pass 1: one (x, min, max, last) per pixel column. A column is found by binary search; a
+    // very dense column is sampled (at most 64 points), so a frame stays O(pixels × log n).
+    let width = f64::from(row.width().max(1.0));
+    let px_time = |x: f32| view.start + f64::from(x - row.left()) / width * (view.end - view.start);
+    let mut columns: Vec<(f32, i64, i64, i64)> = Vec::new();
+    let mut i = 0;
+    while i < slice.len() {
+        let x = to_x(slice[i].0, view).clamp(row.left(), row.right());
+        let col_end = px_time(x.floor() + 1.0);
+        let n = 1 + slice[i + 1..].partition_point(|p| p.0 < col_end);
+        let col = &slice[i..i + n];
+        let step = (col.len() / 64).max(1);
+        let last = col[col.len() - 1].1;
+        let (lo_v, hi_v) = col
+            .iter()
+            .step_by(step)
+            .fold((last, last), |(l, h), p| (l.min(p.1), h.max(p.1)));
+        columns.push((x.floor(), lo_v, hi_v, last));
+        i += n;
+    }
+    let (lo, hi) = columns
+        .iter()
+        .fold((0i64, 1i64), |(l, h), c| (l.min(c.1), h.max(c.2)));
+    let to_y = |v: i64| row.bottom() - ((v - lo) as f32 / (hi - lo).max(1) as f32) * row.height();
+    // Pass 2: draw bars joined by the levels between them.
     let mut prev: Option<Pos2> = None;
-    let flush = |c: (i32, i64, i64, i64), prev: &mut Option<Pos2>| {
-        let x = c.0 as f32;
-        if let Some(p) = *prev {
+    for (x, lo_v, hi_v, last) in columns {
+        if let Some(p) = prev {
             painter.line_segment([p, pos2(x, p.y)], stroke);
         }
-        painter.line_segment([pos2(x, to_y(c.1)), pos2(x, to_y(c.2))], stroke);
-        *prev = Some(pos2(x, to_y(c.3)));
-    };
-    for p in slice {
-        let px = to_x(p.0, view).clamp(row.left(), row.right()) as i32;
-        column = match column {
-            Some(c) if c.0 == px => Some((px, c.1.min(p.1), c.2.max(p.1), p.1)),
-            Some(c) => {
-                flush(c, &mut prev);
-                Some((px, p.1, p.1, p.1))
-            }
-            None => Some((px, p.1, p.1, p.1)),
-        };
-    }
-    if let Some(c) = column {
-        flush(c, &mut prev);
+        painter.line_segment([pos2(x, to_y(lo_v)), pos2(x, to_y(hi_v))], stroke);
+        prev = Some(pos2(x, to_y(last)));
     }
     if let Some(p) = prev {
         painter.line_segment([p, pos2(row.right(), p.y)], stroke);
@@ -446,34 +458,62 @@ fn draw_markers(
     click: Option<Pos2>,
 ) -> Option<u64> {
     let vis = visible_range(points, view.start, view.end, |p| p.0);
-    let mut last_px = i32::MIN;
+    let width = f64::from(row.width().max(1.0));
+    let px_time = |x: f32| view.start + f64::from(x - row.left()) / width * (view.end - view.start);
+    // A click looks only at the few points near it.
     let mut best: Option<(f32, u64)> = None;
-    for p in &points[vis] {
-        let x = to_x(p.0, view);
-        if let Some(c) = click
-            && row.y_range().contains(c.y)
-        {
-            let d = (c.x - x).abs();
+    if let Some(c) = click
+        && row.y_range().contains(c.y)
+    {
+        let near = visible_range(
+            &points[vis.clone()],
+            px_time(c.x - 4.0),
+            px_time(c.x + 4.0),
+            |p| p.0,
+        );
+        for p in &points[vis.start + near.start..vis.start + near.end] {
+            let d = (c.x - to_x(p.0, view)).abs();
             if d <= 4.0 && best.is_none_or(|b| d < b.0) {
                 best = Some((d, p.1));
             }
         }
-        let px = x as i32;
-        if px == last_px {
-            continue; // level of detail: one mark per pixel column
-        }
-        last_px = px;
+    }
+    // Level of detail: one mark per pixel column, the rest skipped by binary search.
+    // Sparse marks are diamonds; where they crowd (closer than 8 px) they become ticks, one per
+    // pixel column, batched into one mesh.
+    let sparse = vis.len() < 2
+        || (to_x(points[vis.end - 1].0, view) - to_x(points[vis.start].0, view)) / vis.len() as f32
+            >= 8.0;
+    let mut ticks = egui::Mesh::default();
+    let mut i = vis.start;
+    while i < vis.end {
+        let x = to_x(points[i].0, view);
         let c = pos2(x, row.center().y);
-        painter.add(egui::Shape::convex_polygon(
-            vec![
-                c + Vec2::new(0.0, -5.0),
-                c + Vec2::new(4.0, 0.0),
-                c + Vec2::new(0.0, 5.0),
-                c + Vec2::new(-4.0, 0.0),
-            ],
-            color,
-            Stroke::NONE,
-        ));
+        if sparse {
+            painter.add(egui::Shape::convex_polygon(
+                vec![
+                    c + Vec2::new(0.0, -5.0),
+                    c + Vec2::new(4.0, 0.0),
+                    c + Vec2::new(0.0, 5.0),
+                    c + Vec2::new(-4.0, 0.0),
+                ],
+                color,
+                Stroke::NONE,
+            ));
+        } else {
+            ticks.add_colored_rect(
+                Rect::from_min_max(
+                    pos2(x.floor(), row.top() + 3.0),
+                    pos2(x.floor() + 1.0, row.bottom() - 3.0),
+                ),
+                color,
+            );
+        }
+        let next_pixel = px_time(x.floor() + 1.0);
+        i += 1 + points[i + 1..vis.end].partition_point(|p| p.0 < next_pixel);
+    }
+    if !ticks.is_empty() {
+        painter.add(egui::Shape::mesh(ticks));
     }
     best.map(|b| b.1)
 }
