@@ -5,9 +5,11 @@ use std::any::Any;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use benchtop_drivers::job::Job;
 use benchtop_drivers::ports::PortInfo;
 use benchtop_panels::{
-    ConnectionAction, ConnectionSettings, DevicePanel, DeviceStatus, PanelAction, SourceChoice,
+    ConnectionAction, ConnectionSettings, DevicePanel, DeviceStatus, JobUpdate, PanelAction,
+    SourceChoice,
 };
 
 use crate::Tab;
@@ -41,6 +43,14 @@ pub const SIMULATORS: &[SimEntry] = &[
         name: "mindwave",
         description: "a MindWave dongle and headset speaking ThinkGear at 115200 8N1",
     },
+    SimEntry {
+        name: "sparky",
+        description: "a Meraki Sparky (AR2317) in RedBoot with its GPIO6 watchdog",
+    },
+    SimEntry {
+        name: "openwrt-switch",
+        description: "an OpenWrt root shell answering swconfig for an AR8327 switch",
+    },
 ];
 
 /// The ath(4) console model the Power panel's simulator runs.
@@ -52,6 +62,25 @@ pub fn ath_model(scenario: benchtop_ath::Scenario, speed: f64) -> Box<dyn SimDev
         },
         speed,
     ))
+}
+
+/// The MindWave dongle + headset model the panel's simulator runs.
+pub fn mindwave_model() -> Box<dyn SimDevice> {
+    Box::new(benchtop_mindwave::MindwaveSim::new(
+        benchtop_mindwave::SimOptions::default(),
+    ))
+}
+
+/// The Meraki Sparky RedBoot board the Console panel's simulator runs.
+pub fn sparky_model() -> Box<dyn SimDevice> {
+    Box::new(benchtop_redboot::sim::SparkySim::new(
+        benchtop_redboot::sim::SparkyOptions::default(),
+    ))
+}
+
+/// The OpenWrt shell with an AR8327 the Switch panel's simulator runs.
+pub fn openwrt_switch_model() -> Box<dyn SimDevice> {
+    Box::new(benchtop_ar8327::sim::OpenWrtSwitchSim::new())
 }
 
 /// The echo device model with a heartbeat every `tick_ms` (0 = none).
@@ -194,14 +223,21 @@ pub trait Device {
     fn panel_any_mut(&mut self) -> &mut dyn Any;
 }
 
+/// Builds a simulator model from the panel's settings.
+type SimFactory<D> = Box<dyn Fn(&D) -> Box<dyn SimDevice>>;
+
+/// A panel's job: its name, the job, and the progress last handed to the panel.
+type RunningJob = (&'static str, Job<Box<dyn Any + Send>>, f32);
+
 /// A device built from a protocol, a panel and a simulator model.
 pub struct DeviceUnit<P: Protocol, D> {
     tab: Tab,
     slot: DeviceSlot<P>,
     panel: D,
-    new_protocol: Box<dyn Fn() -> P>,
-    new_sim: Box<dyn Fn() -> Box<dyn SimDevice>>,
+    new_protocol: Box<dyn Fn(&D) -> P>,
+    new_sim: SimFactory<D>,
     waker: Waker,
+    jobs: Vec<RunningJob>,
 }
 
 impl<P, D> DeviceUnit<P, D>
@@ -209,13 +245,14 @@ where
     P: Protocol,
     D: DevicePanel<Command = P::Command, Event = P::Event>,
 {
-    /// A device with its factories. Nothing starts until [`Device::connect`].
+    /// A device with its factories, which build the protocol and the simulator model from
+    /// the panel's current settings. Nothing starts until [`Device::connect`].
     pub fn new(
         tab: Tab,
         name: &'static str,
         panel: D,
-        new_protocol: impl Fn() -> P + 'static,
-        new_sim: impl Fn() -> Box<dyn SimDevice> + 'static,
+        new_protocol: impl Fn(&D) -> P + 'static,
+        new_sim: impl Fn(&D) -> Box<dyn SimDevice> + 'static,
         waker: Waker,
     ) -> Self {
         Self {
@@ -225,7 +262,40 @@ where
             new_protocol: Box::new(new_protocol),
             new_sim: Box::new(new_sim),
             waker,
+            jobs: Vec::new(),
         }
+    }
+
+    /// Starts the jobs the panel queued and hands running jobs' news back to it.
+    fn run_jobs(&mut self) {
+        for name in self.panel.take_job_cancels() {
+            for (n, job, _) in &self.jobs {
+                if *n == name {
+                    job.cancel();
+                }
+            }
+        }
+        for request in self.panel.take_jobs() {
+            match Job::spawn(request.name, Arc::clone(&self.waker), request.work) {
+                Ok(job) => self.jobs.push((request.name, job, -1.0)),
+                Err(e) => self
+                    .panel
+                    .on_job(request.name, JobUpdate::Done(Err(e.to_string()))),
+            }
+        }
+        let panel = &mut self.panel;
+        self.jobs.retain_mut(|(name, job, shown)| {
+            if let Some(result) = job.poll() {
+                panel.on_job(name, JobUpdate::Done(result));
+                return false;
+            }
+            let (fraction, words) = job.progress();
+            if fraction != *shown {
+                *shown = fraction;
+                panel.on_job(name, JobUpdate::Progress(fraction, words.to_owned()));
+            }
+            true
+        });
     }
 }
 
@@ -239,6 +309,7 @@ where
     }
 
     fn drain(&mut self, deadline: Instant) -> bool {
+        self.run_jobs();
         let panel = &mut self.panel;
         self.slot.drain(deadline, |ev| panel.on_event(ev))
     }
@@ -260,6 +331,9 @@ where
                 PanelAction::Connection(ConnectionAction::ApplyLine(line)) => {
                     self.slot.send(DriverCommand::SetLine(line))
                 }
+                PanelAction::Connection(ConnectionAction::Replay(control)) => {
+                    self.slot.send(DriverCommand::Replay(control))
+                }
                 PanelAction::Connection(ConnectionAction::RefreshPorts) => {
                     requests.push(HubRequest::RefreshHardware);
                     Ok(())
@@ -269,6 +343,7 @@ where
                 self.panel.status_mut().last_error = Some(e.to_string());
             }
         }
+        self.run_jobs();
         requests
     }
 
@@ -288,11 +363,15 @@ where
         let waker = Arc::clone(&self.waker);
         let simulated = matches!(choice, SourceChoice::Simulator);
         let result = match choice {
-            SourceChoice::Simulator => {
+            SourceChoice::Simulator => self.slot.connect_sim(
+                (self.new_sim)(&self.panel),
+                (self.new_protocol)(&self.panel),
+                waker,
+            ),
+            SourceChoice::Real(source) => {
                 self.slot
-                    .connect_sim((self.new_sim)(), (self.new_protocol)(), waker)
+                    .connect(source, (self.new_protocol)(&self.panel), waker)
             }
-            SourceChoice::Real(source) => self.slot.connect(source, (self.new_protocol)(), waker),
         };
         match &result {
             Ok(()) => self.panel.status_mut().started(simulated),

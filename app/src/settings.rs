@@ -10,6 +10,12 @@ pub const STORAGE_KEY: &str = "benchtop-settings";
 /// One dockable tab per panel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Tab {
+    /// NeuroSky MindWave EEG headset.
+    Mindwave,
+    /// Serial console (RedBoot boards).
+    Console,
+    /// AR8327 Ethernet switch editor.
+    Switch,
     /// The line-echo demo device.
     Echo,
     /// ath(4) power-save timeline.
@@ -20,11 +26,21 @@ pub enum Tab {
 
 impl Tab {
     /// Every tab, in menu order.
-    pub const ALL: [Tab; 3] = [Tab::Power, Tab::Echo, Tab::Usb];
+    pub const ALL: [Tab; 6] = [
+        Tab::Mindwave,
+        Tab::Console,
+        Tab::Switch,
+        Tab::Power,
+        Tab::Usb,
+        Tab::Echo,
+    ];
 
     /// Title shown on the tab and in menus.
     pub fn title(self) -> &'static str {
         match self {
+            Tab::Mindwave => benchtop_panel_mindwave::MindwavePanel::TITLE,
+            Tab::Console => benchtop_panel_console::ConsolePanel::TITLE,
+            Tab::Switch => benchtop_panel_switch::SwitchPanel::TITLE,
             Tab::Echo => benchtop_panels::EchoPanel::TITLE,
             Tab::Power => benchtop_panels::PowerPanel::TITLE,
             Tab::Usb => benchtop_panels::UsbPanel::TITLE,

@@ -15,7 +15,10 @@ use benchtop_panels::{
     DeviceStatus, EchoPanel, PowerAction, PowerData, PowerPanel, SourceChoice, UsbAction, UsbPanel,
 };
 
-use crate::devices::{Device, DeviceUnit, HubRequest, ath_model, echo_model};
+use crate::devices::{
+    Device, DeviceUnit, HubRequest, ath_model, echo_model, mindwave_model, openwrt_switch_model,
+    sparky_model,
+};
 use crate::settings::{Settings, Tab, ThemeChoice, default_dock};
 use crate::shortcuts::{self, Command};
 
@@ -74,19 +77,51 @@ impl BenchtopApp {
         let echo_tick = options.echo_tick_ms;
         let devices: Vec<Box<dyn Device>> = vec![
             Box::new(DeviceUnit::new(
+                Tab::Mindwave,
+                "mindwave",
+                benchtop_panel_mindwave::MindwavePanel::new(settings.connection(Tab::Mindwave)),
+                |_| {
+                    benchtop_mindwave::MindwaveProtocol::new(
+                        benchtop_mindwave::DriverConfig::default(),
+                    )
+                },
+                |_| mindwave_model(),
+                Arc::clone(&waker),
+            )),
+            Box::new(DeviceUnit::new(
+                Tab::Console,
+                "console",
+                benchtop_panel_console::ConsolePanel::new(settings.connection(Tab::Console)),
+                |_| {
+                    benchtop_redboot::driver::ConsoleProtocol::new(
+                        benchtop_redboot::driver::ConsoleOptions::default(),
+                    )
+                },
+                |_| sparky_model(),
+                Arc::clone(&waker),
+            )),
+            Box::new(DeviceUnit::new(
+                Tab::Switch,
+                "switch",
+                benchtop_panel_switch::SwitchPanel::new(settings.connection(Tab::Switch)),
+                |_| benchtop_ar8327::apply::SwitchConsoleProtocol::default(),
+                |_| openwrt_switch_model(),
+                Arc::clone(&waker),
+            )),
+            Box::new(DeviceUnit::new(
                 Tab::Power,
                 "ath",
                 PowerPanel::new(settings.connection(Tab::Power)),
-                || benchtop_ath::AthProtocol::new(benchtop_ath::CheckConfig::default()),
-                || ath_model(benchtop_ath::Scenario::Race, 1.0),
+                |_| benchtop_ath::AthProtocol::new(benchtop_ath::CheckConfig::default()),
+                |_| ath_model(benchtop_ath::Scenario::Race, 1.0),
                 Arc::clone(&waker),
             )),
             Box::new(DeviceUnit::new(
                 Tab::Echo,
                 "echo",
                 EchoPanel::new(settings.connection(Tab::Echo)),
-                EchoProtocol::default,
-                move || echo_model(echo_tick),
+                |_| EchoProtocol::default(),
+                move |_| echo_model(echo_tick),
                 Arc::clone(&waker),
             )),
         ];

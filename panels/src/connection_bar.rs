@@ -8,6 +8,7 @@ use benchtop_drivers::LineSettings;
 use benchtop_drivers::Source;
 use benchtop_drivers::line::{COMMON_BAUDS, FlowControl, Parity};
 use benchtop_drivers::ports::PortInfo;
+use benchtop_drivers::transport::{ReplayControl, SPEED_RANGE};
 use serde::{Deserialize, Serialize};
 
 use crate::DeviceStatus;
@@ -63,6 +64,8 @@ pub enum ConnectionAction {
     ApplyLine(LineSettings),
     /// List serial ports again.
     RefreshPorts,
+    /// Play/pause, seek or change the speed of a replayed capture.
+    Replay(ReplayControl),
 }
 
 /// The bar's settings, persisted across restarts.
@@ -239,6 +242,9 @@ impl ConnectionBar {
         if self.settings != before {
             self.problem = None;
         }
+        if let Some(pos) = status.stats.replay.filter(|_| status.running) {
+            replay_ui(ui, id, &pos, &mut action);
+        }
         ui.horizontal_wrapped(|ui| {
             let color = match status.word() {
                 "connected" => crate::tokens::OK,
@@ -354,6 +360,65 @@ impl ConnectionBar {
             *action = Some(ConnectionAction::ApplyLine(*line));
         }
     }
+}
+
+/// Play/pause, a seek bar and speed for a replayed capture.
+fn replay_ui(
+    ui: &mut egui::Ui,
+    id: &str,
+    pos: &benchtop_drivers::transport::ReplayPosition,
+    action: &mut Option<ConnectionAction>,
+) {
+    ui.horizontal(|ui| {
+        let (label, pause) = if pos.paused {
+            ("▶ Play", false)
+        } else {
+            ("⏸ Pause", true)
+        };
+        if ui.button(label).clicked() {
+            *action = Some(ConnectionAction::Replay(ReplayControl::Pause(pause)));
+        }
+        let mut fraction = pos.fraction();
+        let seek = ui.add(
+            egui::Slider::new(&mut fraction, 0.0..=1.0)
+                .show_value(false)
+                .text(format!(
+                    "{} / {}",
+                    clock(pos.seconds()),
+                    clock(pos.total_seconds())
+                )),
+        );
+        if seek.drag_stopped() || (seek.changed() && !seek.dragged()) {
+            *action = Some(ConnectionAction::Replay(ReplayControl::Seek(fraction)));
+        }
+        let mut speed = pos.speed;
+        egui::ComboBox::from_id_salt((id, "replay-speed"))
+            .selected_text(format!("{speed}×"))
+            .width(64.0)
+            .show_ui(ui, |ui| {
+                for s in [0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0] {
+                    if s >= SPEED_RANGE.0 && s <= SPEED_RANGE.1 {
+                        ui.selectable_value(&mut speed, s, format!("{s}× speed"));
+                    }
+                }
+            });
+        if speed != pos.speed {
+            *action = Some(ConnectionAction::Replay(ReplayControl::Speed(speed)));
+        }
+        if ui
+            .button("⏮ Restart")
+            .on_hover_text("Back to the start of the capture")
+            .clicked()
+        {
+            *action = Some(ConnectionAction::Replay(ReplayControl::Seek(0.0)));
+        }
+    });
+}
+
+/// `m:ss` for a replay position.
+fn clock(seconds: f64) -> String {
+    let s = seconds.max(0.0) as u64;
+    format!("{}:{:02}", s / 60, s % 60)
 }
 
 fn baud_combo_ui(ui: &mut egui::Ui, id: impl std::hash::Hash + std::fmt::Debug, baud: &mut u32) {

@@ -1,6 +1,9 @@
 //! The contract every device panel fulfils, so the app drives them all the same way.
 
+use std::any::Any;
+
 use benchtop_drivers::DriverEvent;
+use benchtop_drivers::job::JobContext;
 use benchtop_drivers::ports::PortInfo;
 
 use crate::{ConnectionAction, ConnectionBar, DeviceStatus};
@@ -12,6 +15,49 @@ pub enum PanelAction<C> {
     Connection(ConnectionAction),
     /// A device command for the worker.
     Command(C),
+}
+
+/// What a finished [`PanelJob`] hands back: a value the panel downcasts, or an error in words.
+pub type JobOutput = Result<Box<dyn Any + Send>, String>;
+
+/// One-off background work a panel asks the app to run (load or convert a file, export):
+/// panels never spawn threads or touch files themselves. The app runs `work` on a named
+/// thread and reports progress and the result through [`DevicePanel::on_job`].
+pub struct PanelJob {
+    /// Short name (thread `benchtop-job-<name>`), handed back with each update.
+    pub name: &'static str,
+    /// The work; report progress with `ctx.progress`, check `ctx.cancelled()` between chunks.
+    pub work: Box<dyn FnOnce(&JobContext) -> JobOutput + Send>,
+}
+
+impl PanelJob {
+    /// A job returning a `T` (downcast it back in [`DevicePanel::on_job`]).
+    pub fn new<T: Send + 'static>(
+        name: &'static str,
+        work: impl FnOnce(&JobContext) -> Result<T, String> + Send + 'static,
+    ) -> Self {
+        Self {
+            name,
+            work: Box::new(move |ctx| work(ctx).map(|v| Box::new(v) as Box<dyn Any + Send>)),
+        }
+    }
+}
+
+impl std::fmt::Debug for PanelJob {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PanelJob")
+            .field("name", &self.name)
+            .finish()
+    }
+}
+
+/// News of a running [`PanelJob`].
+#[derive(Debug)]
+pub enum JobUpdate {
+    /// Fraction done (0–1) and a few words.
+    Progress(f32, String),
+    /// Finished (or failed / cancelled).
+    Done(JobOutput),
 }
 
 /// A panel showing one device's worker.
@@ -41,4 +87,17 @@ pub trait DevicePanel {
 
     /// Link state and counters, for the app to update on connect/disconnect.
     fn status_mut(&mut self) -> &mut DeviceStatus;
+
+    /// Background jobs queued since the last call (the app runs them off the UI thread).
+    fn take_jobs(&mut self) -> Vec<PanelJob> {
+        Vec::new()
+    }
+
+    /// Progress or the result of a job this panel queued.
+    fn on_job(&mut self, _name: &'static str, _update: JobUpdate) {}
+
+    /// Names of jobs the panel wants cancelled (the app sets their cancel flag).
+    fn take_job_cancels(&mut self) -> Vec<&'static str> {
+        Vec::new()
+    }
 }

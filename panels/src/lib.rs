@@ -18,7 +18,7 @@ pub mod usb_panel;
 pub use connection_bar::{
     ConnectionAction, ConnectionBar, ConnectionSettings, SourceChoice, SourceKind,
 };
-pub use device_panel::{DevicePanel, PanelAction};
+pub use device_panel::{DevicePanel, JobOutput, JobUpdate, PanelAction, PanelJob};
 pub use echo_panel::{EchoAction, EchoPanel};
 pub use power_panel::{PowerAction, PowerData, PowerPanel};
 pub use status::DeviceStatus;

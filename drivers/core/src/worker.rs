@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TryRecvError, TrySendError, bounded};
 
 use crate::rate::RateMeter;
-use crate::transport::{self, Transport};
+use crate::transport::{self, ReplayControl, ReplayPosition, Transport};
 use crate::{DriverError, LineSettings, ReconnectPolicy, Source};
 
 /// Called by a worker after it sent events; the app sets it to `request_repaint`.
@@ -36,6 +36,8 @@ pub enum DriverCommand<C> {
     SetLine(LineSettings),
     /// Send a serial break of this length.
     SendBreak(Duration),
+    /// Play/pause, seek or change the speed of a replayed capture.
+    Replay(ReplayControl),
 }
 
 /// The state of a worker's link, in words the status bar can show.
@@ -111,6 +113,8 @@ pub struct LinkStats {
     pub dropped_events: u64,
     /// Successful connections made.
     pub connects: u32,
+    /// Where a replayed capture is (None on live links).
+    pub replay: Option<ReplayPosition>,
 }
 
 /// What a worker tells the UI.
@@ -349,6 +353,8 @@ struct Counters {
     tx_meter: RateMeter,
     last_sent: Option<LinkStats>,
     last_sent_at: Instant,
+    /// Send stats at the next flush even if a second has not passed (after a replay jump).
+    force: bool,
 }
 
 impl Counters {
@@ -360,6 +366,7 @@ impl Counters {
             tx_meter: RateMeter::new(now),
             last_sent: None,
             last_sent_at: now,
+            force: false,
         }
     }
 
@@ -375,6 +382,7 @@ impl Counters {
 
     /// Stats to send now, if they changed and enough time has passed.
     fn due(&mut self, now: Instant, force: bool) -> Option<LinkStats> {
+        let force = force || std::mem::take(&mut self.force);
         if !force && now.duration_since(self.last_sent_at) < STATS_INTERVAL {
             return None;
         }
@@ -540,6 +548,18 @@ impl<P: Protocol> Worker<P> {
                     detail: "not connected".into(),
                 }),
             },
+            DriverCommand::Replay(control) => match transport {
+                Some(t) => {
+                    t.replay(control)?;
+                    self.counters.stats.replay = t.replay_position();
+                    self.counters.force = true;
+                    Ok(())
+                }
+                None => Err(DriverError::Io {
+                    what: "controlling the replay".into(),
+                    detail: "not playing".into(),
+                }),
+            },
         }
     }
 
@@ -590,6 +610,8 @@ impl<P: Protocol> Worker<P> {
             };
             if n > 0 {
                 link.counters.rx(n);
+                link.counters.stats.replay =
+                    link.transport.as_ref().and_then(|t| t.replay_position());
                 if let Err(e) = self.protocol.on_bytes(&buf[..n], now, &mut link) {
                     let _ = self.flush();
                     return SessionEnd::Lost(e);

@@ -10,7 +10,7 @@ mod tcp;
 
 use std::time::Duration;
 
-pub use file::FileTransport;
+pub use file::{FileTransport, SPEED_RANGE};
 pub use pty::PtyTransport;
 pub(crate) use pty::make_raw as make_raw_pub;
 pub use serial::SerialTransport;
@@ -42,6 +42,64 @@ pub trait Transport: Send {
 
     /// A short human description ("/dev/ttyUSB0 @ 115200 8N1").
     fn describe(&self) -> String;
+
+    /// Pauses, seeks or changes the speed of a replayed capture.
+    fn replay(&mut self, _control: ReplayControl) -> Result<(), DriverError> {
+        Err(DriverError::Unsupported("replay controls on a live link"))
+    }
+
+    /// Where a replay is (None for live links).
+    fn replay_position(&self) -> Option<ReplayPosition> {
+        None
+    }
+}
+
+/// A replay control (play/pause, seek, speed) for a recorded capture.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ReplayControl {
+    /// Pause (true) or play (false).
+    Pause(bool),
+    /// Replay speed, 1.0 = the line's real byte rate (clamped to 1/16…64).
+    Speed(f64),
+    /// Jump to this fraction (0–1) of the capture.
+    Seek(f64),
+}
+
+/// Where a replay is.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct ReplayPosition {
+    /// Bytes delivered so far (the read position).
+    pub position: u64,
+    /// Bytes in the capture.
+    pub total: u64,
+    /// Paused.
+    pub paused: bool,
+    /// Speed factor.
+    pub speed: f64,
+    /// The line's byte rate at speed 1 (bytes/s), to turn positions into seconds.
+    pub bytes_per_sec: u64,
+    /// Bumped by every seek, so a consumer can tell a jump from playback.
+    pub seeks: u32,
+}
+
+impl ReplayPosition {
+    /// Fraction played, 0–1.
+    pub fn fraction(&self) -> f64 {
+        if self.total == 0 {
+            return 0.0;
+        }
+        self.position as f64 / self.total as f64
+    }
+
+    /// Position in seconds of line time.
+    pub fn seconds(&self) -> f64 {
+        self.position as f64 / self.bytes_per_sec.max(1) as f64
+    }
+
+    /// Length in seconds of line time.
+    pub fn total_seconds(&self) -> f64 {
+        self.total as f64 / self.bytes_per_sec.max(1) as f64
+    }
 }
 
 /// Opens the transport a [`Source`] names.

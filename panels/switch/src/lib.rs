@@ -1,0 +1,70 @@
+//! The Switch panel: AR8327 port/VLAN matrix editor, lint, forwarding simulation, export and apply.
+//!
+//! **Never opens ports or spawns threads**: it renders what the worker sent and queues
+//! actions (and background jobs) that the app carries out.
+
+use benchtop_ar8327::apply::{ApplyEvent, SwitchConsoleCommand};
+use benchtop_drivers::DriverEvent;
+use benchtop_drivers::ports::PortInfo;
+use benchtop_panels::{ConnectionBar, ConnectionSettings, DevicePanel, DeviceStatus, PanelAction};
+
+/// What the panel asks the app to do.
+pub type Action = PanelAction<SwitchConsoleCommand>;
+
+/// The panel.
+#[derive(Default)]
+pub struct SwitchPanel {
+    /// The connection bar.
+    pub bar: ConnectionBar,
+    /// Link state and counters.
+    pub status: DeviceStatus,
+    actions: Vec<Action>,
+}
+
+impl SwitchPanel {
+    /// Tab title.
+    pub const TITLE: &'static str = "Switch";
+
+    /// A panel with saved connection settings.
+    pub fn new(settings: ConnectionSettings) -> Self {
+        Self {
+            bar: ConnectionBar::new(settings),
+            ..Self::default()
+        }
+    }
+}
+
+impl DevicePanel for SwitchPanel {
+    type Command = SwitchConsoleCommand;
+    type Event = ApplyEvent;
+
+    fn title(&self) -> &'static str {
+        Self::TITLE
+    }
+
+    fn on_event(&mut self, event: DriverEvent<ApplyEvent>) {
+        let _ = self.status.apply(event);
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, ports: &[PortInfo]) {
+        if let Some(a) = self.bar.ui(ui, "switch", &self.status, ports) {
+            self.actions.push(PanelAction::Connection(a));
+        }
+    }
+
+    fn take_actions(&mut self) -> Vec<Action> {
+        std::mem::take(&mut self.actions)
+    }
+
+    fn bar(&self) -> &ConnectionBar {
+        &self.bar
+    }
+
+    fn status(&self) -> &DeviceStatus {
+        &self.status
+    }
+
+    fn status_mut(&mut self) -> &mut DeviceStatus {
+        &mut self.status
+    }
+}
