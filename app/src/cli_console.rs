@@ -56,22 +56,16 @@ impl Drop for RawMode {
 pub fn run(args: &ConsoleArgs) -> anyhow::Result<ExitCode> {
     let line = LineSettings::with_baud(args.baud);
     line.validate()?;
-    let mut _bridge = None;
     let source = match (&args.port, &args.tcp, &args.rfc2217) {
         (Some(p), _, _) => Source::Serial {
             path: p.clone(),
             line,
         },
         (_, Some(t), _) => Source::Tcp { address: t.clone() },
-        (_, _, Some(r)) => {
-            let b = benchtop_redboot::rfc2217::Rfc2217Bridge::start(r, line)
-                .with_context(|| format!("connecting to {r} (RFC 2217)"))?;
-            let s = Source::Tcp {
-                address: b.local_address().to_owned(),
-            };
-            _bridge = Some(b);
-            s
-        }
+        (_, _, Some(r)) => Source::Rfc2217 {
+            address: r.clone(),
+            line,
+        },
         _ => anyhow::bail!(
             "say where the console is: --port PATH, --tcp HOST:PORT or --rfc2217 HOST:PORT"
         ),

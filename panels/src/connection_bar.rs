@@ -21,8 +21,10 @@ pub enum SourceKind {
     Simulator,
     /// A serial port.
     Serial,
-    /// Raw TCP (e.g. ser2net).
+    /// Raw TCP (e.g. ser2net in raw mode).
     Tcp,
+    /// Telnet with RFC 2217 (ser2net's `telnet(rfc2217)`): line settings go to the far end.
+    Rfc2217,
     /// A recorded byte capture.
     File,
 }
@@ -34,12 +36,19 @@ impl SourceKind {
             Self::Simulator => "Built-in simulator",
             Self::Serial => "Serial port",
             Self::Tcp => "TCP host:port",
+            Self::Rfc2217 => "Telnet / RFC 2217",
             Self::File => "Recorded file",
         }
     }
 
     /// All kinds, in menu order.
-    pub const ALL: [Self; 4] = [Self::Simulator, Self::Serial, Self::Tcp, Self::File];
+    pub const ALL: [Self; 5] = [
+        Self::Simulator,
+        Self::Serial,
+        Self::Tcp,
+        Self::Rfc2217,
+        Self::File,
+    ];
 }
 
 /// What the user chose to connect to.
@@ -120,12 +129,19 @@ impl ConnectionSettings {
                     line: self.line,
                 }))
             }
-            SourceKind::Tcp => {
+            SourceKind::Tcp | SourceKind::Rfc2217 => {
                 let a = self.tcp_address.trim();
                 match a.rsplit_once(':') {
                     Some((host, port)) if !host.is_empty() && port.parse::<u16>().is_ok() => {
-                        Ok(SourceChoice::Real(Source::Tcp {
-                            address: a.to_owned(),
+                        let address = a.to_owned();
+                        Ok(SourceChoice::Real(if self.kind == SourceKind::Tcp {
+                            Source::Tcp { address }
+                        } else {
+                            self.line.validate().map_err(|e| e.to_string())?;
+                            Source::Rfc2217 {
+                                address,
+                                line: self.line,
+                            }
                         }))
                     }
                     _ => Err(format!("\"{a}\" is not host:port (e.g. localhost:3000).")),
@@ -200,6 +216,20 @@ impl ConnectionBar {
                     )
                     .labelled_by(label.id)
                     .on_hover_text("Raw TCP, e.g. a ser2net port in raw mode");
+                }
+                SourceKind::Rfc2217 => {
+                    let label = ui.label("address");
+                    ui.add(
+                        egui::TextEdit::singleline(&mut self.settings.tcp_address)
+                            .hint_text("bench-pi:2000")
+                            .desired_width(160.0),
+                    )
+                    .labelled_by(label.id)
+                    .on_hover_text(
+                        "A serial port served by ser2net with accepter telnet(rfc2217): \
+                         baud and framing below are set on the far end",
+                    );
+                    self.line_ui(ui, id, status, &mut action);
                 }
                 SourceKind::File => {
                     let label = ui.label("file");
@@ -357,6 +387,7 @@ impl ConnectionBar {
                 ui.selectable_value(&mut line.flow, FlowControl::Hardware, "rts/cts");
             });
         if *line != before && status.is_connected() && !status.simulated {
+            // A serial port or an RFC 2217 far end takes new settings while open.
             *action = Some(ConnectionAction::ApplyLine(*line));
         }
     }
@@ -459,6 +490,20 @@ mod tests {
             Ok(SourceChoice::Real(Source::Tcp {
                 address: "bench-pi:2001".into()
             }))
+        );
+        s.kind = SourceKind::Rfc2217;
+        s.line.baud = 9600;
+        assert_eq!(
+            s.choice(),
+            Ok(SourceChoice::Real(Source::Rfc2217 {
+                address: "bench-pi:2001".into(),
+                line: LineSettings::with_baud(9600),
+            }))
+        );
+        s.line.baud = 0;
+        assert!(
+            s.choice().is_err(),
+            "an invalid baud is refused before connecting"
         );
     }
 }

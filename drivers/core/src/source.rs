@@ -27,6 +27,14 @@ pub enum Source {
         /// `host:port`
         address: String,
     },
+    /// A remote serial port over telnet with RFC 2217 (ser2net's `telnet(rfc2217)`):
+    /// baud and framing are set on the far end.
+    Rfc2217 {
+        /// `host:port`
+        address: String,
+        /// Baud and framing to set on the remote port.
+        line: LineSettings,
+    },
     /// A raw byte capture replayed at the line's byte rate.
     File {
         /// The capture.
@@ -42,6 +50,7 @@ impl fmt::Display for Source {
             Self::Serial { path, line } => write!(f, "{path} @ {line}"),
             Self::Pty { path } => write!(f, "pty {path}"),
             Self::Tcp { address } => write!(f, "tcp {address}"),
+            Self::Rfc2217 { address, line } => write!(f, "rfc2217 {address} @ {line}"),
             Self::File { path, .. } => write!(f, "file {}", path.display()),
         }
     }

@@ -533,7 +533,9 @@ impl<P: Protocol> Worker<P> {
             DriverCommand::SetLine(line) => {
                 line.validate()?;
                 match &mut self.source {
-                    Source::Serial { line: l, .. } | Source::File { line: l, .. } => *l = line,
+                    Source::Serial { line: l, .. }
+                    | Source::File { line: l, .. }
+                    | Source::Rfc2217 { line: l, .. } => *l = line,
                     Source::Pty { .. } | Source::Tcp { .. } => {}
                 }
                 match transport {

@@ -1,12 +1,12 @@
 //! RedBoot console support for benchtop (GUI-free): a serial console to a board's RedBoot
 //! bootloader (Meraki Sparky, AR2317) with prompt awareness, a command queue, "catch boot",
-//! the GPIO6 watchdog auto-pat, an XMODEM sender, a scrollback/terminal model, an RFC 2217
-//! client transport and a Sparky simulator.
+//! the GPIO6 watchdog auto-pat, an XMODEM sender, a scrollback/terminal model and a Sparky
+//! simulator. (Remote consoles over telnet/RFC 2217 are a core transport:
+//! `benchtop_drivers::Source::Rfc2217`.)
 //!
 //! Layout: pure state machines ([`parse`], [`queue`], [`pat`], [`xmodem`], [`terminal`]) and
 //! their glue ([`driver::ConsoleProtocol`], a `benchtop_drivers::Protocol`), the simulator
-//! ([`sim::SparkySim`], [`sim::spawn_sparky`]) and the telnet/RFC 2217 client
-//! ([`rfc2217::Rfc2217Transport`], [`rfc2217::Rfc2217Bridge`]).
+//! ([`sim::SparkySim`], [`sim::spawn_sparky`]).
 //!
 //! Typical use (CLI or panel):
 //!
@@ -42,7 +42,6 @@ pub mod driver;
 pub mod parse;
 pub mod pat;
 pub mod queue;
-pub mod rfc2217;
 pub mod sim;
 pub mod terminal;
 pub mod xmodem;

@@ -8,11 +8,11 @@ use std::time::{Duration, Instant};
 use benchtop_drivers::LineSettings;
 use benchtop_drivers::sim::{self, Endpoint, Faults};
 use benchtop_drivers::transport::Transport;
+use benchtop_drivers::transport::rfc2217::Rfc2217Transport;
 use benchtop_drivers::worker::{self, WorkerConfig, noop_waker};
 use benchtop_drivers::{DriverEvent, ReconnectPolicy, Source};
 use benchtop_redboot::driver::{ConsoleCommand, ConsoleEvent, ConsoleOptions, ConsoleProtocol};
 use benchtop_redboot::parse::parse_dump;
-use benchtop_redboot::rfc2217::{Rfc2217Bridge, Rfc2217Transport};
 use benchtop_redboot::sim::{SparkyOptions, SparkySim};
 use benchtop_redboot::xmodem::{BlockSize, XmodemSender};
 
@@ -175,12 +175,12 @@ fn rfc2217_client_through_ser2net() {
     );
     drop(t);
 
-    // The same server through the bridge, driven by the console worker as `Source::Tcp`.
-    let bridge = Rfc2217Bridge::start(&addr, LineSettings::with_baud(115_200)).expect("bridge");
+    // The same server as a `Source`, driven by the console worker.
     let h = worker::spawn(
         "console-rfc2217",
-        Source::Tcp {
-            address: bridge.local_address().to_owned(),
+        Source::Rfc2217 {
+            address: addr.clone(),
+            line: LineSettings::with_baud(115_200),
         },
         ConsoleProtocol::new(ConsoleOptions::default()),
         WorkerConfig {
@@ -197,7 +197,7 @@ fn rfc2217_client_through_ser2net() {
             connected = l.is_connected();
         }
     }
-    assert!(connected, "worker connected through the bridge");
+    assert!(connected, "worker connected over RFC 2217");
     // A bare CR gets a fresh prompt; then a queued bdshow is parsed into a board card.
     std::thread::sleep(Duration::from_millis(300));
     h.send_device(ConsoleCommand::Keys(b"\r".to_vec()))
@@ -214,6 +214,5 @@ fn rfc2217_client_through_ser2net() {
     }
     assert_eq!(pin, Some(6));
     h.close();
-    bridge.stop();
     let _ = std::fs::remove_dir_all(&dir);
 }

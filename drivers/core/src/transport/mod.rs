@@ -5,6 +5,7 @@
 
 mod file;
 mod pty;
+pub mod rfc2217;
 mod serial;
 mod tcp;
 
@@ -109,5 +110,8 @@ pub fn open(source: &Source) -> Result<Box<dyn Transport>, DriverError> {
         Source::Pty { path } => Box::new(PtyTransport::open(path)?),
         Source::Tcp { address } => Box::new(TcpTransport::connect(address)?),
         Source::File { path, line } => Box::new(FileTransport::open(path, line)?),
+        Source::Rfc2217 { address, line } => {
+            Box::new(rfc2217::Rfc2217Transport::connect(address, line)?)
+        }
     })
 }

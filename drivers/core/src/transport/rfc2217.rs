@@ -1,23 +1,20 @@
-//! A telnet client with RFC 2217 (COM-PORT-OPTION 44) as a
-//! [`benchtop_drivers::transport::Transport`], for consoles served by ser2net
-//! (`accepter: telnet(rfc2217),tcp,PORT`) on another host.
+//! A telnet client with RFC 2217 (COM-PORT-OPTION 44) as a [`Transport`], for serial ports
+//! served by ser2net (`accepter: telnet(rfc2217),tcp,PORT`) on another host: opened for
+//! [`crate::Source::Rfc2217`], it sets baud/framing on the far end and follows changes.
 //!
 //! The pure part is [`TelnetCodec`] (IAC parsing and escaping) and [`Negotiator`] (which
 //! options we accept: BINARY and SGA both ways, COM-PORT-OPTION from our side; everything
 //! else refused; a reply is sent only when an option's state changes, so negotiation never
 //! loops). [`Rfc2217Transport`] puts them on a TCP stream.
-//!
-//! The core's `Source` has no RFC 2217 variant yet; open this transport directly, or use
-//! [`Rfc2217Transport::connect`] from a worker once one is added.
 
 use std::collections::VecDeque;
 use std::io::{Read as _, Write as _};
 use std::net::{TcpStream, ToSocketAddrs as _};
 use std::time::{Duration, Instant};
 
-use benchtop_drivers::line::{FlowControl, Parity};
-use benchtop_drivers::transport::{POLL_INTERVAL, Transport};
-use benchtop_drivers::{DriverError, LineSettings};
+use super::{POLL_INTERVAL, Transport};
+use crate::line::{FlowControl, Parity};
+use crate::{DriverError, LineSettings};
 
 /// Interpret As Command.
 pub const IAC: u8 = 0xff;
@@ -521,143 +518,6 @@ impl Transport for Rfc2217Transport {
     fn describe(&self) -> String {
         format!("rfc2217 {} @ {}", self.address, self.line)
     }
-}
-
-/// A local TCP endpoint that relays to an RFC 2217 server, so the core worker (which opens
-/// a `Source`) can use a remote port as `Source::Tcp { address: bridge.local_address() }`.
-/// Each local client gets its own RFC 2217 session with the current line settings; when the
-/// far end fails, the local client is dropped (and the worker's reconnect policy applies).
-pub struct Rfc2217Bridge {
-    local: String,
-    remote: String,
-    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
-    line: std::sync::Arc<std::sync::Mutex<LineSettings>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Rfc2217Bridge {
-    /// Listens on 127.0.0.1 (any free port) and relays to `remote` (`host:port`) with `line`.
-    pub fn start(remote: &str, line: LineSettings) -> Result<Self, DriverError> {
-        use std::sync::atomic::AtomicBool;
-        use std::sync::{Arc, Mutex};
-        line.validate()?;
-        let io = |e: std::io::Error| DriverError::Io {
-            what: "starting the RFC 2217 bridge".into(),
-            detail: e.to_string(),
-        };
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(io)?;
-        listener.set_nonblocking(true).map_err(io)?;
-        let local = listener.local_addr().map_err(io)?.to_string();
-        let stop = Arc::new(AtomicBool::new(false));
-        let shared = Arc::new(Mutex::new(line));
-        let (stop2, line2, remote2) = (Arc::clone(&stop), Arc::clone(&shared), remote.to_owned());
-        let thread = std::thread::Builder::new()
-            .name("benchtop-rfc2217-bridge".into())
-            .spawn(move || bridge_loop(&listener, &remote2, &stop2, &line2))
-            .map_err(io)?;
-        Ok(Self {
-            local,
-            remote: remote.to_owned(),
-            stop,
-            line: shared,
-            thread: Some(thread),
-        })
-    }
-
-    /// The local `127.0.0.1:port` to open as `Source::Tcp`.
-    pub fn local_address(&self) -> &str {
-        &self.local
-    }
-
-    /// The RFC 2217 server relayed to.
-    pub fn remote_address(&self) -> &str {
-        &self.remote
-    }
-
-    /// Changes the far end's line settings (applied at once to a running session).
-    pub fn set_line(&self, line: LineSettings) -> Result<(), DriverError> {
-        line.validate()?;
-        if let Ok(mut l) = self.line.lock() {
-            *l = line;
-        }
-        Ok(())
-    }
-
-    /// Stops relaying and waits for the thread.
-    pub fn stop(mut self) {
-        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-impl Drop for Rfc2217Bridge {
-    fn drop(&mut self) {
-        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
-    }
-}
-
-fn bridge_loop(
-    listener: &std::net::TcpListener,
-    remote: &str,
-    stop: &std::sync::atomic::AtomicBool,
-    line: &std::sync::Mutex<LineSettings>,
-) {
-    use std::sync::atomic::Ordering;
-    while !stop.load(Ordering::Relaxed) {
-        let client = match listener.accept() {
-            Ok((c, _)) => c,
-            Err(_) => {
-                std::thread::sleep(Duration::from_millis(20));
-                continue;
-            }
-        };
-        let current = line.lock().map(|l| *l).unwrap_or_default();
-        let mut far = match Rfc2217Transport::connect(remote, &current) {
-            Ok(t) => t,
-            Err(e) => {
-                log::warn!("rfc2217 bridge: {e}");
-                continue;
-            }
-        };
-        if relay(client, &mut far, stop, line, current).is_err() {
-            log::debug!("rfc2217 bridge session to {remote} ended");
-        }
-    }
-}
-
-fn relay(
-    mut client: TcpStream,
-    far: &mut Rfc2217Transport,
-    stop: &std::sync::atomic::AtomicBool,
-    line: &std::sync::Mutex<LineSettings>,
-    mut applied: LineSettings,
-) -> Result<(), DriverError> {
-    let io = |e: std::io::Error| DriverError::from_io("bridge client", &e);
-    client.set_nonblocking(true).map_err(io)?;
-    let _ = client.set_nodelay(true);
-    let mut buf = vec![0u8; 4096];
-    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-        let n = far.read(&mut buf)?;
-        if n > 0 {
-            client.set_nonblocking(false).map_err(io)?;
-            client.write_all(&buf[..n]).map_err(io)?;
-            client.set_nonblocking(true).map_err(io)?;
-        }
-        match client.read(&mut buf) {
-            Ok(0) => return Ok(()),
-            Ok(n) => far.write_all(&buf[..n])?,
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
-            Err(e) => return Err(io(e)),
-        }
-        let wanted = line.lock().map(|l| *l).unwrap_or(applied);
-        if wanted != applied {
-            far.apply_line(&wanted)?;
-            applied = wanted;
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]
