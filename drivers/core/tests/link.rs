@@ -387,6 +387,111 @@ fn file_replay_is_paced_and_finishes() {
 }
 
 #[test]
+fn file_replay_pauses_seeks_and_changes_speed() {
+    use benchtop_drivers::transport::ReplayControl;
+    let path = std::env::temp_dir().join(format!("benchtop-replay-ctl-{}.txt", std::process::id()));
+    let body: String = (0..100).map(|i| format!("line {i:03}\r\n")).collect();
+    std::fs::write(&path, &body).expect("write capture");
+    // 1200 baud = 120 bytes/s: the 1000-byte capture would take over 8 s at speed 1.
+    let h = start(
+        Source::File {
+            path: path.clone(),
+            line: LineSettings::with_baud(1200),
+        },
+        fast_policy(),
+    );
+    wait_for(&h, 5, "line 000", |e| is_line(e, "line 000"));
+    h.send(DriverCommand::Replay(ReplayControl::Pause(true)))
+        .expect("pause");
+    let ev = wait_for(&h, 5, "paused stats", |e| {
+        matches!(e, DriverEvent::Stats(s) if s.replay.is_some_and(|r| r.paused))
+    });
+    let DriverEvent::Stats(paused_at) = ev else {
+        unreachable!()
+    };
+    let paused_at = paused_at.replay.expect("replay position");
+    assert_eq!(paused_at.total, body.len() as u64);
+    // Nothing arrives while paused (a line already on its way may still land).
+    std::thread::sleep(Duration::from_millis(300));
+    while h.events().try_recv().is_ok() {}
+    std::thread::sleep(Duration::from_millis(500));
+    let lines_while_paused = h
+        .events()
+        .try_iter()
+        .filter(|e| matches!(e, DriverEvent::Device(EchoEvent::Line { .. })))
+        .count();
+    assert_eq!(lines_while_paused, 0, "a paused replay delivers nothing");
+
+    // Seek to 90 %, play at 16×: the last lines come at once, and the position says so.
+    h.send(DriverCommand::Replay(ReplayControl::Seek(0.9)))
+        .expect("seek");
+    h.send(DriverCommand::Replay(ReplayControl::Speed(16.0)))
+        .expect("speed");
+    h.send(DriverCommand::Replay(ReplayControl::Pause(false)))
+        .expect("play");
+    let t0 = Instant::now();
+    let mut last = None;
+    wait_for(&h, 5, "line 099", |e| {
+        if let DriverEvent::Stats(s) = e {
+            last = s.replay.or(last);
+        }
+        is_line(e, "line 099")
+    });
+    assert!(
+        t0.elapsed() < Duration::from_secs(2),
+        "100 bytes at 16× 120 B/s take well under a second, took {:?}",
+        t0.elapsed()
+    );
+    // The position reported with the link's counters reflects the jump and the speed.
+    wait_for(&h, 5, "finished", |e| {
+        if let DriverEvent::Stats(s) = e {
+            last = s.replay.or(last);
+        }
+        matches!(e, DriverEvent::Link(LinkState::Finished { .. }))
+    });
+    std::thread::sleep(Duration::from_millis(100));
+    for e in h.events().try_iter() {
+        if let DriverEvent::Stats(s) = e {
+            last = s.replay.or(last);
+        }
+    }
+    let r = last.expect("replay position reported");
+    assert_eq!((r.seeks, r.speed, r.paused), (1, 16.0, false));
+    assert!(r.position >= 900, "position after the seek: {}", r.position);
+    // A nonsense speed is refused in words; the replay is not disturbed.
+    h.send(DriverCommand::Resume).expect("restart");
+    wait_for(&h, 5, "line 000 again", |e| is_line(e, "line 000"));
+    h.send(DriverCommand::Replay(ReplayControl::Speed(-1.0)))
+        .expect("send");
+    let ev = wait_for(&h, 5, "error", |e| matches!(e, DriverEvent::Error(_)));
+    let DriverEvent::Error(err) = ev else {
+        unreachable!()
+    };
+    assert!(err.to_string().contains("speed"), "{err}");
+    std::fs::remove_file(&path).expect("cleanup");
+}
+
+#[test]
+fn live_links_refuse_replay_controls_in_words() {
+    use benchtop_drivers::transport::ReplayControl;
+    let sim = echo_sim(0, Endpoint::Pty { link: None });
+    let h = start(
+        Source::Pty {
+            path: sim.path().to_owned(),
+        },
+        fast_policy(),
+    );
+    wait_for(&h, 5, "connected", connected);
+    h.send(DriverCommand::Replay(ReplayControl::Pause(true)))
+        .expect("send");
+    let ev = wait_for(&h, 5, "error", |e| matches!(e, DriverEvent::Error(_)));
+    let DriverEvent::Error(err) = ev else {
+        unreachable!()
+    };
+    assert!(err.to_string().contains("replay"), "{err}");
+}
+
+#[test]
 fn faults_corrupt_the_stream_deterministically() {
     let sim = sim::spawn(
         "echo",
