@@ -94,14 +94,14 @@ pub fn run(cmd: AthCli) -> anyhow::Result<ExitCode> {
         } => {
             let a = load(&log)?;
             if let Some(path) = chrome_trace {
-                crate::jobs::export_power(&a, &path, true).map_err(anyhow::Error::msg)?;
+                benchtop_ath::export_file(&a, &path, true).map_err(anyhow::Error::msg)?;
                 eprintln!(
                     "benchtop: wrote {} (open it in ui.perfetto.dev)",
                     path.display()
                 );
             }
             if let Some(path) = vcd {
-                crate::jobs::export_power(&a, &path, false).map_err(anyhow::Error::msg)?;
+                benchtop_ath::export_file(&a, &path, false).map_err(anyhow::Error::msg)?;
                 eprintln!(
                     "benchtop: wrote {} (open it in GTKWave or PulseView)",
                     path.display()

@@ -217,6 +217,8 @@ pub trait Device {
     fn sim(&self) -> Option<&SimHandle>;
     /// Whether a worker runs.
     fn is_running(&self) -> bool;
+    /// Whether a background job of the panel's runs.
+    fn jobs_running(&self) -> bool;
     /// The panel, for tests and for shell features that know the concrete type.
     fn panel_any(&self) -> &dyn Any;
     /// The panel, mutable, for shell features that know the concrete type (file jobs).
@@ -390,6 +392,10 @@ where
 
     fn is_running(&self) -> bool {
         self.slot.is_running()
+    }
+
+    fn jobs_running(&self) -> bool {
+        !self.jobs.is_empty()
     }
 
     fn panel_any(&self) -> &dyn Any {

@@ -10,7 +10,6 @@ pub mod cli_console;
 pub mod cli_mindwave;
 pub mod cli_switch;
 pub mod devices;
-pub mod jobs;
 pub mod settings;
 pub mod shell;
 pub mod shortcuts;

@@ -6,14 +6,11 @@ use std::time::{Duration, Instant};
 
 use benchtop_drivers::Waker;
 use benchtop_drivers::echo::EchoProtocol;
-use benchtop_drivers::job::Job;
 use benchtop_drivers::monitor::{HardwareMonitor, spawn_monitor};
 use benchtop_drivers::ports::PortInfo;
 use benchtop_drivers::usb::UsbScan;
 use benchtop_drivers::worker::{drain_with_budget, noop_waker};
-use benchtop_panels::{
-    DeviceStatus, EchoPanel, PowerAction, PowerData, PowerPanel, SourceChoice, UsbAction, UsbPanel,
-};
+use benchtop_panels::{DeviceStatus, EchoPanel, PowerPanel, SourceChoice, UsbAction, UsbPanel};
 
 use crate::devices::{
     Device, DeviceUnit, HubRequest, ath_model, echo_model, mindwave_model, openwrt_switch_model,
@@ -64,8 +61,6 @@ pub struct BenchtopApp {
     ports: Vec<PortInfo>,
     help_open: bool,
     notice: Option<String>,
-    power_load: Option<Job<PowerData>>,
-    power_export: Option<Job<String>>,
     frames: u64,
     started: Instant,
     theme_applied: Option<ThemeChoice>,
@@ -135,8 +130,6 @@ impl BenchtopApp {
             ports: Vec::new(),
             help_open: false,
             notice: None,
-            power_load: None,
-            power_export: None,
             frames: 0,
             started: Instant::now(),
             theme_applied: None,
@@ -209,7 +202,7 @@ impl BenchtopApp {
 
     /// Whether a background job (log load, export) is running.
     pub fn jobs_running(&self) -> bool {
-        self.power_load.is_some() || self.power_export.is_some()
+        self.devices.iter().any(|d| d.jobs_running())
     }
 
     /// The USB panel.
@@ -270,78 +263,6 @@ impl BenchtopApp {
                 HubRequest::RefreshHardware => self.refresh_hardware(),
                 HubRequest::Notice(n) => self.notice = Some(n),
             }
-        }
-        self.power_jobs();
-    }
-
-    /// Starts the Power panel's file jobs and hands their results back.
-    fn power_jobs(&mut self) {
-        let waker = Arc::clone(&self.waker);
-        let actions = self
-            .panel_mut::<PowerPanel>(Tab::Power)
-            .map(PowerPanel::take_file_actions)
-            .unwrap_or_default();
-        for a in actions {
-            match a {
-                PowerAction::Load(path) => {
-                    let job = Job::spawn("ath-load", Arc::clone(&waker), move |ctx| {
-                        crate::jobs::load_power_log(&path, ctx)
-                    });
-                    match job {
-                        Ok(j) => self.power_load = Some(j),
-                        Err(e) => self.notice = Some(e.to_string()),
-                    }
-                }
-                PowerAction::ExportChromeTrace(path) | PowerAction::ExportVcd(path) => {
-                    let chrome = path.extension().is_some_and(|e| e == "json");
-                    let analysis = self
-                        .panel::<PowerPanel>(Tab::Power)
-                        .and_then(|p| p.data())
-                        .and_then(PowerData::analysis);
-                    let Some(analysis) = analysis else {
-                        if let Some(p) = self.panel_mut::<PowerPanel>(Tab::Power) {
-                            p.set_message(
-                                "Export works on a loaded log file (not on a live session yet).",
-                            );
-                        }
-                        continue;
-                    };
-                    let job = Job::spawn("ath-export", Arc::clone(&waker), move |_| {
-                        crate::jobs::export_power(&analysis, &path, chrome)
-                    });
-                    match job {
-                        Ok(j) => self.power_export = Some(j),
-                        Err(e) => self.notice = Some(e.to_string()),
-                    }
-                }
-            }
-        }
-        if let Some(job) = &mut self.power_load {
-            let result = job.poll();
-            let (f, words) = job.progress();
-            let progress = (f, words.to_owned());
-            let finished = result.is_some();
-            if let Some(p) = self.panel_mut::<PowerPanel>(Tab::Power) {
-                match result {
-                    Some(Ok(data)) => p.set_data(data),
-                    Some(Err(e)) => p.set_message(e),
-                    None => p.set_progress(Some(progress)),
-                }
-            }
-            if finished {
-                self.power_load = None;
-            }
-        }
-        if let Some(job) = &mut self.power_export
-            && let Some(result) = job.poll()
-        {
-            let msg = match result {
-                Ok(m) | Err(m) => m,
-            };
-            if let Some(p) = self.panel_mut::<PowerPanel>(Tab::Power) {
-                p.set_message(msg);
-            }
-            self.power_export = None;
         }
     }
 

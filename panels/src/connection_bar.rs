@@ -239,8 +239,20 @@ impl ConnectionBar {
                             .desired_width(240.0),
                     )
                     .labelled_by(label.id);
-                    ui.label("pace");
-                    baud_combo_ui(ui, (id, "pace"), &mut self.settings.line.baud);
+                    egui::ComboBox::new((id, "pace"), "pace")
+                        .selected_text(format!("{} baud", self.settings.line.baud))
+                        .width(96.0)
+                        .show_ui(ui, |ui| {
+                            for b in COMMON_BAUDS {
+                                ui.selectable_value(
+                                    &mut self.settings.line.baud,
+                                    *b,
+                                    format!("{b} baud"),
+                                );
+                            }
+                        })
+                        .response
+                        .on_hover_text("Replay as if received at this line rate");
                 }
             }
             ui.separator();
@@ -273,7 +285,15 @@ impl ConnectionBar {
             self.problem = None;
         }
         if let Some(pos) = status.stats.replay.filter(|_| status.running) {
-            replay_ui(ui, id, &pos, &mut action);
+            if status.is_connected() {
+                replay_ui(ui, id, &pos, &mut action);
+            } else if ui
+                .button("⏮ Replay again")
+                .on_hover_text("Play the capture again from the start")
+                .clicked()
+            {
+                action = Some(ConnectionAction::Resume);
+            }
         }
         ui.horizontal_wrapped(|ui| {
             let color = match status.word() {
@@ -423,7 +443,7 @@ fn replay_ui(
             *action = Some(ConnectionAction::Replay(ReplayControl::Seek(fraction)));
         }
         let mut speed = pos.speed;
-        egui::ComboBox::from_id_salt((id, "replay-speed"))
+        egui::ComboBox::new((id, "replay-speed"), "speed")
             .selected_text(format!("{speed}×"))
             .width(64.0)
             .show_ui(ui, |ui| {

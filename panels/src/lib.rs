@@ -20,6 +20,6 @@ pub use connection_bar::{
 };
 pub use device_panel::{DevicePanel, JobOutput, JobUpdate, PanelAction, PanelJob};
 pub use echo_panel::{EchoAction, EchoPanel};
-pub use power_panel::{PowerAction, PowerData, PowerPanel};
+pub use power_panel::{PowerData, PowerPanel};
 pub use status::DeviceStatus;
 pub use usb_panel::{UsbAction, UsbPanel};

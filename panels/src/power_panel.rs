@@ -17,7 +17,13 @@ use benchtop_drivers::ports::PortInfo;
 use egui::Color32;
 
 use crate::timeline::{TimelineView, Track, timeline_ui};
-use crate::{ConnectionBar, ConnectionSettings, DevicePanel, DeviceStatus, PanelAction};
+use crate::{
+    ConnectionBar, ConnectionSettings, DevicePanel, DeviceStatus, JobUpdate, PanelAction, PanelJob,
+};
+
+/// Job names (handed back with each update).
+const JOB_LOAD: &str = "ath-load";
+const JOB_EXPORT: &str = "ath-export";
 
 /// Colours and names of the four power modes, by value.
 pub const MODE_PALETTE: [(Color32, &str); 4] = [
@@ -411,9 +417,9 @@ fn line_starts(text: &[u8]) -> Vec<usize> {
     v
 }
 
-/// What the power panel asks the app to do.
+/// File work the power panel queues; each becomes a background [`PanelJob`].
 #[derive(Debug, Clone, PartialEq)]
-pub enum PowerAction {
+enum PowerAction {
     /// Load and analyse a log file (on a background job).
     Load(PathBuf),
     /// Export the loaded log as Chrome trace JSON.
@@ -534,9 +540,44 @@ impl PowerPanel {
         self.progress = None;
     }
 
-    /// Takes queued file actions (load, export) for the app's background jobs.
-    pub fn take_file_actions(&mut self) -> Vec<PowerAction> {
-        std::mem::take(&mut self.actions)
+    /// Turns queued file actions into background jobs: loading parses and analyses the
+    /// whole log and builds the timeline data off the UI thread; exports write files there.
+    fn file_jobs(&mut self) -> Vec<PanelJob> {
+        let mut jobs = Vec::new();
+        for action in std::mem::take(&mut self.actions) {
+            match action {
+                PowerAction::Load(path) => {
+                    self.progress = Some((0.0, format!("loading {}", path.display())));
+                    jobs.push(PanelJob::new(JOB_LOAD, move |ctx| {
+                        let log = benchtop_ath::load_log(&path, ctx)?;
+                        ctx.progress(0.95, "building the timeline");
+                        Ok(PowerData::from_analysis(
+                            &log.name,
+                            log.analysis,
+                            Some(Arc::new(log.text)),
+                        ))
+                    }));
+                }
+                PowerAction::ExportChromeTrace(path) | PowerAction::ExportVcd(path) => {
+                    let chrome = path.extension().is_some_and(|e| e == "json");
+                    let Some(analysis) = self.data.as_ref().and_then(PowerData::analysis) else {
+                        self.set_message(
+                            "Export works on a loaded log file (not on a live session yet).",
+                        );
+                        continue;
+                    };
+                    jobs.push(PanelJob::new(JOB_EXPORT, move |_| {
+                        benchtop_ath::export_file(&analysis, &path, chrome)
+                    }));
+                }
+            }
+        }
+        jobs
+    }
+
+    /// Whether a load is running.
+    pub fn loading(&self) -> bool {
+        self.progress.is_some()
     }
 
     /// Selects an event (and centres the view on it).
@@ -874,6 +915,26 @@ impl DevicePanel for PowerPanel {
 
     fn status_mut(&mut self) -> &mut DeviceStatus {
         &mut self.status
+    }
+
+    fn take_jobs(&mut self) -> Vec<PanelJob> {
+        self.file_jobs()
+    }
+
+    fn on_job(&mut self, name: &'static str, update: JobUpdate) {
+        match (name, update) {
+            (JOB_LOAD, JobUpdate::Progress(f, words)) => self.progress = Some((f, words)),
+            (JOB_LOAD, JobUpdate::Done(Ok(data))) => match data.downcast::<PowerData>() {
+                Ok(data) => self.set_data(*data),
+                Err(_) => self.set_message("The log loader returned something unexpected."),
+            },
+            (JOB_EXPORT, JobUpdate::Done(Ok(words))) => match words.downcast::<String>() {
+                Ok(words) => self.set_message(*words),
+                Err(_) => self.set_message("The export returned something unexpected."),
+            },
+            (_, JobUpdate::Done(Err(e))) => self.set_message(e),
+            _ => {}
+        }
     }
 }
 

@@ -43,6 +43,7 @@
 pub mod check;
 pub mod driver;
 pub mod export;
+pub mod file;
 pub mod model;
 pub mod parser;
 pub mod sim;
@@ -54,6 +55,7 @@ use serde_json::{Map, Value, json};
 
 pub use check::{CheckConfig, Checker, Finding, Rule, Severity, SiteStats};
 pub use driver::{AthCommand, AthEvent, AthProtocol, LiveEvent};
+pub use file::{LoadedLog, export_file, load_log};
 pub use model::{
     DevState, Event, EventKind, LodSpan, Site, Span, TimeBase, Timeline, Track, lod_spans,
 };

@@ -403,9 +403,12 @@ fn file_replay_pauses_seeks_and_changes_speed() {
     wait_for(&h, 5, "line 000", |e| is_line(e, "line 000"));
     h.send(DriverCommand::Replay(ReplayControl::Pause(true)))
         .expect("pause");
-    let ev = wait_for(&h, 5, "paused stats", |e| {
-        matches!(e, DriverEvent::Stats(s) if s.replay.is_some_and(|r| r.paused))
-    });
+    let ev = wait_for(
+        &h,
+        5,
+        "paused stats",
+        |e| matches!(e, DriverEvent::Stats(s) if s.replay.is_some_and(|r| r.paused)),
+    );
     let DriverEvent::Stats(paused_at) = ev else {
         unreachable!()
     };

@@ -1,18 +1,30 @@
-//! Background jobs the shell runs for panels (never on the UI thread).
+//! Loading a log file and writing exports, with progress and cancellation: the work behind
+//! the Power panel's background jobs (run by the app off the UI thread) and the CLI.
 
 use std::io::Read as _;
 use std::path::Path;
-use std::sync::Arc;
 
-use benchtop_ath::{Analysis, CheckConfig};
 use benchtop_drivers::job::JobContext;
-use benchtop_panels::PowerData;
+
+use crate::{Analysis, CheckConfig};
 
 /// Bytes read per step while loading (progress granularity).
 const CHUNK: usize = 1 << 20;
 
-/// Reads and analyses an ath(4) log, reporting progress; builds the Power panel's data.
-pub fn load_power_log(path: &Path, ctx: &JobContext) -> Result<PowerData, String> {
+/// A log read from a file and analysed.
+#[derive(Debug)]
+pub struct LoadedLog {
+    /// The file's name (for titles).
+    pub name: String,
+    /// Parse + reconstruction + findings.
+    pub analysis: Analysis,
+    /// The log's bytes (to show the raw line of an event).
+    pub text: Vec<u8>,
+}
+
+/// Reads and analyses an ath(4) log, reporting progress and stopping when cancelled.
+/// Errors are sentences for the user (what happened, what to do).
+pub fn load_log(path: &Path, ctx: &JobContext) -> Result<LoadedLog, String> {
     let shown = path.display().to_string();
     let mut file = std::fs::File::open(path).map_err(|e| format!("cannot open {shown}: {e}"))?;
     let total = file.metadata().map(|m| m.len()).unwrap_or(0).max(1);
@@ -63,27 +75,26 @@ pub fn load_power_log(path: &Path, ctx: &JobContext) -> Result<PowerData, String
             analysis.stats().lines
         ));
     }
-    ctx.progress(0.95, "building the timeline");
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or(shown);
-    Ok(PowerData::from_analysis(
-        &name,
+    Ok(LoadedLog {
+        name,
         analysis,
-        Some(Arc::new(text)),
-    ))
+        text,
+    })
 }
 
 /// Writes a Chrome trace (`chrome`) or VCD of `analysis` to `path`.
-pub fn export_power(analysis: &Analysis, path: &Path, chrome: bool) -> Result<String, String> {
+pub fn export_file(analysis: &Analysis, path: &Path, chrome: bool) -> Result<String, String> {
     let shown = path.display().to_string();
     let file = std::fs::File::create(path).map_err(|e| format!("cannot create {shown}: {e}"))?;
     let w = std::io::BufWriter::new(file);
     let result = if chrome {
-        benchtop_ath::export::write_chrome_trace(w, analysis.timeline(), &analysis.findings())
+        crate::export::write_chrome_trace(w, analysis.timeline(), &analysis.findings())
     } else {
-        benchtop_ath::export::write_vcd(w, analysis.timeline())
+        crate::export::write_vcd(w, analysis.timeline())
     };
     result.map_err(|e| format!("writing {shown}: {e}"))?;
     Ok(format!(
