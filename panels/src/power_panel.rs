@@ -675,7 +675,14 @@ impl PowerPanel {
                 ui.checkbox(&mut self.follow, "Follow live");
             }
             if let Some(dt) = self.view.cursor_delta() {
-                ui.label(format!("cursor Δ = {dt:.6} {}", unit(data.time_base)));
+                ui.label(format!("cursor Δ = {}", span_text(dt, data.time_base)));
+            }
+            ui.separator();
+            for (color, name) in MODE_PALETTE {
+                let (rect, _) =
+                    ui.allocate_exact_size(egui::vec2(10.0, 10.0), egui::Sense::hover());
+                ui.painter().rect_filled(rect, 2.0, color);
+                ui.small(name);
             }
             ui.weak("wheel/W S zoom · drag/A D pan · F fit · click the ruler for cursors");
         });
@@ -772,7 +779,7 @@ impl PowerPanel {
             let finding_row_h = ui.spacing().interact_size.y + ui.spacing().item_spacing.y;
             egui::ScrollArea::vertical()
                 .id_salt("power-findings")
-                .max_height(180.0)
+                .max_height((ui.available_height() - 8.0).max(120.0))
                 .show_rows(ui, finding_row_h, data.findings.len(), |ui, rows| {
                     // One line per finding (hover for the whole text), so only visible rows
                     // are laid out even with thousands of findings.
@@ -800,7 +807,7 @@ impl PowerPanel {
             ui.strong("Call sites");
             egui::ScrollArea::vertical()
                 .id_salt("power-sites")
-                .max_height(180.0)
+                .max_height((ui.available_height() - 90.0).max(120.0))
                 .show(ui, |ui| {
                     egui::Grid::new("power-sites-grid")
                         .striped(true)
@@ -814,11 +821,7 @@ impl PowerPanel {
                                 ui.label(s.function.func_name());
                                 ui.label(st.calls.to_string());
                                 ui.label(st.balance().to_string());
-                                ui.label(format!(
-                                    "{:.3} {}",
-                                    st.longest_hold,
-                                    unit(data.time_base)
-                                ));
+                                ui.label(span_text(st.longest_hold, data.time_base));
                                 ui.end_row();
                             }
                         });
@@ -831,7 +834,13 @@ impl PowerPanel {
                         .iter()
                         .zip(MODE_PALETTE)
                         .filter(|(v, _)| **v > 0.0)
-                        .map(|(v, (_, name))| format!("{name} {v:.2} s ({:.0} %)", v / sum * 100.0))
+                        .map(|(v, (_, name))| {
+                            format!(
+                                "{name} {} ({:.0} %)",
+                                span_text(*v, TimeBase::Seconds),
+                                v / sum * 100.0
+                            )
+                        })
                         .collect();
                     ui.label(format!(
                         "{}: {}",
@@ -945,6 +954,26 @@ fn unit(tb: TimeBase) -> &'static str {
     }
 }
 
+/// A length on the time axis in words a developer reads at a glance: µs, ms or s with
+/// timestamps, lines without.
+pub fn span_text(v: f64, tb: TimeBase) -> String {
+    match tb {
+        TimeBase::LineOrder => format!("{v:.0} lines"),
+        TimeBase::Seconds => {
+            let a = v.abs();
+            if a == 0.0 {
+                "0 s".into()
+            } else if a < 1e-3 {
+                format!("{:.0} µs", v * 1e6)
+            } else if a < 1.0 {
+                format!("{:.2} ms", v * 1e3)
+            } else {
+                format!("{v:.3} s")
+            }
+        }
+    }
+}
+
 fn mode_name(m: Option<PowerMode>) -> &'static str {
     m.map_or("?", PowerMode::name)
 }
@@ -956,6 +985,15 @@ mod tests {
     use egui_kittest::kittest::Queryable as _;
 
     use super::*;
+
+    #[test]
+    fn spans_read_in_the_unit_that_fits() {
+        assert_eq!(span_text(0.000287, TimeBase::Seconds), "287 µs");
+        assert_eq!(span_text(0.0123, TimeBase::Seconds), "12.30 ms");
+        assert_eq!(span_text(2.5, TimeBase::Seconds), "2.500 s");
+        assert_eq!(span_text(0.0, TimeBase::Seconds), "0 s");
+        assert_eq!(span_text(42.0, TimeBase::LineOrder), "42 lines");
+    }
 
     const LOG: &[u8] = b"[1.000] ath0: _ath_power_setpower: (/usr/src/sys/dev/ath/if_ath.c:6281) state=2, refcnt=0, target=0, cur=0\n\
 [1.500] ath0: _ath_power_set_power_state: (/usr/src/sys/dev/ath/if_ath.c:1980) state=0, refcnt=0\n\
