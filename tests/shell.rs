@@ -419,3 +419,43 @@ fn power_panel_loads_a_log_file_off_the_ui_thread() {
         .map(|d| d.origin.clone());
     assert_eq!(kept, Some(name), "the loaded log stays after a failed load");
 }
+
+#[test]
+fn power_panel_opens_a_log_through_the_file_dialog() {
+    let dir = std::env::temp_dir().join(format!("benchtop-dialog-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let path = dir.join("race.log");
+    let cfg = benchtop_ath::SimConfig {
+        scenario: benchtop_ath::Scenario::Race,
+        ..benchtop_ath::SimConfig::default()
+    };
+    let file = std::fs::File::create(&path).expect("create");
+    benchtop_ath::write_log(file, &cfg, benchtop_ath::SimLimit::Lines(3_000)).expect("write");
+    std::fs::write(dir.join("notes.md"), b"not a log").expect("write");
+    let mut app = BenchtopApp::for_tests(false);
+    app.focus_tab(Tab::Power);
+    let mut h = harness(app);
+    h.run();
+    click(&mut h, "Browse…");
+    let folder = h.get_by_role_and_label(Role::TextInput, "Folder");
+    folder.focus();
+    h.step();
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.step();
+    h.get_by_role_and_label(Role::TextInput, "Folder")
+        .type_text(&dir.display().to_string());
+    h.step();
+    h.key_press(egui::Key::Enter);
+    // The listing comes from a background job; the .txt file is filtered out until asked.
+    wait_for_label(&mut h, "race.log");
+    assert!(h.query_by_label_contains("notes.md").is_none());
+    h.get_by_label_contains("race.log").click();
+    h.step();
+    click(&mut h, "Open");
+    wait_for_label(&mut h, "race.log: 3000 lines");
+    assert!(
+        h.query_all_by_label_contains("[sleep-while-held]").count() > 0,
+        "the race shows up as findings"
+    );
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+}

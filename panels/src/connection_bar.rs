@@ -12,6 +12,7 @@ use benchtop_drivers::transport::{ReplayControl, SPEED_RANGE};
 use serde::{Deserialize, Serialize};
 
 use crate::DeviceStatus;
+use crate::file_picker::{FilePicker, PickMode};
 
 /// Which kind of source the bar is set to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -163,13 +164,24 @@ impl ConnectionSettings {
     }
 }
 
+/// Name of the connection bar's file-dialog listing jobs.
+pub const BAR_PICKER_JOB: &str = "connection-bar-pick";
+
 /// The connection bar widget. Holds only view state; the app owns workers.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ConnectionBar {
     /// Persisted settings.
     pub settings: ConnectionSettings,
     /// A complaint about the settings, shown until they change.
     problem: Option<String>,
+    /// The dialog that picks a capture to replay.
+    picker: FilePicker,
+}
+
+impl Default for ConnectionBar {
+    fn default() -> Self {
+        Self::new(ConnectionSettings::default())
+    }
 }
 
 impl ConnectionBar {
@@ -178,7 +190,18 @@ impl ConnectionBar {
         Self {
             settings,
             problem: None,
+            picker: FilePicker::new(BAR_PICKER_JOB),
         }
+    }
+
+    /// The file dialog's folder-listing job, if one is due (the app runs it).
+    pub fn take_job(&mut self) -> Option<crate::PanelJob> {
+        self.picker.take_job()
+    }
+
+    /// A folder listing for the file dialog.
+    pub fn on_job(&mut self, update: crate::JobUpdate) {
+        self.picker.on_job(update);
     }
 
     /// Draws the bar. `ports` is the latest serial-port list; returns what the user asked for.
@@ -191,6 +214,10 @@ impl ConnectionBar {
     ) -> Option<ConnectionAction> {
         let mut action = None;
         let before = self.settings.clone();
+        if let Some(path) = self.picker.ui(ui.ctx()) {
+            self.settings.kind = SourceKind::File;
+            self.settings.file_path = path.display().to_string();
+        }
         ui.horizontal_wrapped(|ui| {
             egui::ComboBox::new((id, "source"), "Source")
                 .selected_text(self.settings.kind.label())
@@ -239,6 +266,15 @@ impl ConnectionBar {
                             .desired_width(240.0),
                     )
                     .labelled_by(label.id);
+                    if ui.button("Browse…").clicked() {
+                        let start = PathBuf::from(self.settings.file_path.trim());
+                        self.picker.open(
+                            PickMode::Open,
+                            "Replay a recorded capture",
+                            Some(start.as_path()),
+                            &[],
+                        );
+                    }
                     egui::ComboBox::new((id, "pace"), "pace")
                         .selected_text(format!("{} baud", self.settings.line.baud))
                         .width(96.0)

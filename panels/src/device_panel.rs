@@ -82,6 +82,12 @@ pub trait DevicePanel {
     /// The connection bar (its settings are persisted).
     fn bar(&self) -> &ConnectionBar;
 
+    /// The connection bar, for the app to run its file dialog's jobs. Panels that show
+    /// their bar return it; the default (`None`) means the bar has no "Browse…" jobs to run.
+    fn bar_mut(&mut self) -> Option<&mut ConnectionBar> {
+        None
+    }
+
     /// Link state and counters.
     fn status(&self) -> &DeviceStatus;
 

@@ -149,6 +149,10 @@ impl DevicePanel for EchoPanel {
         &self.bar
     }
 
+    fn bar_mut(&mut self) -> Option<&mut ConnectionBar> {
+        Some(&mut self.bar)
+    }
+
     fn status(&self) -> &DeviceStatus {
         &self.status
     }

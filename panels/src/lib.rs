@@ -9,6 +9,7 @@ pub mod chart;
 pub mod connection_bar;
 pub mod device_panel;
 pub mod echo_panel;
+pub mod file_picker;
 pub mod power_panel;
 pub mod status;
 pub mod timeline;
@@ -20,6 +21,7 @@ pub use connection_bar::{
 };
 pub use device_panel::{DevicePanel, JobOutput, JobUpdate, PanelAction, PanelJob};
 pub use echo_panel::{EchoAction, EchoPanel};
+pub use file_picker::{FilePicker, PickMode};
 pub use power_panel::{PowerData, PowerPanel};
 pub use status::DeviceStatus;
 pub use usb_panel::{UsbAction, UsbPanel};

@@ -18,12 +18,23 @@ use egui::Color32;
 
 use crate::timeline::{TimelineView, Track, timeline_ui};
 use crate::{
-    ConnectionBar, ConnectionSettings, DevicePanel, DeviceStatus, JobUpdate, PanelAction, PanelJob,
+    ConnectionBar, ConnectionSettings, DevicePanel, DeviceStatus, FilePicker, JobUpdate,
+    PanelAction, PanelJob, PickMode,
 };
 
 /// Job names (handed back with each update).
 const JOB_LOAD: &str = "ath-load";
 const JOB_EXPORT: &str = "ath-export";
+const JOB_PICK: &str = "ath-pick";
+
+/// What the file dialog was opened for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+enum Picking {
+    #[default]
+    Log,
+    ChromeTrace,
+    Vcd,
+}
 
 /// Colours and names of the four power modes, by value.
 pub const MODE_PALETTE: [(Color32, &str); 4] = [
@@ -429,7 +440,7 @@ enum PowerAction {
 }
 
 /// The Power timeline panel: a log file, or live lines from a console connection.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct PowerPanel {
     /// The connection bar (live mode).
     pub bar: ConnectionBar,
@@ -452,6 +463,35 @@ pub struct PowerPanel {
     actions: Vec<PowerAction>,
     connection: Vec<crate::ConnectionAction>,
     search_cache: ((String, usize), Vec<usize>),
+    picker: FilePicker,
+    picking: Picking,
+}
+
+impl Default for PowerPanel {
+    fn default() -> Self {
+        Self {
+            bar: ConnectionBar::default(),
+            status: DeviceStatus::default(),
+            live: false,
+            follow: false,
+            provisional: Vec::new(),
+            commands: Vec::new(),
+            data: None,
+            view: TimelineView::default(),
+            device: 0,
+            search: String::new(),
+            selected: None,
+            path: String::new(),
+            export_path: String::new(),
+            progress: None,
+            message: None,
+            actions: Vec::new(),
+            connection: Vec::new(),
+            search_cache: Default::default(),
+            picker: FilePicker::new(JOB_PICK),
+            picking: Picking::Log,
+        }
+    }
 }
 
 impl PowerPanel {
@@ -592,6 +632,16 @@ impl PowerPanel {
     }
 
     fn draw(&mut self, ui: &mut egui::Ui, ports: &[PortInfo]) {
+        if let Some(path) = self.picker.ui(ui.ctx()) {
+            match self.picking {
+                Picking::Log => {
+                    self.path = path.display().to_string();
+                    self.actions.push(PowerAction::Load(path));
+                }
+                Picking::ChromeTrace => self.actions.push(PowerAction::ExportChromeTrace(path)),
+                Picking::Vcd => self.actions.push(PowerAction::ExportVcd(path)),
+            }
+        }
         ui.collapsing("Live from a console", |ui| {
             if let Some(a) = self.bar.ui(ui, "power", &self.status, ports) {
                 self.connection.push(a);
@@ -621,6 +671,16 @@ impl PowerPanel {
             if ui.button("Load").clicked() && !self.path.trim().is_empty() {
                 self.actions
                     .push(PowerAction::Load(PathBuf::from(self.path.trim())));
+            }
+            if ui.button("Browse…").clicked() {
+                let start = PathBuf::from(self.path.trim());
+                self.picking = Picking::Log;
+                self.picker.open(
+                    PickMode::Open,
+                    "Open an ath(4) log",
+                    Some(start.as_path()),
+                    &["log", "txt"],
+                );
             }
             ui.weak("or drop a file here");
         });
@@ -858,25 +918,50 @@ impl PowerPanel {
                 )
                 .labelled_by(label.id);
                 let base = self.export_path.trim().to_owned();
+                let default_base = if base.is_empty() {
+                    data.origin.trim_end_matches(".log").to_owned()
+                } else {
+                    base.clone()
+                };
                 if ui
                     .button("Chrome trace")
                     .on_hover_text("JSON for ui.perfetto.dev")
                     .clicked()
-                    && !base.is_empty()
                 {
-                    self.actions
-                        .push(PowerAction::ExportChromeTrace(PathBuf::from(format!(
-                            "{base}.json"
-                        ))));
+                    if base.is_empty() {
+                        self.picking = Picking::ChromeTrace;
+                        let proposed = PathBuf::from(format!("{default_base}.json"));
+                        self.picker.open(
+                            PickMode::Save,
+                            "Export a Chrome trace",
+                            Some(proposed.as_path()),
+                            &["json"],
+                        );
+                    } else {
+                        self.actions
+                            .push(PowerAction::ExportChromeTrace(PathBuf::from(format!(
+                                "{base}.json"
+                            ))));
+                    }
                 }
                 if ui
                     .button("VCD")
                     .on_hover_text("for GTKWave / PulseView")
                     .clicked()
-                    && !base.is_empty()
                 {
-                    self.actions
-                        .push(PowerAction::ExportVcd(PathBuf::from(format!("{base}.vcd"))));
+                    if base.is_empty() {
+                        self.picking = Picking::Vcd;
+                        let proposed = PathBuf::from(format!("{default_base}.vcd"));
+                        self.picker.open(
+                            PickMode::Save,
+                            "Export a VCD",
+                            Some(proposed.as_path()),
+                            &["vcd"],
+                        );
+                    } else {
+                        self.actions
+                            .push(PowerAction::ExportVcd(PathBuf::from(format!("{base}.vcd"))));
+                    }
                 }
             });
         });
@@ -918,6 +1003,10 @@ impl DevicePanel for PowerPanel {
         &self.bar
     }
 
+    fn bar_mut(&mut self) -> Option<&mut ConnectionBar> {
+        Some(&mut self.bar)
+    }
+
     fn status(&self) -> &DeviceStatus {
         &self.status
     }
@@ -927,11 +1016,14 @@ impl DevicePanel for PowerPanel {
     }
 
     fn take_jobs(&mut self) -> Vec<PanelJob> {
-        self.file_jobs()
+        let mut jobs = self.file_jobs();
+        jobs.extend(self.picker.take_job());
+        jobs
     }
 
     fn on_job(&mut self, name: &'static str, update: JobUpdate) {
         match (name, update) {
+            (JOB_PICK, update) => self.picker.on_job(update),
             (JOB_LOAD, JobUpdate::Progress(f, words)) => self.progress = Some((f, words)),
             (JOB_LOAD, JobUpdate::Done(Ok(data))) => match data.downcast::<PowerData>() {
                 Ok(data) => self.set_data(*data),
