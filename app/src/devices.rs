@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use benchtop_drivers::job::Job;
 use benchtop_drivers::ports::PortInfo;
+use benchtop_panels::connection_bar::BAR_PICKER_JOB;
 use benchtop_panels::{
     ConnectionAction, ConnectionSettings, DevicePanel, DeviceStatus, JobUpdate, PanelAction,
     SourceChoice,
@@ -277,7 +278,11 @@ where
                 }
             }
         }
-        for request in self.panel.take_jobs() {
+        let mut requests = self.panel.take_jobs();
+        if let Some(bar) = self.panel.bar_mut() {
+            requests.extend(bar.take_job());
+        }
+        for request in requests {
             match Job::spawn(request.name, Arc::clone(&self.waker), request.work) {
                 Ok(job) => self.jobs.push((request.name, job, -1.0)),
                 Err(e) => self
@@ -288,7 +293,10 @@ where
         let panel = &mut self.panel;
         self.jobs.retain_mut(|(name, job, shown)| {
             if let Some(result) = job.poll() {
-                panel.on_job(name, JobUpdate::Done(result));
+                match panel.bar_mut() {
+                    Some(bar) if *name == BAR_PICKER_JOB => bar.on_job(JobUpdate::Done(result)),
+                    _ => panel.on_job(name, JobUpdate::Done(result)),
+                }
                 return false;
             }
             let (fraction, words) = job.progress();
