@@ -370,6 +370,16 @@ fn power_panel_streams_live_from_the_simulated_console() {
             .is_some_and(|d| d.events.len() > 10)
     });
     wait_for_label(&mut h, "device ath0");
+    // The worker's checker keeps per-site holds; the sites table shows them live.
+    wait_until(&mut h, "a site with a measured hold", |a| {
+        a.panel::<benchtop_panels::PowerPanel>(Tab::Power)
+            .and_then(|p| p.data())
+            .is_some_and(|d| {
+                d.sites
+                    .iter()
+                    .any(|(_, st)| st.released > 0 && st.longest_hold > 0.0)
+            })
+    });
 }
 
 #[test]

@@ -235,7 +235,7 @@ impl FilePicker {
                     {
                         navigate = Some(parent);
                     }
-                    if ui.button("🏠 Home").clicked()
+                    if ui.button("Home").clicked()
                         && let Some(home) = std::env::var_os("HOME")
                     {
                         navigate = Some(PathBuf::from(home));
@@ -289,9 +289,9 @@ impl FilePicker {
                         for &i in &visible[rows] {
                             let e = &listing.entries[i];
                             let text = if e.is_dir {
-                                format!("📁 {}", e.name)
+                                format!("{}/", e.name)
                             } else {
-                                format!("📄 {}   {}", e.name, size_text(e.size))
+                                format!("{}   {}", e.name, size_text(e.size))
                             };
                             let r = ui.selectable_label(self.selected == Some(i), text);
                             if r.clicked() {

@@ -255,6 +255,21 @@ impl PowerData {
         flags.insert(pos, (t, i as u64));
     }
 
+    /// Takes the live driver's per-site counts (open holds, longest hold) for the sites
+    /// table; sites are matched by file and line.
+    pub fn update_sites(&mut self, sites: Vec<(Site, SiteStats)>) {
+        for (site, stats) in sites {
+            match self
+                .sites
+                .iter_mut()
+                .find(|(s, _)| s.file == site.file && s.line == site.line)
+            {
+                Some((_, st)) => *st = stats,
+                None => self.sites.push((site, stats)),
+            }
+        }
+    }
+
     /// Appends one live event from the console driver: maps device and site names to indices,
     /// keeps the raw line (the newest [`LIVE_LINES`]) and the site's call count.
     pub fn push_live(&mut self, ev: &LiveEvent) {
@@ -537,6 +552,7 @@ impl PowerPanel {
             AthEvent::Finding(f) => data.push_findings([f]),
             AthEvent::Provisional(f) => self.provisional = f,
             AthEvent::Stats(s) => data.line_counts = (s.lines, s.recognized, s.skipped),
+            AthEvent::Sites(sites) => data.update_sites(sites),
         }
     }
 

@@ -9,8 +9,8 @@ use benchtop_drivers::echo::LineDecoder;
 use benchtop_drivers::worker::{Link, Protocol};
 
 use crate::Analysis;
-use crate::check::{CheckConfig, Finding};
-use crate::model::{DevState, EventKind};
+use crate::check::{CheckConfig, Finding, SiteStats};
+use crate::model::{DevState, EventKind, Site};
 use crate::parser::ParseStats;
 
 /// One recognised console line, decoded and reconstructed. `line` counts every console
@@ -46,6 +46,9 @@ pub enum AthEvent {
     Provisional(Vec<Finding>),
     /// Line counters (about once a second while lines arrive).
     Stats(ParseStats),
+    /// Every call site with its counts, open holds and longest hold so far (sent with
+    /// [`AthEvent::Stats`]).
+    Sites(Vec<(Site, SiteStats)>),
 }
 
 /// What the panel can ask of the live driver.
@@ -166,6 +169,7 @@ impl Protocol for AthProtocol {
             self.stats_dirty = false;
             self.last_stats = Some(now);
             link.emit(AthEvent::Stats(self.analysis.stats()));
+            link.emit(AthEvent::Sites(self.analysis.call_sites()));
         }
         Ok(())
     }
