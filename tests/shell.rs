@@ -278,6 +278,9 @@ fn help_overlay_lists_the_shortcuts() {
     h.get_by_label("Show or hide keyboard shortcuts");
     h.get_by_label("Switch dark / light theme");
     h.get_by_label("Go to the USB panel");
+    // Keys the panels handle themselves are listed too.
+    h.get_by_label("undo · redo a matrix edit");
+    h.get_by_label("fit the whole log");
     h.key_press(egui::Key::F1);
     h.run();
     assert!(
@@ -468,4 +471,52 @@ fn power_panel_opens_a_log_through_the_file_dialog() {
         "the race shows up as findings"
     );
     std::fs::remove_dir_all(&dir).expect("cleanup");
+}
+
+#[test]
+fn each_panels_own_settings_survive_a_restart() {
+    let mut app = BenchtopApp::for_tests(false);
+    app.focus_tab(Tab::Console);
+    let mut h = harness(app);
+    h.run();
+    click(&mut h, "Auto-pat watchdog");
+    let console = |a: &BenchtopApp| {
+        a.panel::<benchtop_panel_console::ConsolePanel>(Tab::Console)
+            .expect("console")
+            .settings
+            .clone()
+    };
+    assert!(console(h.state()).auto_pat, "the click turned auto-pat on");
+    h.state_mut().focus_tab(Tab::Switch);
+    h.run();
+    let switch = |a: &BenchtopApp| {
+        a.panel::<benchtop_panel_switch::SwitchPanel>(Tab::Switch)
+            .expect("switch")
+            .config()
+            .clone()
+    };
+    let before = switch(h.state());
+    click(&mut h, "VLAN 1 port 3");
+    let edited = switch(h.state());
+    assert_ne!(before, edited, "the click changed the matrix");
+
+    let mut storage = MemoryStorage::default();
+    eframe::set_value(&mut storage, "benchtop-settings", &h.state().settings());
+    let restored: Settings =
+        eframe::get_value(&storage, "benchtop-settings").expect("settings restore");
+    let app = BenchtopApp::new(
+        restored,
+        StartOptions {
+            start_simulators: false,
+            watch_hardware: false,
+            ..StartOptions::default()
+        },
+        noop_waker(),
+    );
+    assert!(console(&app).auto_pat, "auto-pat is remembered");
+    assert_eq!(
+        switch(&app),
+        edited,
+        "the matrix being edited is remembered"
+    );
 }

@@ -92,9 +92,12 @@ pub struct ConsoleArgs {
     /// Baud rate.
     #[arg(long, default_value_t = 115_200)]
     pub baud: u32,
-    /// Append everything received to this file.
+    /// Append everything received to this file (written by the console worker).
     #[arg(long)]
     pub log: Option<PathBuf>,
+    /// How the log is written: raw bytes, plain text lines, or lines with a UTC timestamp.
+    #[arg(long, value_enum, default_value_t = ConsoleLogFormat::Raw)]
+    pub log_format: ConsoleLogFormat,
     /// Send ^C when RedBoot's boot script countdown appears (stay in RedBoot).
     #[arg(long)]
     pub catch_boot: bool,
@@ -112,6 +115,17 @@ pub struct ConsoleArgs {
     pub watchdog_secs: f64,
 }
 
+/// How `benchtop console --log` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ConsoleLogFormat {
+    /// The received bytes exactly.
+    Raw,
+    /// Text lines without escape sequences.
+    Plain,
+    /// Text lines, each prefixed `[HH:MM:SS.mmm]` (UTC).
+    Timestamped,
+}
+
 /// `benchtop switch …` (FILE: UCI, swconfig script, etherswitchcfg script or register list;
 /// the format is detected from the content).
 #[derive(Debug, Subcommand)]
@@ -123,6 +137,13 @@ pub enum SwitchCli {
         /// JSON instead of text.
         #[arg(long)]
         json: bool,
+        /// The board runs openwrt or freebsd (FreeBSD-only rules become warnings).
+        #[arg(long)]
+        target: Option<String>,
+        /// The switch port you manage the board from, PORT or PORT:VID when tagged: a
+        /// configuration that cuts that path is an error.
+        #[arg(long = "from")]
+        management: Option<String>,
     },
     /// Convert a configuration to another tool's format.
     Convert {
@@ -255,9 +276,14 @@ pub struct SimCommon {
 #[derive(Debug, Subcommand)]
 pub enum SimDevice {
     /// An OpenWrt root shell on a console that answers `swconfig` (list, show, get/set,
-    /// apply, port link) from an AR8327 model.
+    /// apply, port link) from an AR8327 model; with --freebsd a FreeBSD root shell that
+    /// answers `etherswitchcfg` (info, config vlan_mode, vlangroupN, portN pvid).
     #[command(name = "openwrt-switch")]
-    OpenwrtSwitch,
+    OpenwrtSwitch {
+        /// The board runs FreeBSD (etherswitchcfg) instead of OpenWrt (swconfig).
+        #[arg(long)]
+        freebsd: bool,
+    },
     /// A Meraki Sparky (AR2317) in RedBoot: banner, boot-script countdown (^C stops it),
     /// `RedBoot> ` prompt, bdshow, x/mfill on GPIO registers, fis list, load (XMODEM), and
     /// a GPIO6 watchdog that resets the board unless patted.
@@ -465,9 +491,13 @@ fn sim_serve(common: &SimCommon, device: SimDevice) -> anyhow::Result<ExitCode> 
 
     let (name, model) = match device {
         SimDevice::Echo { tick_ms } => ("echo", echo_model(tick_ms)),
-        SimDevice::OpenwrtSwitch => {
+        SimDevice::OpenwrtSwitch { freebsd } => {
             let model: Box<dyn benchtop_drivers::sim::SimDevice> =
-                Box::new(benchtop_ar8327::sim::OpenWrtSwitchSim::new());
+                Box::new(benchtop_ar8327::sim::SwitchShellSim::new(if freebsd {
+                    benchtop_ar8327::formats::Tool::FreeBsd
+                } else {
+                    benchtop_ar8327::formats::Tool::OpenWrt
+                }));
             ("openwrt-switch", model)
         }
         SimDevice::Sparky {

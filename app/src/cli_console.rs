@@ -8,11 +8,14 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use benchtop_drivers::worker::{self, WorkerConfig, noop_waker};
 use benchtop_drivers::{DriverEvent, LineSettings, LinkState, ReconnectPolicy, Source};
-use benchtop_redboot::driver::{ConsoleCommand, ConsoleEvent, ConsoleOptions, ConsoleProtocol};
+use benchtop_redboot::driver::{
+    ConsoleCommand, ConsoleEvent, ConsoleOptions, ConsoleProtocol, LogStatus,
+};
 use benchtop_redboot::pat::PatConfig;
+use benchtop_redboot::terminal::LogFormat;
 use crossbeam_channel::bounded;
 
-use crate::cli::ConsoleArgs;
+use crate::cli::{ConsoleArgs, ConsoleLogFormat};
 
 /// Ctrl-] quits an interactive session (as in telnet).
 const QUIT_KEY: u8 = 0x1d;
@@ -79,8 +82,12 @@ pub fn run(args: &ConsoleArgs) -> anyhow::Result<ExitCode> {
             watchdog_timeout: Duration::from_secs_f64(args.watchdog_secs.max(1.0)),
             ..PatConfig::default()
         },
+        baud: args.baud,
         ..ConsoleOptions::default()
     };
+    opts.pat
+        .validate()
+        .map_err(|e| anyhow::anyhow!("{e} (--pat-period, --watchdog-secs, --pat-pin)"))?;
     let interactive = std::io::stdin().is_terminal();
     // At a keyboard the console waits for the port to come back; a script fails fast.
     let policy = if interactive {
@@ -102,21 +109,49 @@ pub fn run(args: &ConsoleArgs) -> anyhow::Result<ExitCode> {
         config,
         noop_waker(),
     )?;
-    let mut log = match &args.log {
-        Some(p) => Some(
-            std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(p)
-                .with_context(|| format!("opening the log {}", p.display()))?,
-        ),
-        None => None,
-    };
+    if let Some(path) = &args.log {
+        // The worker writes the log, so it keeps up whatever the terminal does.
+        let format = match args.log_format {
+            ConsoleLogFormat::Raw => LogFormat::Raw,
+            ConsoleLogFormat::Plain => LogFormat::Plain,
+            ConsoleLogFormat::Timestamped => LogFormat::Timestamped,
+        };
+        handle.send_device(ConsoleCommand::StartLog {
+            path: path.clone(),
+            format,
+        })?;
+    }
 
     let _raw = RawMode::enter();
     if interactive {
         eprint!("benchtop: console; Ctrl-] quits\r\n");
     }
+    let code = session(&handle, interactive, args.auto_pat)?;
+    if args.log.is_some() {
+        // Let the worker write the last, unfinished line and close the file.
+        let _ = handle.send_device(ConsoleCommand::StopLog);
+        let deadline = Instant::now() + Duration::from_millis(500);
+        while Instant::now() < deadline {
+            match handle.events().recv_timeout(Duration::from_millis(20)) {
+                Ok(DriverEvent::Device(ConsoleEvent::Log(LogStatus::Failed(e)))) => {
+                    eprint!("benchtop: {e}\r\n");
+                    return Ok(ExitCode::from(1));
+                }
+                Ok(DriverEvent::Device(ConsoleEvent::Log(_))) => break,
+                Ok(DriverEvent::Disconnected(_)) => break,
+                _ => {}
+            }
+        }
+    }
+    Ok(code)
+}
+
+/// The terminal loop: keys and piped lines in, board output out.
+fn session(
+    handle: &benchtop_drivers::DriverHandle<ConsoleCommand, ConsoleEvent>,
+    interactive: bool,
+    auto_pat: bool,
+) -> anyhow::Result<ExitCode> {
     // Stdin on its own named thread, into a bounded channel.
     let (in_tx, in_rx) = bounded::<Option<Vec<u8>>>(64);
     std::thread::Builder::new()
@@ -221,9 +256,10 @@ pub fn run(args: &ConsoleArgs) -> anyhow::Result<ExitCode> {
                 ConsoleEvent::Rx(bytes) => {
                     out.write_all(&bytes)?;
                     out.flush()?;
-                    if let Some(f) = &mut log {
-                        f.write_all(&bytes).context("writing the log")?;
-                    }
+                }
+                ConsoleEvent::Log(LogStatus::Failed(e)) => {
+                    eprint!("benchtop: {e}\r\n");
+                    return Ok(ExitCode::from(1));
                 }
                 ConsoleEvent::CommandDone(r) => {
                     if matches!(r.origin, benchtop_redboot::queue::Origin::User(t) if t <= queued) {
@@ -244,7 +280,7 @@ pub fn run(args: &ConsoleArgs) -> anyhow::Result<ExitCode> {
                 ConsoleEvent::BoardReset => {
                     eprint!("\r\nbenchtop: the board reset (banner seen)\r\n")
                 }
-                ConsoleEvent::Pat(p) if args.auto_pat => eprint!("\r\nbenchtop: auto-pat: {p}\r\n"),
+                ConsoleEvent::Pat(p) if auto_pat => eprint!("\r\nbenchtop: auto-pat: {p}\r\n"),
                 _ => {}
             },
             Ok(DriverEvent::Link(state)) => {

@@ -22,13 +22,49 @@ fn load(file: &Path, board: &Board) -> anyhow::Result<Imported> {
     Ok(imported)
 }
 
+/// `PORT` or `PORT:VID`.
+fn parse_management(s: &str) -> anyhow::Result<lint::Management> {
+    let (port, vid) = match s.split_once(':') {
+        Some((p, v)) => (p, Some(v)),
+        None => (s, None),
+    };
+    let port: u8 =
+        port.parse().ok().filter(|p| *p < 7).ok_or_else(|| {
+            anyhow::anyhow!("--from {s}: the port must be 0..6 (PORT or PORT:VID)")
+        })?;
+    let vid = vid
+        .map(|v| {
+            v.parse::<u16>()
+                .ok()
+                .filter(|v| (1..=4094).contains(v))
+                .ok_or_else(|| anyhow::anyhow!("--from {s}: the VID must be 1..4094"))
+        })
+        .transpose()?;
+    Ok(lint::Management { port, vid })
+}
+
 /// Runs a `switch` subcommand.
 pub fn run(cmd: SwitchCli) -> anyhow::Result<ExitCode> {
     let board = Board::generic();
     match cmd {
-        SwitchCli::Lint { file, json } => {
+        SwitchCli::Lint {
+            file,
+            json,
+            target,
+            management,
+        } => {
+            let opts = lint::LintOptions {
+                target: match target.as_deref() {
+                    None => lint::Target::Any,
+                    Some("openwrt") => lint::Target::OpenWrt,
+                    Some("freebsd") => lint::Target::FreeBsd,
+                    Some(t) => anyhow::bail!("--target {t}: expected openwrt or freebsd"),
+                },
+                management: management.as_deref().map(parse_management).transpose()?,
+                ..lint::LintOptions::default()
+            };
             let imported = load(&file, &board)?;
-            let findings = lint::lint(&imported.config);
+            let findings = lint::lint_with(&imported.config, &opts);
             if json {
                 println!("{}", serde_json::to_string_pretty(&findings)?);
             } else {
@@ -98,6 +134,22 @@ pub fn run(cmd: SwitchCli) -> anyhow::Result<ExitCode> {
                 );
             }
             Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn management_is_port_or_port_and_vid() {
+        let m = parse_management("3").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((m.port, m.vid), (3, None));
+        let m = parse_management("0:20").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((m.port, m.vid), (0, Some(20)));
+        for bad in ["7", "x", "1:0", "1:4095", ""] {
+            assert!(parse_management(bad).is_err(), "{bad}");
         }
     }
 }

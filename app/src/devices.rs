@@ -65,23 +65,26 @@ pub fn ath_model(scenario: benchtop_ath::Scenario, speed: f64) -> Box<dyn SimDev
     ))
 }
 
-/// The MindWave dongle + headset model the panel's simulator runs.
-pub fn mindwave_model() -> Box<dyn SimDevice> {
-    Box::new(benchtop_mindwave::MindwaveSim::new(
-        benchtop_mindwave::SimOptions::default(),
-    ))
+/// The MindWave dongle + headset model the panel's simulator runs (wearer and mains
+/// frequency from the panel).
+pub fn mindwave_model(options: benchtop_mindwave::SimOptions) -> Box<dyn SimDevice> {
+    Box::new(benchtop_mindwave::MindwaveSim::new(options))
 }
 
-/// The Meraki Sparky RedBoot board the Console panel's simulator runs.
-pub fn sparky_model() -> Box<dyn SimDevice> {
-    Box::new(benchtop_redboot::sim::SparkySim::new(
-        benchtop_redboot::sim::SparkyOptions::default(),
-    ))
+/// The Meraki Sparky RedBoot board the Console panel's simulator runs (its timings come
+/// from the panel: it powers on just after the console opens, so the banner is seen, and
+/// with "Stop in RedBoot" on the prompt follows within a second).
+pub fn sparky_model(options: benchtop_redboot::sim::SparkyOptions) -> Box<dyn SimDevice> {
+    Box::new(benchtop_redboot::sim::SparkySim::new(options))
 }
 
-/// The OpenWrt shell with an AR8327 the Switch panel's simulator runs.
-pub fn openwrt_switch_model() -> Box<dyn SimDevice> {
-    Box::new(benchtop_ar8327::sim::OpenWrtSwitchSim::new())
+/// The board shell with an AR8327 the Switch panel's simulator runs: OpenWrt (swconfig) or
+/// FreeBSD (etherswitchcfg), as the panel's "Board runs" says. The panel learns the
+/// simulator's shared state (to plug simulated cables, and for tests to read what was applied).
+pub fn openwrt_switch_model(panel: &benchtop_panel_switch::SwitchPanel) -> Box<dyn SimDevice> {
+    let sim = benchtop_ar8327::sim::SwitchShellSim::new(panel.tool());
+    panel.simulated_board().set(sim.shared());
+    Box::new(sim)
 }
 
 /// The echo device model with a heartbeat every `tick_ms` (0 = none).
@@ -220,6 +223,10 @@ pub trait Device {
     fn is_running(&self) -> bool;
     /// Whether a background job of the panel's runs.
     fn jobs_running(&self) -> bool;
+    /// The panel's own settings to remember.
+    fn saved_state(&self) -> Option<serde_json::Value>;
+    /// Restores the panel's remembered settings.
+    fn restore_state(&mut self, state: &serde_json::Value);
     /// The panel, for tests and for shell features that know the concrete type.
     fn panel_any(&self) -> &dyn Any;
     /// The panel, mutable, for shell features that know the concrete type (file jobs).
@@ -404,6 +411,14 @@ where
 
     fn jobs_running(&self) -> bool {
         !self.jobs.is_empty()
+    }
+
+    fn saved_state(&self) -> Option<serde_json::Value> {
+        self.panel.saved_state()
+    }
+
+    fn restore_state(&mut self, state: &serde_json::Value) {
+        self.panel.restore_state(state);
     }
 
     fn panel_any(&self) -> &dyn Any {

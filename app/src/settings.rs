@@ -68,6 +68,9 @@ pub struct Settings {
     pub dock: DockState<Tab>,
     /// Each device panel's connection bar, by tab.
     pub connections: std::collections::BTreeMap<Tab, ConnectionSettings>,
+    /// Each device panel's own settings (filters, auto-pat, board profile…), by tab, as the
+    /// panel wrote them.
+    pub panels: std::collections::BTreeMap<Tab, serde_json::Value>,
 }
 
 impl Settings {
@@ -88,6 +91,7 @@ impl Default for Settings {
             theme: ThemeChoice::Dark,
             dock: default_dock(),
             connections: Default::default(),
+            panels: Default::default(),
         }
     }
 }

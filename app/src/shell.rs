@@ -75,24 +75,20 @@ impl BenchtopApp {
                 Tab::Mindwave,
                 "mindwave",
                 benchtop_panel_mindwave::MindwavePanel::new(settings.connection(Tab::Mindwave)),
-                |_| {
-                    benchtop_mindwave::MindwaveProtocol::new(
-                        benchtop_mindwave::DriverConfig::default(),
-                    )
+                |p: &benchtop_panel_mindwave::MindwavePanel| {
+                    benchtop_mindwave::LiveProtocol::new(p.live_config())
                 },
-                |_| mindwave_model(),
+                |p: &benchtop_panel_mindwave::MindwavePanel| mindwave_model(p.sim_options()),
                 Arc::clone(&waker),
             )),
             Box::new(DeviceUnit::new(
                 Tab::Console,
                 "console",
                 benchtop_panel_console::ConsolePanel::new(settings.connection(Tab::Console)),
-                |_| {
-                    benchtop_redboot::driver::ConsoleProtocol::new(
-                        benchtop_redboot::driver::ConsoleOptions::default(),
-                    )
+                |p: &benchtop_panel_console::ConsolePanel| {
+                    benchtop_redboot::driver::ConsoleProtocol::new(p.console_options())
                 },
-                |_| sparky_model(),
+                |p: &benchtop_panel_console::ConsolePanel| sparky_model(p.sim.options()),
                 Arc::clone(&waker),
             )),
             Box::new(DeviceUnit::new(
@@ -100,7 +96,7 @@ impl BenchtopApp {
                 "switch",
                 benchtop_panel_switch::SwitchPanel::new(settings.connection(Tab::Switch)),
                 |_| benchtop_ar8327::apply::SwitchConsoleProtocol::default(),
-                |_| openwrt_switch_model(),
+                openwrt_switch_model,
                 Arc::clone(&waker),
             )),
             Box::new(DeviceUnit::new(
@@ -135,6 +131,11 @@ impl BenchtopApp {
             theme_applied: None,
             options,
         };
+        for d in &mut app.devices {
+            if let Some(state) = app.settings.panels.get(&d.tab()) {
+                d.restore_state(state);
+            }
+        }
         if app.options.watch_hardware {
             match spawn_monitor(Arc::clone(&app.waker), Duration::from_secs(2)) {
                 Ok(m) => app.monitor = Some(m),
@@ -174,6 +175,9 @@ impl BenchtopApp {
         let mut s = self.settings.clone();
         for d in &self.devices {
             s.connections.insert(d.tab(), d.connection_settings());
+            if let Some(state) = d.saved_state() {
+                s.panels.insert(d.tab(), state);
+            }
         }
         s
     }
@@ -420,6 +424,16 @@ impl BenchtopApp {
                     for (shortcut, _, what) in shortcuts::shortcuts() {
                         ui.monospace(ctx.format_shortcut(&shortcut));
                         ui.label(what);
+                        ui.end_row();
+                    }
+                });
+                ui.add_space(6.0);
+                ui.strong("In the panels");
+                egui::Grid::new("panel-keys").striped(true).show(ui, |ui| {
+                    for (panel, keys, what) in shortcuts::PANEL_KEYS {
+                        ui.weak(*panel);
+                        ui.monospace(*keys);
+                        ui.label(*what);
                         ui.end_row();
                     }
                 });

@@ -102,6 +102,16 @@ pub trait DevicePanel {
     /// Progress or the result of a job this panel queued.
     fn on_job(&mut self, _name: &'static str, _update: JobUpdate) {}
 
+    /// The panel's own settings to remember across restarts (the connection bar's are kept
+    /// by the app). `None`: nothing to remember.
+    fn saved_state(&self) -> Option<serde_json::Value> {
+        None
+    }
+
+    /// Takes back what [`DevicePanel::saved_state`] returned at the last exit. Called before
+    /// the first connect; what it does not understand (another version) is ignored.
+    fn restore_state(&mut self, _state: &serde_json::Value) {}
+
     /// Names of jobs the panel wants cancelled (the app sets their cancel flag).
     fn take_job_cancels(&mut self) -> Vec<&'static str> {
         Vec::new()

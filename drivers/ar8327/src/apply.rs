@@ -14,6 +14,7 @@ use benchtop_drivers::DriverError;
 use benchtop_drivers::worker::{Link, Protocol};
 
 use crate::config::{Change, Config, diff};
+use crate::formats::swconfig::LinkStatus;
 use crate::formats::{Tool, apply_commands};
 use crate::lint::{Finding, LintOptions, Management, Rule, Target, lint_with};
 
@@ -39,12 +40,26 @@ pub enum ApplyEvent {
         /// What the shell printed.
         output: String,
     },
-    /// The read-back was parsed and compared.
+    /// A session began: how many commands it will send before the read-back.
+    Started {
+        /// Commands to send (0 for a read-only session).
+        commands: usize,
+    },
+    /// The read-back after an apply was parsed and compared.
     ReadBack {
         /// The configuration read back.
         config: Config,
         /// Differences from what was applied (descriptions ignored).
         diff: Vec<Change>,
+        /// Port link states reported by the same command.
+        links: Vec<LinkStatus>,
+    },
+    /// A read-only session ([`SwitchConsoleCommand::Read`]) got the device's state.
+    State {
+        /// The configuration on the device.
+        config: Config,
+        /// Port link states.
+        links: Vec<LinkStatus>,
     },
     /// The session ended; `ok` when every command succeeded and the read-back matched.
     Done {
@@ -70,7 +85,8 @@ enum Phase {
 #[derive(Debug, Clone)]
 pub struct ApplySession {
     tool: Tool,
-    intent: Config,
+    /// What is being applied (`None` for a read-only session).
+    intent: Option<Config>,
     queue: VecDeque<String>,
     phase: Phase,
     output: String,
@@ -110,9 +126,20 @@ impl ApplySession {
     /// waits for its prompt before the first command.
     pub fn start(cfg: &Config, tool: Tool, now: Instant) -> (Self, Step) {
         let (cmds, _) = apply_commands(cfg, tool);
+        Self::begin(Some(cfg.clone()), cmds, tool, now)
+    }
+
+    /// Starts a read-only session: only the tool's read-back command is sent, and the
+    /// device's state is reported as [`ApplyEvent::State`].
+    pub fn read(tool: Tool, now: Instant) -> (Self, Step) {
+        Self::begin(None, Vec::new(), tool, now)
+    }
+
+    fn begin(intent: Option<Config>, cmds: Vec<String>, tool: Tool, now: Instant) -> (Self, Step) {
+        let commands = cmds.len();
         let s = Self {
             tool,
-            intent: cfg.clone(),
+            intent,
             queue: cmds.into(),
             phase: Phase::WaitPrompt,
             output: String::new(),
@@ -123,7 +150,7 @@ impl ApplySession {
             s,
             Step {
                 write: b"\r".to_vec(),
-                events: Vec::new(),
+                events: vec![ApplyEvent::Started { commands }],
             },
         )
     }
@@ -172,16 +199,38 @@ impl ApplySession {
             Phase::ReadBack(cmd) => {
                 let out = strip_echo(&text, &cmd);
                 self.deadline = None;
-                match self.tool.parse_readback(&out) {
-                    Ok(config) => {
-                        let d: Vec<Change> = diff(&self.intent, &config)
-                            .into_iter()
-                            .filter(|c| !matches!(c, Change::Description { .. }))
-                            .collect();
-                        let ok = d.is_empty();
-                        step.events.push(ApplyEvent::ReadBack { config, diff: d });
-                        step.events.push(ApplyEvent::Done { ok });
-                    }
+                match self.tool.parse_state(&out) {
+                    Ok(state) => match &self.intent {
+                        Some(intent) => {
+                            let port_based = intent.mode == crate::config::Mode::PortBased;
+                            let d: Vec<Change> = diff(intent, &state.config)
+                                .into_iter()
+                                .filter(|c| match c {
+                                    Change::Description { .. } => false,
+                                    // Port-based mode leaves frames untouched on egress:
+                                    // tagged or untagged makes no difference there.
+                                    Change::Cell { old, new, .. } if port_based => {
+                                        old.is_member() != new.is_member()
+                                    }
+                                    _ => true,
+                                })
+                                .collect();
+                            let ok = d.is_empty();
+                            step.events.push(ApplyEvent::ReadBack {
+                                config: state.config,
+                                diff: d,
+                                links: state.links,
+                            });
+                            step.events.push(ApplyEvent::Done { ok });
+                        }
+                        None => {
+                            step.events.push(ApplyEvent::State {
+                                config: state.config,
+                                links: state.links,
+                            });
+                            step.events.push(ApplyEvent::Done { ok: true });
+                        }
+                    },
                     Err(e) => {
                         step.events.push(ApplyEvent::Failed {
                             command: cmd,
@@ -277,6 +326,11 @@ pub enum SwitchConsoleCommand {
         /// Apply even if the management path would be cut.
         confirmed_cut: bool,
     },
+    /// Read the device's switch state and port links (no change made).
+    Read {
+        /// Through which tool.
+        tool: Tool,
+    },
     /// Abandon the running session.
     Cancel,
 }
@@ -327,8 +381,26 @@ impl Protocol for SwitchConsoleProtocol {
     ) -> Result<(), DriverError> {
         match command {
             SwitchConsoleCommand::Cancel => {
-                self.session = None;
+                if self.session.take().is_some() {
+                    link.emit(ApplyEvent::Done { ok: false });
+                }
                 Ok(())
+            }
+            SwitchConsoleCommand::Read { tool } => {
+                if self.session.is_some() {
+                    return Err(DriverError::InvalidSetting(
+                        "a session is already running; wait for it or cancel it".into(),
+                    ));
+                }
+                if !link.is_connected() {
+                    return Err(DriverError::Io {
+                        what: "reading the switch state".into(),
+                        detail: "not connected".into(),
+                    });
+                }
+                let (s, step) = ApplySession::read(tool, Instant::now());
+                self.session = Some(s);
+                self.run(step, link)
             }
             SwitchConsoleCommand::Apply {
                 config,

@@ -21,6 +21,8 @@ pub const CPU_MASK: PortMask = 0x41;
 pub const MAX_SLOTS: u16 = 128;
 /// Highest usable VID.
 pub const MAX_VID: u16 = 4094;
+/// Address ageing time after reset, seconds.
+pub const DEFAULT_ARL_AGE: u32 = 300;
 
 /// Whether port `p` is one of the CPU ports (0 or 6).
 pub fn is_cpu_port(p: u8) -> bool {
@@ -172,6 +174,9 @@ pub struct PortConfig {
     pub learning: bool,
     /// Spanning-tree state.
     pub stp: StpState,
+    /// Energy-Efficient Ethernet (swconfig port `enable_eee`; PHY ports 1..5 only).
+    #[serde(default)]
+    pub eee: bool,
 }
 
 impl Default for PortConfig {
@@ -181,7 +186,30 @@ impl Default for PortConfig {
             mask: None,
             learning: true,
             stp: StpState::Forwarding,
+            eee: false,
         }
+    }
+}
+
+/// Port mirroring (swconfig `enable_mirror_rx`/`enable_mirror_tx`, `mirror_source_port`,
+/// `mirror_monitor_port`): copies of what the source port receives and/or sends go out on
+/// the monitor port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Mirror {
+    /// Mirror what the source port receives.
+    pub rx: bool,
+    /// Mirror what the source port sends.
+    pub tx: bool,
+    /// The port watched.
+    pub source: u8,
+    /// The port the copies go to.
+    pub monitor: u8,
+}
+
+impl Mirror {
+    /// Whether any direction is mirrored.
+    pub fn enabled(&self) -> bool {
+        self.rx || self.tx
     }
 }
 
@@ -194,6 +222,16 @@ pub struct Config {
     pub vlans: Vec<Vlan>,
     /// Ports 0..=6.
     pub ports: [PortConfig; NUM_PORTS],
+    /// Address ageing time in seconds (swconfig `arl_age_time`; the register keeps 7 s units).
+    #[serde(default = "default_arl_age")]
+    pub arl_age_secs: u32,
+    /// Port mirroring.
+    #[serde(default)]
+    pub mirror: Mirror,
+}
+
+fn default_arl_age() -> u32 {
+    DEFAULT_ARL_AGE
 }
 
 impl Default for Config {
@@ -202,9 +240,8 @@ impl Default for Config {
         let mut v = Vlan::new(1, 1);
         v.ports = [Membership::Untagged; NUM_PORTS];
         Self {
-            mode: Mode::Dot1q,
             vlans: vec![v],
-            ports: [PortConfig::default(); NUM_PORTS],
+            ..Self::empty(Mode::Dot1q)
         }
     }
 }
@@ -216,7 +253,15 @@ impl Config {
             mode,
             vlans: Vec::new(),
             ports: [PortConfig::default(); NUM_PORTS],
+            arl_age_secs: DEFAULT_ARL_AGE,
+            mirror: Mirror::default(),
         }
+    }
+
+    /// The ARL age in register units as OpenWrt rounds it (`(secs+3)/7`), `None` when it
+    /// rounds to 0 or exceeds the 16-bit field.
+    pub fn arl_age_units(&self) -> Option<u16> {
+        crate::regs::arl_age_units(self.arl_age_secs)
     }
 
     /// The VLAN with this VID (the first one, if VIDs are duplicated).
@@ -393,6 +438,27 @@ pub enum Change {
         /// Slot.
         slot: u16,
     },
+    /// The address ageing time changes (compared in register units).
+    ArlAge {
+        /// Before, seconds.
+        old: u32,
+        /// After, seconds.
+        new: u32,
+    },
+    /// Mirroring changes.
+    Mirror {
+        /// Before.
+        old: Mirror,
+        /// After.
+        new: Mirror,
+    },
+    /// A port's EEE changes.
+    Eee {
+        /// Port.
+        port: u8,
+        /// After.
+        on: bool,
+    },
 }
 
 impl std::fmt::Display for Change {
@@ -415,6 +481,11 @@ impl std::fmt::Display for Change {
             }
             Change::PortFlags { port } => write!(f, "port {port}: learning/STP state"),
             Change::Ivl { slot } => write!(f, "slot {slot}: IVL"),
+            Change::ArlAge { old, new } => write!(f, "ARL age {old} s → {new} s"),
+            Change::Mirror { old, new } => write!(f, "mirroring {old:?} → {new:?}"),
+            Change::Eee { port, on } => {
+                write!(f, "port {port}: EEE {}", if *on { "on" } else { "off" })
+            }
         }
     }
 }
@@ -499,6 +570,22 @@ pub fn diff(old: &Config, new: &Config) -> Vec<Change> {
         if o.learning != n.learning || o.stp != n.stp {
             out.push(Change::PortFlags { port: p });
         }
+        if o.eee != n.eee {
+            out.push(Change::Eee { port: p, on: n.eee });
+        }
+    }
+    if old.arl_age_units() != new.arl_age_units() {
+        out.push(Change::ArlAge {
+            old: old.arl_age_secs,
+            new: new.arl_age_secs,
+        });
+    }
+    let off = |m: Mirror| if m.enabled() { m } else { Mirror::default() };
+    if off(old.mirror) != off(new.mirror) {
+        out.push(Change::Mirror {
+            old: old.mirror,
+            new: new.mirror,
+        });
     }
     out
 }
@@ -514,6 +601,11 @@ pub struct Board {
     pub netdevs: [&'static str; NUM_PORTS],
     /// CPU ports that must be tagged (`Nt@ethX` in board.json).
     pub need_tag: PortMask,
+    /// Ports wired to nothing on this board (no "port in no VLAN" warning for them).
+    pub unused: PortMask,
+    /// The stock configuration as (VID, description, swconfig port list); PVIDs follow the
+    /// untagged memberships.
+    pub stock: &'static [(u16, &'static str, &'static str)],
 }
 
 impl Board {
@@ -532,10 +624,12 @@ impl Board {
             ],
             netdevs: ["br0", "lan1", "lan2", "lan3", "lan4", "lan5", "cpu6"],
             need_tag: 0,
+            unused: 0,
+            stock: &[(1, "lan", "0 1 2 3 4"), (2, "wan", "5 6")],
         }
     }
 
-    /// TP-Link TL-WR1043ND v2 (Atheros DB120 reference design): GMAC0 on eth1, GMAC6 on eth0,
+    /// TP-Link TL-WR1043ND v2 (QCA9558 + AR8327): GMAC0 on eth1 (LAN), GMAC6 on eth0 (WAN),
     /// WAN on port 5, LAN 1–4 on ports 4..1 (case labels run opposite to switch ports).
     pub fn tl_wr1043nd_v2() -> Self {
         Self {
@@ -551,12 +645,53 @@ impl Board {
             ],
             netdevs: ["br0", "lan4", "lan3", "lan2", "lan1", "wan", "cpu6"],
             need_tag: 0,
+            unused: 0,
+            stock: &[(1, "lan", "0 1 2 3 4"), (2, "wan", "5 6")],
+        }
+    }
+
+    /// Atheros DB120 reference board (AR9344 + AR8327), the board FreeBSD's AR8327 support
+    /// was first brought up on: GMAC0 (eth0) over RGMII on port 0 with five LAN PHYs; the
+    /// SoC's own switch carries the WAN, so GMAC6 is left unused *(inference from the
+    /// reference design's port layout)*.
+    pub fn db120() -> Self {
+        Self {
+            name: "Atheros DB120 (reference design)",
+            labels: [
+                "CPU (eth0)",
+                "LAN 1",
+                "LAN 2",
+                "LAN 3",
+                "LAN 4",
+                "LAN 5",
+                "GMAC6 (unused)",
+            ],
+            netdevs: ["br0", "lan1", "lan2", "lan3", "lan4", "lan5", "cpu6"],
+            need_tag: 0,
+            unused: 1 << 6,
+            stock: &[(1, "lan", "0 1 2 3 4 5")],
         }
     }
 
     /// All built-in boards.
     pub fn all() -> Vec<Board> {
-        vec![Self::generic(), Self::tl_wr1043nd_v2()]
+        vec![Self::generic(), Self::tl_wr1043nd_v2(), Self::db120()]
+    }
+
+    /// The board's stock 802.1Q configuration (what OpenWrt's board defaults set up).
+    pub fn stock_config(&self) -> Config {
+        let mut c = Config::empty(Mode::Dot1q);
+        for (i, (vid, desc, ports)) in self.stock.iter().enumerate() {
+            let mut v = Vlan::new(i as u16 + 1, *vid).with_ports(ports);
+            v.description = (*desc).to_owned();
+            c.vlans.push(v);
+        }
+        for p in 0..NUM_PORTS {
+            if let Some(v) = c.vlans.iter().find(|v| v.ports[p] == Membership::Untagged) {
+                c.ports[p].pvid = v.vid;
+            }
+        }
+        c
     }
 
     /// The port whose DSA netdev is `name`.
@@ -621,6 +756,18 @@ mod tests {
         }));
         assert!(diff(&new, &new).is_empty());
         assert_eq!(d[0].to_string(), "slot 1 port 5: Untagged → Off");
+    }
+
+    #[test]
+    fn stock_configs_follow_the_boards() {
+        let c = Board::tl_wr1043nd_v2().stock_config();
+        assert_eq!(c.vlans.len(), 2);
+        assert_eq!(c.ports[5].pvid, 2);
+        assert_eq!(c.ports[4].pvid, 1);
+        assert_eq!(c.vlans[1].description, "wan");
+        let d = Board::db120().stock_config();
+        assert_eq!(d.vlans[0].member_mask(), 0x3f);
+        assert_eq!(Board::all().len(), 3);
     }
 
     #[test]

@@ -10,8 +10,8 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{
-    CPU_MASK, Config, MAX_SLOTS, MAX_VID, Membership, Mode, NUM_PORTS, PortMask, Vlan, is_cpu_port,
-    ports_of,
+    CPU_MASK, CPU_PORTS, Config, MAX_SLOTS, MAX_VID, Membership, Mode, NUM_PORTS, PortMask, Vlan,
+    is_cpu_port, ports_of,
 };
 use crate::fwd::{Frame, Mac, Simulator, two_host_exchange};
 
@@ -65,6 +65,12 @@ pub enum Rule {
     SeparateVlanFlooding,
     /// A CPU port the board marks `need_tag` is untagged somewhere.
     CpuNeedsTag,
+    /// EEE asked for on a CPU/MAC port (per-port PHY features exist on ports 1..5 only).
+    EeeOnCpuPort,
+    /// Mirroring on with the source port as its own monitor, or a port out of range.
+    MirrorInvalid,
+    /// ARL age rounds to 0 units (< 4 s) or exceeds the 16-bit field.
+    ArlAgeRange,
 }
 
 impl Rule {
@@ -89,6 +95,9 @@ impl Rule {
             Rule::ManagementCut => "AR016",
             Rule::SeparateVlanFlooding => "AR017",
             Rule::CpuNeedsTag => "AR018",
+            Rule::EeeOnCpuPort => "AR019",
+            Rule::MirrorInvalid => "AR020",
+            Rule::ArlAgeRange => "AR021",
         }
     }
 
@@ -113,6 +122,9 @@ impl Rule {
             Rule::ManagementCut => "management-cut",
             Rule::SeparateVlanFlooding => "separate-vlan-flooding",
             Rule::CpuNeedsTag => "cpu-needs-tag",
+            Rule::EeeOnCpuPort => "eee-on-cpu-port",
+            Rule::MirrorInvalid => "mirror-invalid",
+            Rule::ArlAgeRange => "arl-age-range",
         }
     }
 }
@@ -162,6 +174,18 @@ pub enum Fix {
         ports: PortMask,
         /// The shared VID.
         vid: u16,
+    },
+    /// Turn EEE off on a port.
+    DisableEee {
+        /// Port.
+        port: u8,
+    },
+    /// Turn mirroring off.
+    DisableMirror,
+    /// Set the address ageing time.
+    SetArlAge {
+        /// Seconds.
+        secs: u32,
     },
 }
 
@@ -229,6 +253,13 @@ impl Fix {
                     cfg.ports[pi].pvid = vid;
                 }
             }
+            Fix::DisableEee { port } => {
+                if let Some(p) = cfg.ports.get_mut(usize::from(port)) {
+                    p.eee = false;
+                }
+            }
+            Fix::DisableMirror => cfg.mirror = crate::config::Mirror::default(),
+            Fix::SetArlAge { secs } => cfg.arl_age_secs = secs,
         }
     }
 
@@ -253,6 +284,9 @@ impl Fix {
                     list(*ports)
                 )
             }
+            Fix::DisableEee { port } => format!("turn EEE off on port {port}"),
+            Fix::DisableMirror => "turn mirroring off".into(),
+            Fix::SetArlAge { secs } => format!("set the address ageing to {secs} s"),
         }
     }
 }
@@ -327,6 +361,9 @@ pub struct LintOptions {
     pub management: Option<Management>,
     /// CPU ports that must be tagged (board.json `Nt@ethX`; [`crate::config::Board::need_tag`]).
     pub need_tag: PortMask,
+    /// Ports wired to nothing on the board ([`crate::config::Board::unused`]): not being in
+    /// any VLAN is expected there.
+    pub unused: PortMask,
 }
 
 /// Lints with default options.
@@ -370,10 +407,11 @@ pub fn lint_with(cfg: &Config, opts: &LintOptions) -> Vec<Finding> {
     let mut out = Out(Vec::new());
     vlan_rules(cfg, opts, &mut out);
     if cfg.mode == Mode::Dot1q {
-        port_vlan_rules(cfg, &mut out);
+        port_vlan_rules(cfg, opts, &mut out);
     }
-    mask_rules(cfg, &mut out);
+    mask_rules(cfg, opts, &mut out);
     freebsd_rules(cfg, opts, &mut out);
+    switch_rules(cfg, &mut out);
     let mut sim = Simulator::from_config(cfg);
     if let Some(m) = opts.management {
         management_rule(cfg, &mut sim, m, &mut out);
@@ -505,7 +543,7 @@ fn vlan_rules(cfg: &Config, opts: &LintOptions, out: &mut Out) {
     }
 }
 
-fn port_vlan_rules(cfg: &Config, out: &mut Out) {
+fn port_vlan_rules(cfg: &Config, opts: &LintOptions, out: &mut Out) {
     for p in 0..NUM_PORTS as u8 {
         let pi = usize::from(p);
         let untagged: Vec<u16> = cfg
@@ -541,6 +579,9 @@ fn port_vlan_rules(cfg: &Config, out: &mut Out) {
             );
         }
         if !member_any {
+            if opts.unused & (1 << p) != 0 {
+                continue;
+            }
             out.push(
                 Rule::PortInNoVlan,
                 Severity::Warning,
@@ -595,7 +636,7 @@ fn port_vlan_rules(cfg: &Config, out: &mut Out) {
     }
 }
 
-fn mask_rules(cfg: &Config, out: &mut Out) {
+fn mask_rules(cfg: &Config, opts: &LintOptions, out: &mut Out) {
     let masks: Vec<PortMask> = (0..NUM_PORTS as u8)
         .map(|p| cfg.effective_mask(p))
         .collect();
@@ -623,12 +664,15 @@ fn mask_rules(cfg: &Config, out: &mut Out) {
             bad,
             Vec::new(),
             format!("visibility masks are not symmetric: {}", msgs.join("; ")),
-            "masks must be symmetric (A→B iff B→A) and exclude the port itself",
+            "masks must be symmetric (A may reach B exactly when B may reach A) and exclude the port itself",
             Some(Fix::SymmetricMasks),
         );
     }
     if cfg.mode == Mode::PortBased {
         for (p, &mask) in masks.iter().enumerate().take(6).skip(1) {
+            if opts.unused & (1 << p) != 0 {
+                continue;
+            }
             if mask == 0 {
                 out.push(
                     Rule::PortInNoVlan,
@@ -651,6 +695,67 @@ fn mask_rules(cfg: &Config, out: &mut Out) {
                 );
             }
         }
+    }
+}
+
+fn switch_rules(cfg: &Config, out: &mut Out) {
+    for p in CPU_PORTS {
+        if cfg.ports[usize::from(p)].eee {
+            out.push(
+                Rule::EeeOnCpuPort,
+                Severity::Error,
+                1 << p,
+                Vec::new(),
+                format!(
+                    "EEE is on for CPU port {p}; the AR8327 has EEE (like vlan_prio, media and LEDs) only on PHY ports 1..5, and the driver refuses it here"
+                ),
+                "turn EEE off on the CPU ports",
+                Some(Fix::DisableEee { port: p }),
+            );
+        }
+    }
+    let m = cfg.mirror;
+    if m.enabled() {
+        let bad_port = usize::from(m.source) >= NUM_PORTS || usize::from(m.monitor) >= NUM_PORTS;
+        if bad_port || m.source == m.monitor {
+            let why = if bad_port {
+                format!(
+                    "mirror source {} / monitor {} is not a port 0..6",
+                    m.source, m.monitor
+                )
+            } else {
+                format!(
+                    "port {} is both the mirror source and its monitor; the driver programs no mirroring",
+                    m.source
+                )
+            };
+            out.push(
+                Rule::MirrorInvalid,
+                Severity::Error,
+                ((1u16 << m.source.min(7)) | (1u16 << m.monitor.min(7))) as u8 & 0x7f,
+                Vec::new(),
+                why,
+                "pick a monitor port other than the source (FWD_CTRL0 MIRROR_PORT 0xF means off)",
+                Some(Fix::DisableMirror),
+            );
+        }
+    }
+    if cfg.arl_age_units().is_none() {
+        out.push(
+            Rule::ArlAgeRange,
+            Severity::Error,
+            0,
+            Vec::new(),
+            format!(
+                "ARL age {} s is stored as (s+3)/7 = {} units of 7 s; OpenWrt rejects 0 units (under 4 s) and more than 0xffff",
+                cfg.arl_age_secs,
+                cfg.arl_age_secs.saturating_add(3) / 7
+            ),
+            "use 4 s to 458748 s (300 s is the default)",
+            Some(Fix::SetArlAge {
+                secs: crate::config::DEFAULT_ARL_AGE,
+            }),
+        );
     }
 }
 

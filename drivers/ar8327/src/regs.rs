@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{
-    ALL_PORTS, Config, MAX_SLOTS, Membership, Mode, NUM_PORTS, PortConfig, PortMask, StpState, Vlan,
+    ALL_PORTS, Config, DEFAULT_ARL_AGE, MAX_SLOTS, Membership, Mirror, Mode, NUM_PORTS, PortConfig,
+    PortMask, StpState, Vlan,
 };
 
 /// MASK_CTRL: device id and revision.
@@ -38,6 +39,16 @@ pub const FWD_CTRL0: u32 = 0x620;
 pub const FWD_CTRL1: u32 = 0x624;
 /// PORT_LOOKUP(0); port `i` is at `+0xc·i`.
 pub const PORT_LOOKUP_BASE: u32 = 0x660;
+/// EEE_CTRL: bit `4 + 2·i` disables EEE on PHY `i` (port `i + 1`).
+pub const EEE_CTRL: u32 = 0x100;
+/// HOL_CTRL1(0) (egress mirror enable bit 16); port `i` is at `+8·i`.
+pub const HOL_CTRL1_BASE: u32 = 0x974;
+/// PORT_LOOKUP ING_MIRROR_EN.
+pub const ING_MIRROR_EN: u32 = 1 << 25;
+/// HOL_CTRL1 EG_MIRROR_EN.
+pub const EG_MIRROR_EN: u32 = 1 << 16;
+/// FWD_CTRL0 CPU_PORT_EN.
+pub const CPU_PORT_EN: u32 = 1 << 10;
 
 /// Busy bit of VTU_FUNC1 and ATU_FUNC.
 pub const BUSY: u32 = 1 << 31;
@@ -63,6 +74,18 @@ pub const fn port_vlan1(i: u8) -> u32 {
 /// PORT_STATUS(i) address.
 pub const fn port_status(i: u8) -> u32 {
     PORT_STATUS0 + 4 * i as u32
+}
+/// HOL_CTRL1(i) address.
+pub const fn hol_ctrl1(i: u8) -> u32 {
+    HOL_CTRL1_BASE + 8 * i as u32
+}
+/// The EEE_CTRL bit that disables EEE on switch port `p` (1..=5); `None` for CPU ports.
+pub const fn eee_disable_bit(p: u8) -> Option<u32> {
+    if p >= 1 && p <= 5 {
+        Some(1 << (4 + 2 * (p as u32 - 1)))
+    } else {
+        None
+    }
 }
 
 /// One 32-bit register access as MDIO transactions: page select, then two 16-bit halves.
@@ -270,7 +293,9 @@ impl Switch {
         let mut regs = BTreeMap::new();
         regs.insert(MASK_CTRL, 0x1204);
         regs.insert(FWD_CTRL1, 0x007f_7f7f);
+        regs.insert(FWD_CTRL0, CPU_PORT_EN | (0xf << 4));
         regs.insert(ARL_CTRL, 0x2b);
+        regs.insert(EEE_CTRL, 0x0000_1550);
         for p in 0..NUM_PORTS as u8 {
             let mask: u8 = if p == 0 { 0x7e } else { 0x01 };
             regs.insert(
@@ -424,8 +449,15 @@ impl Switch {
 /// FUNC0/FUNC1 pair per VLAN with members, per-port PORT_VLAN0/PORT_VLAN1/PORT_LOOKUP,
 /// FWD_CTRL1 flood masks, and a final ATU flush.
 pub fn compile(cfg: &Config) -> Vec<RegWrite> {
-    let mut w = Vec::with_capacity(4 + cfg.vlans.len() * 2 + NUM_PORTS * 3);
+    let mut w = Vec::with_capacity(8 + cfg.vlans.len() * 2 + NUM_PORTS * 4);
     let dot1q = cfg.mode == Mode::Dot1q;
+    // A mirror whose source is its monitor is not programmed (as the drivers do).
+    let mirror = if cfg.mirror.source == cfg.mirror.monitor || cfg.mirror.monitor >= NUM_PORTS as u8
+    {
+        Mirror::default()
+    } else {
+        cfg.mirror
+    };
     w.push(RegWrite {
         addr: VTU_FUNC1,
         value: 1 | BUSY,
@@ -465,16 +497,54 @@ pub fn compile(cfg: &Config) -> Vec<RegWrite> {
         if pc.learning {
             lookup |= 1 << 20;
         }
+        if mirror.rx && mirror.source == p {
+            lookup |= ING_MIRROR_EN;
+        }
         w.push(RegWrite {
             addr: port_lookup(p),
             value: lookup,
             note: format!("port {p} lookup"),
         });
+        w.push(RegWrite {
+            addr: hol_ctrl1(p),
+            value: if mirror.tx && mirror.source == p {
+                EG_MIRROR_EN
+            } else {
+                0
+            },
+            note: format!("port {p} egress mirror (other HOL fields not modelled)"),
+        });
     }
+    let mut eee = 0;
+    for p in 1..6u8 {
+        if !cfg.ports[usize::from(p)].eee {
+            eee |= eee_disable_bit(p).unwrap_or(0);
+        }
+    }
+    w.push(RegWrite {
+        addr: EEE_CTRL,
+        value: eee,
+        note: "EEE off on the PHYs whose bit is set".into(),
+    });
+    let monitor = if mirror.rx || mirror.tx {
+        u32::from(mirror.monitor & 0xf)
+    } else {
+        0xf
+    };
+    w.push(RegWrite {
+        addr: FWD_CTRL0,
+        value: CPU_PORT_EN | (monitor << 4),
+        note: "CPU port on, mirror monitor port".into(),
+    });
     w.push(RegWrite {
         addr: FWD_CTRL1,
         value: 0x007f_7f7f,
         note: "flood unknown unicast/multicast/broadcast to all ports".into(),
+    });
+    w.push(RegWrite {
+        addr: ARL_CTRL,
+        value: u32::from(cfg.arl_age_units().unwrap_or(0x2b)),
+        note: format!("address ageing {} s", cfg.arl_age_secs),
     });
     w.push(RegWrite {
         addr: ATU_FUNC,
@@ -543,8 +613,43 @@ pub fn decompile(sw: &Switch) -> Decompiled {
             mask: Some((lookup & u32::from(ALL_PORTS)) as u8),
             learning: lookup & (1 << 20) != 0,
             stp,
+            eee: eee_disable_bit(p).is_some_and(|b| sw.read(EEE_CTRL) & b == 0),
         };
     }
+    let mut mirror = Mirror {
+        monitor: ((sw.read(FWD_CTRL0) >> 4) & 0xf) as u8,
+        ..Mirror::default()
+    };
+    for p in 0..NUM_PORTS as u8 {
+        if sw.read(port_lookup(p)) & ING_MIRROR_EN != 0 {
+            mirror.rx = true;
+            mirror.source = p;
+        }
+        if sw.read(hol_ctrl1(p)) & EG_MIRROR_EN != 0 {
+            mirror.tx = true;
+            mirror.source = p;
+        }
+    }
+    if mirror.enabled() && usize::from(mirror.monitor) >= NUM_PORTS {
+        if mirror.monitor != 0xf {
+            notes.push(format!(
+                "FWD_CTRL0 names mirror port {}, which does not exist: mirroring read as off",
+                mirror.monitor
+            ));
+        }
+        mirror = Mirror::default();
+    }
+    if !mirror.enabled() {
+        mirror = Mirror::default();
+    }
+    let units = sw.read(ARL_CTRL) & 0xffff;
+    // The register keeps 7 s units: the default 300 s is recognised, other values read
+    // back as units × 7 s.
+    let arl_age_secs = if arl_age_units(DEFAULT_ARL_AGE).is_some_and(|u| u32::from(u) == units) {
+        DEFAULT_ARL_AGE
+    } else {
+        units * 7
+    };
     let mut vlans = Vec::new();
     for (i, (vid, e)) in sw.vtu_entries().enumerate() {
         let slot = (i + 1).min(usize::from(MAX_SLOTS - 1)) as u16;
@@ -571,7 +676,13 @@ pub fn decompile(sw: &Switch) -> Decompiled {
             vlans.len()
         ));
     }
-    let mut config = Config { mode, vlans, ports };
+    let mut config = Config {
+        mode,
+        vlans,
+        ports,
+        arl_age_secs,
+        mirror,
+    };
     config.normalize_masks();
     Decompiled { config, notes }
 }
@@ -656,6 +767,12 @@ pub fn reg_name(addr: u32) -> Option<String> {
         ARL_CTRL => "ARL_CTRL".into(),
         FWD_CTRL0 => "FWD_CTRL0".into(),
         FWD_CTRL1 => "FWD_CTRL1".into(),
+        EEE_CTRL => "EEE_CTRL".into(),
+        a if (HOL_CTRL1_BASE..HOL_CTRL1_BASE + 56).contains(&a)
+            && (a - HOL_CTRL1_BASE).is_multiple_of(8) =>
+        {
+            format!("HOL_CTRL1({})", (a - HOL_CTRL1_BASE) / 8)
+        }
         a if (PORT_STATUS0..PORT_STATUS0 + 28).contains(&a) && a.is_multiple_of(4) => {
             format!("PORT_STATUS({})", (a - PORT_STATUS0) / 4)
         }
@@ -711,6 +828,8 @@ pub fn decode(addr: u32, value: u32) -> RegView {
                 format!("{:?}", OutMode::from_bits(v))
             }),
         ]
+    } else if name.starts_with("HOL_CTRL1") {
+        vec![field("EG_MIRROR_EN", 16, 16, value, flag)]
     } else if name.starts_with("PORT_STATUS") {
         vec![
             field("SPEED", 1, 0, value, |v| {
@@ -787,6 +906,25 @@ pub fn decode(addr: u32, value: u32) -> RegView {
                 field("BUSY", 31, 31, value, flag),
             ],
             ARL_CTRL => vec![field("AGE_TIME", 15, 0, value, |v| format!("{} s", v * 7))],
+            EEE_CTRL => (1..6u8)
+                .map(|p| {
+                    const NAMES: [&str; 5] = [
+                        "PHY0_EEE_DIS",
+                        "PHY1_EEE_DIS",
+                        "PHY2_EEE_DIS",
+                        "PHY3_EEE_DIS",
+                        "PHY4_EEE_DIS",
+                    ];
+                    let bit = 4 + 2 * (p - 1);
+                    field(NAMES[usize::from(p - 1)], bit, bit, value, move |v| {
+                        if v != 0 {
+                            format!("port {p} EEE off")
+                        } else {
+                            format!("port {p} EEE on")
+                        }
+                    })
+                })
+                .collect(),
             FWD_CTRL0 => vec![
                 field("MIRROR_PORT", 7, 4, value, |v| {
                     if v == 0xf {

@@ -11,7 +11,7 @@ use benchtop_ar8327::apply::{
 use benchtop_ar8327::config::{Config, Membership, Mode, Vlan};
 use benchtop_ar8327::formats::Tool;
 use benchtop_ar8327::lint::Management;
-use benchtop_ar8327::sim::OpenWrtSwitchSim;
+use benchtop_ar8327::sim::{SimShared, SwitchShellSim};
 use benchtop_ar8327::{Change, regs};
 use benchtop_drivers::sim::{self, Endpoint, Faults};
 use benchtop_drivers::worker::{self, WorkerConfig, noop_waker};
@@ -54,9 +54,9 @@ fn collect(h: &Handle) -> Vec<ApplyEvent> {
     }
 }
 
-#[test]
-fn apply_read_back_and_refuse_over_a_pty() {
-    let dev = OpenWrtSwitchSim::new();
+/// A simulated board running `tool` on a PTY and a connected worker.
+fn spawn_board(tool: Tool) -> (benchtop_drivers::sim::SimHandle, Handle, SimShared) {
+    let dev = SwitchShellSim::new(tool);
     let shared = dev.shared();
     let sim = sim::spawn(
         "apply-test",
@@ -87,6 +87,12 @@ fn apply_read_back_and_refuse_over_a_pty() {
             break;
         }
     }
+    (sim, h, shared)
+}
+
+#[test]
+fn apply_read_back_and_refuse_over_a_pty() {
+    let (sim, h, shared) = spawn_board(Tool::OpenWrt);
 
     // A clean apply: every command sent, read-back identical.
     let want = target();
@@ -210,4 +216,116 @@ fn session_reports_failures_and_time_outs() {
             ApplyEvent::Done { ok: false }
         ]
     );
+}
+
+#[test]
+fn freebsd_apply_and_read_over_a_pty() {
+    let (sim, h, shared) = spawn_board(Tool::FreeBsd);
+    // Reading first: FreeBSD boots with vlangroup0 = VID 1 on every port; links come along.
+    h.send_device(SwitchConsoleCommand::Read {
+        tool: Tool::FreeBsd,
+    })
+    .expect("send");
+    let ev = collect(&h);
+    let (config, links) = ev
+        .iter()
+        .find_map(|e| match e {
+            ApplyEvent::State { config, links } => Some((config.clone(), links.clone())),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no state in {ev:#?}"));
+    assert_eq!(config.vlans.len(), 1);
+    assert_eq!(config.vlans[0].member_mask(), 0x7f);
+    assert_eq!(links.len(), 7);
+    assert!(links[1].up && links[1].speed == Some(1000) && links[1].full_duplex);
+    assert!(!links[3].up);
+    assert_eq!(shared.applies(), 0, "reading changes nothing");
+
+    // Applying: the boot group is disabled, the VLANs and PVIDs set, the read-back matches.
+    let want = target();
+    h.send_device(SwitchConsoleCommand::Apply {
+        config: want.clone(),
+        tool: Tool::FreeBsd,
+        management: Some(Management { port: 1, vid: None }),
+        confirmed_cut: false,
+    })
+    .expect("send");
+    let ev = collect(&h);
+    assert_eq!(ev.last(), Some(&ApplyEvent::Done { ok: true }), "{ev:#?}");
+    assert!(
+        ev.iter()
+            .any(|e| matches!(e, ApplyEvent::Sent(c) if c == "etherswitchcfg vlangroup0 vlan 0"))
+    );
+    let applied = shared.applied().expect("applied");
+    assert_eq!(applied.vlans.len(), 3);
+    assert_eq!(
+        applied.vlan_by_vid(20).map(|v| v.ports),
+        want.vlan_by_vid(20).map(|v| v.ports)
+    );
+    assert_eq!(shared.read_register(regs::port_vlan0(4)), (20 << 16) | 20);
+    // arswitch isolates with the VLAN table only: every port may reach every other.
+    assert_eq!(shared.read_register(regs::port_lookup(4)) & 0x7f, 0x6f);
+
+    // A PVID above 127 is truncated by arswitch: the read-back says so.
+    let mut high = want.clone();
+    high.vlans[1].vid = 200;
+    high.ports[4].pvid = 200;
+    h.send_device(SwitchConsoleCommand::Apply {
+        config: high,
+        tool: Tool::FreeBsd,
+        management: None,
+        confirmed_cut: false,
+    })
+    .expect("send");
+    let ev = collect(&h);
+    assert_eq!(ev.last(), Some(&ApplyEvent::Done { ok: false }), "{ev:#?}");
+    let diff = ev
+        .iter()
+        .find_map(|e| match e {
+            ApplyEvent::ReadBack { diff, .. } => Some(diff.clone()),
+            _ => None,
+        })
+        .expect("read-back");
+    assert!(
+        diff.contains(&Change::Pvid {
+            port: 4,
+            old: 200,
+            new: 72
+        }),
+        "{diff:?}"
+    );
+    sim.stop();
+}
+
+#[test]
+fn a_port_based_apply_reads_back_equal() {
+    let (sim, h, shared) = spawn_board(Tool::OpenWrt);
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../assets/switch/flooding-bug.uci"
+    ))
+    .expect("sample");
+    let cfg = benchtop_ar8327::formats::import(&text, &benchtop_ar8327::config::Board::generic())
+        .expect("import")
+        .config;
+    assert_eq!(cfg.mode, Mode::PortBased);
+    h.send_device(SwitchConsoleCommand::Apply {
+        config: cfg,
+        tool: Tool::OpenWrt,
+        management: Some(Management { port: 1, vid: None }),
+        confirmed_cut: false,
+    })
+    .expect("send");
+    let ev = collect(&h);
+    // The driver tags ports 1-4 in VLAN 1 (their PVIDs are 2-5), which port-based mode's
+    // untouched egress ignores: the read-back matches.
+    assert_eq!(ev.last(), Some(&ApplyEvent::Done { ok: true }), "{ev:#?}");
+    assert_eq!(shared.applies(), 1);
+    assert_eq!(
+        shared
+            .applied()
+            .and_then(|c| c.vlan_by_vid(1).map(|v| v.ports[1])),
+        Some(Membership::Tagged)
+    );
+    sim.stop();
 }

@@ -455,7 +455,7 @@ fn errors_name_the_line_and_what_was_expected() {
 fn importers_never_panic_on_garbage() {
     let b = Board::generic();
     let mut r = Lcg(99);
-    let sim = benchtop_ar8327::sim::OpenWrtSwitchSim::new();
+    let sim = benchtop_ar8327::sim::SwitchShellSim::openwrt();
     let alphabet: &[u8] =
         b" \t\n'\"#=,-.0123456789abcdeftxconfigswitchvlanportsdevregbridgeoption\\";
     for _ in 0..3000 {
@@ -650,4 +650,106 @@ fn exports_warn_where_the_ar8327_driver_retags() {
     let first_pvid = out.text.find("port 0 set pvid 1").expect("pvid line");
     let first_ports = out.text.find("set ports").expect("ports line");
     assert!(first_pvid < first_ports, "{}", out.text);
+}
+
+#[test]
+fn ageing_mirroring_and_eee_travel_through_openwrt_formats_and_registers() {
+    use benchtop_ar8327::config::Mirror;
+    let mut c = good();
+    c.arl_age_secs = 600;
+    c.mirror = Mirror {
+        rx: true,
+        tx: true,
+        source: 2,
+        monitor: 4,
+    };
+    c.ports[1].eee = true;
+    for f in [Format::Uci, Format::Swconfig] {
+        assert_eq!(round_trip(&c, f), c, "{f}");
+    }
+    let uci = formats::export(&c, Format::Uci, &Board::generic()).text;
+    assert!(uci.contains("\toption arl_age_time '600'\n"), "{uci}");
+    assert!(uci.contains("\toption mirror_monitor_port '4'\n"), "{uci}");
+    assert!(uci.contains("\toption enable_eee '1'\n"), "{uci}");
+    // Tools without these settings say so.
+    let e = formats::export(&c, Format::Etherswitchcfg, &Board::generic());
+    assert!(
+        e.warnings.iter().any(|w| w.contains("mirroring")),
+        "{:?}",
+        e.warnings
+    );
+    assert!(
+        e.warnings.iter().any(|w| w.contains("ARL age 600 s")),
+        "{:?}",
+        e.warnings
+    );
+    // The registers: ARL_CTRL in 7 s units, the monitor port, ingress/egress mirror bits,
+    // EEE off on every PHY but port 1.
+    let sw = regs::compile_to_switch(&c);
+    assert_eq!(sw.read(regs::ARL_CTRL), 86);
+    assert_eq!((sw.read(regs::FWD_CTRL0) >> 4) & 0xf, 4);
+    assert_ne!(sw.read(regs::port_lookup(2)) & regs::ING_MIRROR_EN, 0);
+    assert_eq!(sw.read(regs::port_lookup(3)) & regs::ING_MIRROR_EN, 0);
+    assert_eq!(sw.read(regs::hol_ctrl1(2)), regs::EG_MIRROR_EN);
+    assert_eq!(sw.read(regs::EEE_CTRL), 0x1540);
+    let back = regs::decompile(&sw).config;
+    assert_eq!(back.mirror, c.mirror);
+    assert!(back.ports[1].eee);
+    assert_eq!(back.arl_age_secs, 602, "the register keeps 7 s units");
+    assert!(benchtop_ar8327::diff(&c, &back).iter().all(|d| !matches!(
+        d,
+        benchtop_ar8327::Change::ArlAge { .. } | benchtop_ar8327::Change::Mirror { .. }
+    )));
+    // A mirror onto its own source is not programmed.
+    let mut same = c.clone();
+    same.mirror.monitor = 2;
+    let sw = regs::compile_to_switch(&same);
+    assert_eq!((sw.read(regs::FWD_CTRL0) >> 4) & 0xf, 0xf);
+}
+
+#[test]
+fn the_shell_simulator_applies_ageing_mirroring_and_eee_at_once() {
+    let sim = benchtop_ar8327::sim::SwitchShellSim::openwrt();
+    let shared = sim.shared();
+    assert_eq!(sim.execute("swconfig dev switch0 set arl_age_time 600"), "");
+    assert_eq!(
+        sim.execute("swconfig dev switch0 get arl_age_time"),
+        "602\n",
+        "read back in 7 s units"
+    );
+    assert!(
+        sim.execute("swconfig dev switch0 set arl_age_time 2")
+            .starts_with("Failed to set attribute")
+    );
+    assert!(
+        sim.execute("swconfig dev switch0 port 0 set enable_eee 1")
+            .starts_with("Failed to set attribute")
+    );
+    assert_eq!(
+        sim.execute("swconfig dev switch0 port 2 set enable_eee 1"),
+        ""
+    );
+    for c in [
+        "swconfig dev switch0 set mirror_source_port 3",
+        "swconfig dev switch0 set mirror_monitor_port 5",
+        "swconfig dev switch0 set enable_mirror_rx 1",
+    ] {
+        assert_eq!(sim.execute(c), "", "{c}");
+    }
+    assert_eq!(shared.applies(), 0, "no apply was needed");
+    assert_eq!(shared.read_register(regs::ARL_CTRL), 86);
+    assert_eq!((shared.read_register(regs::FWD_CTRL0) >> 4) & 0xf, 5);
+    assert_ne!(
+        shared.read_register(regs::port_lookup(3)) & regs::ING_MIRROR_EN,
+        0
+    );
+    assert_eq!(
+        shared.read_register(regs::EEE_CTRL) & (1 << 6),
+        0,
+        "EEE on port 2"
+    );
+    let show = parse_show(&sim.execute("swconfig dev switch0 show")).unwrap();
+    assert!(show.config.mirror.rx && show.config.mirror.monitor == 5);
+    assert!(show.config.ports[2].eee);
+    assert_eq!(show.config.arl_age_secs, 602);
 }

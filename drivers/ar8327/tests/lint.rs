@@ -327,3 +327,52 @@ fn cpu_needs_tag() {
     // Without need_tag an untagged CPU port is fine.
     assert!(find(&lint(&c), Rule::CpuNeedsTag).is_none());
 }
+
+#[test]
+fn eee_on_cpu_port() {
+    let mut c = good();
+    c.ports[3].eee = true;
+    quiet(&c, Rule::EeeOnCpuPort);
+    c.ports[0].eee = true;
+    let f = trips(&c, Rule::EeeOnCpuPort);
+    assert_eq!((f.severity, f.ports), (Severity::Error, 1));
+    fixes(&c, Rule::EeeOnCpuPort);
+}
+
+#[test]
+fn mirror_source_is_not_its_monitor() {
+    use benchtop_ar8327::config::Mirror;
+    let mut c = good();
+    c.mirror = Mirror {
+        rx: true,
+        tx: false,
+        source: 3,
+        monitor: 5,
+    };
+    quiet(&c, Rule::MirrorInvalid);
+    c.mirror.monitor = 3;
+    let f = trips(&c, Rule::MirrorInvalid);
+    assert!(
+        f.message.contains("both the mirror source and its monitor"),
+        "{}",
+        f.message
+    );
+    fixes(&c, Rule::MirrorInvalid);
+    // Off: the ports do not matter.
+    c.mirror.rx = false;
+    quiet(&c, Rule::MirrorInvalid);
+}
+
+#[test]
+fn arl_age_range() {
+    let mut c = good();
+    for ok in [4, 300, 458_748] {
+        c.arl_age_secs = ok;
+        quiet(&c, Rule::ArlAgeRange);
+    }
+    for bad in [0, 3, 458_749] {
+        c.arl_age_secs = bad;
+        assert_eq!(trips(&c, Rule::ArlAgeRange).severity, Severity::Error);
+    }
+    fixes(&c, Rule::ArlAgeRange);
+}

@@ -9,7 +9,7 @@ use benchtop_ar8327::config::Board;
 use benchtop_ar8327::formats::{self, Format};
 use benchtop_ar8327::fwd::{Frame, Mac, Simulator};
 use benchtop_ar8327::regs::{self, Switch};
-use benchtop_ar8327::sim::OpenWrtSwitchSim;
+use benchtop_ar8327::sim::SwitchShellSim;
 use benchtop_ar8327::{lint, regs::decompile};
 use benchtop_drivers::sim::SimDevice;
 
@@ -81,7 +81,7 @@ fn random_register_states_are_handled() {
 
 #[test]
 fn random_console_bytes_never_crash_the_shell() {
-    let mut sim = OpenWrtSwitchSim::new();
+    let mut sim = SwitchShellSim::openwrt();
     let mut r = Rng(42);
     let mut out = Vec::new();
     let now = Instant::now();
@@ -104,4 +104,41 @@ fn random_console_bytes_never_crash_the_shell() {
     sim.on_input(b"\x03swconfig list\r", now, &mut out);
     let s = String::from_utf8_lossy(&out);
     assert!(s.contains("Found: switch0"), "{s}");
+}
+
+#[test]
+fn random_console_bytes_never_crash_the_freebsd_shell() {
+    let mut sim = SwitchShellSim::freebsd();
+    let mut r = Rng(7);
+    let mut out = Vec::new();
+    let now = Instant::now();
+    let words: [&[u8]; 12] = [
+        b"etherswitchcfg ",
+        b"vlangroup",
+        b"port",
+        b" vlan ",
+        b" members ",
+        b" pvid ",
+        b"config vlan_mode dot1q ",
+        b"config vlan_mode port ",
+        b"info ",
+        b"0,5t",
+        b"4095",
+        b"\r",
+    ];
+    for _ in 0..3000 {
+        let mut bytes = Vec::new();
+        for _ in 0..(r.next() % 8) {
+            match r.next() % 3 {
+                0 => bytes.push(r.next() as u8),
+                1 => bytes.extend_from_slice(&(r.next() % 20).to_string().into_bytes()),
+                _ => bytes.extend_from_slice(words[(r.next() % 12) as usize]),
+            }
+        }
+        sim.on_input(&bytes, now, &mut out);
+        out.clear();
+    }
+    sim.on_input(b"\x03etherswitchcfg info\r", now, &mut out);
+    let s = String::from_utf8_lossy(&out);
+    assert!(s.contains("etherswitch0: VLAN mode:"), "{s}");
 }

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use benchtop_ar8327::config::{Board, Config, Mode, Vlan};
 use benchtop_ar8327::formats::{self, Format, swconfig};
 use benchtop_ar8327::regs;
-use benchtop_ar8327::sim::{OpenWrtSwitchSim, PROMPT};
+use benchtop_ar8327::sim::{PROMPT, SwitchShellSim};
 use benchtop_drivers::sim::{self, Endpoint, Faults};
 use benchtop_drivers::transport::{PtyTransport, Transport};
 
@@ -61,7 +61,7 @@ fn target() -> Config {
 
 #[test]
 fn apply_and_read_back_over_a_pty() {
-    let dev = OpenWrtSwitchSim::new();
+    let dev = SwitchShellSim::openwrt();
     let shared = dev.shared();
     let handle = sim::spawn(
         "openwrt-switch-test",

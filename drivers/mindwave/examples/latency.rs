@@ -1,7 +1,9 @@
-//! Measures byte-into-PTY → `Samples` event latency of the driver (p50/p99), with a
-//! device that writes one raw packet every 2 ms and notes when.
+//! Measures byte-into-PTY → `Samples` event out of the worker (p50/p99) for the protocol
+//! the app runs (`LiveProtocol`: driver + filters + analysis), with a device that writes one
+//! raw packet every 2 ms and notes when. The end-to-end figure (into the panel's state) and
+//! the worker's CPU are in `cargo bench -p benchtop-panel-mindwave --bench stream`.
 //!
-//! `cargo run -p benchtop-mindwave --example latency`
+//! `cargo run --release -p benchtop-mindwave --example latency`
 
 #![allow(clippy::print_stdout, clippy::expect_used, clippy::unwrap_used)]
 
@@ -12,7 +14,7 @@ use benchtop_drivers::sim::{self, Endpoint, Faults, SimDevice};
 use benchtop_drivers::worker::{self, WorkerConfig, noop_waker};
 use benchtop_drivers::{DriverEvent, Source};
 use benchtop_mindwave::protocol;
-use benchtop_mindwave::{DriverConfig, MindwaveEvent, MindwaveProtocol, PairMode};
+use benchtop_mindwave::{DriverConfig, LiveConfig, LiveEvent, LiveProtocol, PairMode};
 
 struct Ticker {
     sent: Arc<Mutex<Vec<Instant>>>,
@@ -51,9 +53,12 @@ fn main() {
         Source::Pty {
             path: sim.path().into(),
         },
-        MindwaveProtocol::new(DriverConfig {
-            pairing: PairMode::ListenOnly,
-            ..DriverConfig::default()
+        LiveProtocol::new(LiveConfig {
+            driver: DriverConfig {
+                pairing: PairMode::ListenOnly,
+                ..DriverConfig::default()
+            },
+            ..LiveConfig::default()
         }),
         WorkerConfig::default(),
         noop_waker(),
@@ -62,12 +67,12 @@ fn main() {
     let mut lat = Vec::new();
     let end = Instant::now() + Duration::from_secs(5);
     while Instant::now() < end {
-        if let Ok(DriverEvent::Device(MindwaveEvent::Samples { samples, .. })) =
+        if let Ok(DriverEvent::Device(LiveEvent::Samples { raw, .. })) =
             h.events().recv_timeout(Duration::from_millis(50))
         {
             let now = Instant::now();
             let s = sent.lock().unwrap();
-            for v in samples {
+            for v in raw {
                 if let Some(t) = s.get(v as u16 as usize) {
                     lat.push(now.duration_since(*t).as_secs_f64() * 1000.0);
                 }
@@ -101,7 +106,7 @@ fn main() {
         Source::Pty {
             path: sim.path().into(),
         },
-        MindwaveProtocol::new(DriverConfig::default()),
+        LiveProtocol::new(LiveConfig::default()),
         WorkerConfig::default(),
         noop_waker(),
     )
@@ -110,10 +115,10 @@ fn main() {
     let t0 = Instant::now();
     let mut n = 0usize;
     while t0.elapsed() < Duration::from_secs(5) {
-        if let Ok(DriverEvent::Device(MindwaveEvent::Samples { samples, .. })) =
+        if let Ok(DriverEvent::Device(LiveEvent::Samples { raw, .. })) =
             h.events().recv_timeout(Duration::from_millis(50))
         {
-            n += samples.len();
+            n += raw.len();
         }
     }
     let secs = t0.elapsed().as_secs_f64();

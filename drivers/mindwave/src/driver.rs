@@ -16,9 +16,42 @@
 use std::time::{Duration, Instant, SystemTime};
 
 use benchtop_drivers::DriverError;
+use benchtop_drivers::transport::ReplayPosition;
 use benchtop_drivers::worker::{Link, Protocol};
 
 use crate::protocol::{Counters, Decoder, DongleCommand, SAMPLE_RATE, Value};
+
+/// What the pairing logic needs of the worker's link: write to the dongle, emit events,
+/// and know whether the source is a replayed capture. [`Link`] is one; a protocol that wraps
+/// [`MindwaveProtocol`] (analysis, recording) passes its own.
+pub trait DongleLink {
+    /// Writes bytes to the dongle.
+    fn write(&mut self, bytes: &[u8]) -> Result<(), DriverError>;
+    /// Emits an event.
+    fn emit(&mut self, event: MindwaveEvent);
+    /// Whether a transport is open.
+    fn is_connected(&self) -> bool;
+    /// Where a replayed capture is (`None` on live links).
+    fn replay(&mut self) -> Option<ReplayPosition>;
+}
+
+impl DongleLink for Link<'_, MindwaveEvent> {
+    fn write(&mut self, bytes: &[u8]) -> Result<(), DriverError> {
+        Link::write(self, bytes)
+    }
+
+    fn emit(&mut self, event: MindwaveEvent) {
+        Link::emit(self, event);
+    }
+
+    fn is_connected(&self) -> bool {
+        Link::is_connected(self)
+    }
+
+    fn replay(&mut self) -> Option<ReplayPosition> {
+        self.transport().and_then(|t| t.replay_position())
+    }
+}
 
 /// Which headset to pair with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
@@ -198,6 +231,12 @@ pub enum MindwaveEvent {
     },
     /// Received bytes, for a raw capture (only with [`DriverConfig::emit_bytes`]).
     Bytes(Vec<u8>),
+    /// A replayed capture jumped (seek or restart): the stream goes on at this sample
+    /// index (the new position's time × 512); what came before is not continuous with it.
+    Jumped {
+        /// Sample-clock index of the next sample.
+        index: u64,
+    },
     /// Decoder counters (about once a second when they change).
     Counters(Counters),
 }
@@ -233,6 +272,10 @@ pub struct MindwaveProtocol {
     last_second: Option<Instant>,
     last_counters: Counters,
     last_counters_at: Instant,
+    /// The source is a replayed capture: no wall-clock gap estimates, no silence watchdog.
+    replaying: bool,
+    /// The replay's seek counter last seen.
+    seeks: u32,
 }
 
 impl MindwaveProtocol {
@@ -258,6 +301,8 @@ impl MindwaveProtocol {
             last_second: None,
             last_counters: Counters::default(),
             last_counters_at: now,
+            replaying: false,
+            seeks: 0,
         }
     }
 
@@ -266,7 +311,7 @@ impl MindwaveProtocol {
         &self.cfg
     }
 
-    fn set_state(&mut self, s: PairingState, link: &mut Link<'_, MindwaveEvent>) {
+    fn set_state(&mut self, s: PairingState, link: &mut dyn DongleLink) {
         if s != self.state {
             self.flush(link);
             self.state = s.clone();
@@ -274,7 +319,7 @@ impl MindwaveProtocol {
         }
     }
 
-    fn flush(&mut self, link: &mut Link<'_, MindwaveEvent>) {
+    fn flush(&mut self, link: &mut dyn DongleLink) {
         if !self.batch.is_empty() {
             let samples = std::mem::take(&mut self.batch);
             link.emit(MindwaveEvent::Samples {
@@ -295,7 +340,7 @@ impl MindwaveProtocol {
     fn start_pairing(
         &mut self,
         now: Instant,
-        link: &mut Link<'_, MindwaveEvent>,
+        link: &mut dyn DongleLink,
     ) -> Result<(), DriverError> {
         let cmd = match self.cfg.pairing {
             PairMode::Auto => DongleCommand::AutoConnect,
@@ -319,7 +364,7 @@ impl MindwaveProtocol {
         Ok(())
     }
 
-    fn back_off(&mut self, reason: String, now: Instant, link: &mut Link<'_, MindwaveEvent>) {
+    fn back_off(&mut self, reason: String, now: Instant, link: &mut dyn DongleLink) {
         if self.cfg.pairing == PairMode::ListenOnly {
             self.phase = Phase::Idle;
             self.set_state(PairingState::Standby, link);
@@ -342,7 +387,7 @@ impl MindwaveProtocol {
         reason: String,
         now: Instant,
         send_c1: bool,
-        link: &mut Link<'_, MindwaveEvent>,
+        link: &mut dyn DongleLink,
     ) -> Result<(), DriverError> {
         self.set_state(PairingState::LinkLost { reason }, link);
         self.last_raw = None;
@@ -362,13 +407,13 @@ impl MindwaveProtocol {
         Ok(())
     }
 
-    fn on_raw(&mut self, s: i16, now: Instant, link: &mut Link<'_, MindwaveEvent>) {
+    fn on_raw(&mut self, s: i16, now: Instant, link: &mut dyn DongleLink) {
         let (t0, _) = *self.t0.get_or_insert_with(|| {
             let at = SystemTime::now();
             link.emit(MindwaveEvent::StreamStarted { at });
             (now, at)
         });
-        if self.last_raw.is_none() && self.next_index > 0 {
+        if self.last_raw.is_none() && self.next_index > 0 && !self.replaying {
             // Resuming after a pause (re-pair): place the sample by wall clock.
             let due =
                 (now.saturating_duration_since(t0).as_secs_f64() * f64::from(SAMPLE_RATE)) as u64;
@@ -386,7 +431,20 @@ impl MindwaveProtocol {
         self.raw_since_second += 1;
     }
 
-    fn gap(&mut self, missing: u64, link: &mut Link<'_, MindwaveEvent>) {
+    /// The replay jumped to `seconds` into the capture.
+    fn replay_jumped(&mut self, seconds: f64, link: &mut dyn DongleLink) {
+        self.flush(link);
+        // Bytes of a half packet from before the jump must not join the new ones.
+        self.decoder.reset();
+        self.next_index = (seconds.max(0.0) * f64::from(SAMPLE_RATE)).round() as u64;
+        self.last_second = None;
+        self.raw_since_second = 0;
+        link.emit(MindwaveEvent::Jumped {
+            index: self.next_index,
+        });
+    }
+
+    fn gap(&mut self, missing: u64, link: &mut dyn DongleLink) {
         self.flush(link);
         link.emit(MindwaveEvent::Gap {
             at_index: self.next_index,
@@ -396,15 +454,16 @@ impl MindwaveProtocol {
     }
 
     /// At each ~1 Hz packet: compare the raw count since the previous one with 512/s.
-    fn on_second(&mut self, now: Instant, link: &mut Link<'_, MindwaveEvent>) {
-        if let Some(prev) = self.last_second {
-            let secs = now
-                .saturating_duration_since(prev)
-                .as_secs_f64()
-                .round()
-                .max(1.0);
-            let expected = (secs * f64::from(SAMPLE_RATE)) as u64;
-            // Allow for USB burstiness: only a clear shortfall counts.
+    fn on_second(&mut self, now: Instant, link: &mut dyn DongleLink) {
+        if self.last_second.is_some() {
+            // The headset sends this packet once per 512 samples. Count how many such
+            // periods the raw since the previous one spans: arrival times are bursty (a
+            // busy host or USB can deliver two seconds at once), so they are not used. A
+            // longer outage trips the silence watchdog and is placed by the clock there.
+            let rate = u64::from(SAMPLE_RATE);
+            let periods = ((self.raw_since_second + 16 + rate / 4) / rate).max(1);
+            let expected = periods * rate;
+            // Allow for jitter: only a clear shortfall counts.
             if self.raw_since_second + 16 < expected {
                 self.gap(expected - self.raw_since_second, link);
             }
@@ -417,7 +476,7 @@ impl MindwaveProtocol {
         &mut self,
         v: Value,
         now: Instant,
-        link: &mut Link<'_, MindwaveEvent>,
+        link: &mut dyn DongleLink,
     ) -> Result<(), DriverError> {
         if self.phase == Phase::Syncing {
             self.phase = Phase::Idle;
@@ -527,12 +586,13 @@ impl MindwaveProtocol {
     }
 }
 
-impl Protocol for MindwaveProtocol {
-    type Command = MindwaveCommand;
-    type Event = MindwaveEvent;
-
-    fn on_connect(&mut self, link: &mut Link<'_, MindwaveEvent>) -> Result<(), DriverError> {
+impl MindwaveProtocol {
+    /// The link opened (see [`Protocol::on_connect`]).
+    pub fn handle_connect(&mut self, link: &mut dyn DongleLink) -> Result<(), DriverError> {
         self.opened = Instant::now();
+        let replay = link.replay();
+        self.replaying = replay.is_some();
+        self.seeks = replay.map_or(0, |r| r.seeks);
         self.phase = Phase::Syncing;
         self.attempt = 0;
         self.last_raw = None;
@@ -542,12 +602,21 @@ impl Protocol for MindwaveProtocol {
         Ok(())
     }
 
-    fn on_bytes(
+    /// Bytes arrived (see [`Protocol::on_bytes`]).
+    pub fn handle_bytes(
         &mut self,
         bytes: &[u8],
         now: Instant,
-        link: &mut Link<'_, MindwaveEvent>,
+        link: &mut dyn DongleLink,
     ) -> Result<(), DriverError> {
+        if let Some(r) = link.replay()
+            && r.seeks != self.seeks
+        {
+            self.seeks = r.seeks;
+            // These bytes come from where the replay jumped to.
+            let at = r.position.saturating_sub(bytes.len() as u64);
+            self.replay_jumped(at as f64 / r.bytes_per_sec.max(1) as f64, link);
+        }
         if self.cfg.emit_bytes {
             link.emit(MindwaveEvent::Bytes(bytes.to_vec()));
         }
@@ -567,10 +636,11 @@ impl Protocol for MindwaveProtocol {
         result
     }
 
-    fn on_command(
+    /// A command from the UI (see [`Protocol::on_command`]).
+    pub fn handle_command(
         &mut self,
         command: MindwaveCommand,
-        link: &mut Link<'_, MindwaveEvent>,
+        link: &mut dyn DongleLink,
     ) -> Result<(), DriverError> {
         let now = Instant::now();
         match command {
@@ -597,10 +667,11 @@ impl Protocol for MindwaveProtocol {
         Ok(())
     }
 
-    fn on_tick(
+    /// Time passes (see [`Protocol::on_tick`]).
+    pub fn handle_tick(
         &mut self,
         now: Instant,
-        link: &mut Link<'_, MindwaveEvent>,
+        link: &mut dyn DongleLink,
     ) -> Result<(), DriverError> {
         if now.duration_since(self.last_counters_at) >= Duration::from_secs(1) {
             self.last_counters_at = now;
@@ -636,7 +707,9 @@ impl Protocol for MindwaveProtocol {
                 }
             }
             Phase::Streaming => {
-                if let Some(t) = self.silence_from
+                // A replay may be paused: silence is not a dropped link there.
+                if !self.replaying
+                    && let Some(t) = self.silence_from
                     && now.saturating_duration_since(t) > self.cfg.silence_timeout
                 {
                     let secs = self.cfg.silence_timeout.as_secs_f64();
@@ -647,7 +720,8 @@ impl Protocol for MindwaveProtocol {
         Ok(())
     }
 
-    fn on_disconnect(&mut self, out: &mut Vec<MindwaveEvent>) {
+    /// The link closed (see [`Protocol::on_disconnect`]).
+    pub fn handle_disconnect(&mut self, out: &mut Vec<MindwaveEvent>) {
         if !self.batch.is_empty() {
             out.push(MindwaveEvent::Samples {
                 first_index: self.batch_first,
@@ -661,6 +735,44 @@ impl Protocol for MindwaveProtocol {
         self.last_second = None;
         self.state = PairingState::Offline;
         out.push(MindwaveEvent::State(PairingState::Offline));
+    }
+}
+
+impl Protocol for MindwaveProtocol {
+    type Command = MindwaveCommand;
+    type Event = MindwaveEvent;
+
+    fn on_connect(&mut self, link: &mut Link<'_, MindwaveEvent>) -> Result<(), DriverError> {
+        self.handle_connect(link)
+    }
+
+    fn on_bytes(
+        &mut self,
+        bytes: &[u8],
+        now: Instant,
+        link: &mut Link<'_, MindwaveEvent>,
+    ) -> Result<(), DriverError> {
+        self.handle_bytes(bytes, now, link)
+    }
+
+    fn on_command(
+        &mut self,
+        command: MindwaveCommand,
+        link: &mut Link<'_, MindwaveEvent>,
+    ) -> Result<(), DriverError> {
+        self.handle_command(command, link)
+    }
+
+    fn on_tick(
+        &mut self,
+        now: Instant,
+        link: &mut Link<'_, MindwaveEvent>,
+    ) -> Result<(), DriverError> {
+        self.handle_tick(now, link)
+    }
+
+    fn on_disconnect(&mut self, out: &mut Vec<MindwaveEvent>) {
+        self.handle_disconnect(out);
     }
 }
 

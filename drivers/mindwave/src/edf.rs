@@ -327,6 +327,19 @@ pub struct EdfWriter {
     annotations: VecDeque<Annotation>,
     record_buf: Vec<u8>,
     finished: bool,
+    /// The free-text end of the recording field.
+    recording_extra: String,
+}
+
+/// The EDF+ recording field, start date and start time for `start`.
+fn start_fields(start: SystemTime, extra: &str) -> (String, String, String) {
+    let (y, mo, d, h, mi, s) = civil_utc(start);
+    let mon = MONTHS[(mo as usize).saturating_sub(1) % 12];
+    (
+        format!("Startdate {d:02}-{mon}-{y:04} X X benchtop_MindWave_{extra}"),
+        format!("{d:02}.{mo:02}.{:02}", y.rem_euclid(100)),
+        format!("{h:02}.{mi:02}.{s:02}"),
+    )
 }
 
 impl EdfWriter {
@@ -338,8 +351,6 @@ impl EdfWriter {
         patient: &str,
         recording: &str,
     ) -> Result<Self, EdfError> {
-        let (y, mo, d, h, mi, s) = civil_utc(start);
-        let mon = MONTHS[(mo as usize).saturating_sub(1) % 12];
         let patient = if patient.trim().is_empty() {
             "X X X X".to_string()
         } else {
@@ -350,11 +361,12 @@ impl EdfWriter {
         } else {
             recording.trim().replace(' ', "_")
         };
+        let (recording, start_date, start_time) = start_fields(start, &rec_extra);
         let header = EdfHeader {
             patient,
-            recording: format!("Startdate {d:02}-{mon}-{y:04} X X benchtop_MindWave_{rec_extra}"),
-            start_date: format!("{d:02}.{mo:02}.{:02}", y.rem_euclid(100)),
-            start_time: format!("{h:02}.{mi:02}.{s:02}"),
+            recording,
+            start_date,
+            start_time,
             header_bytes: 256 * 6,
             reserved: "EDF+C".into(),
             records_in_header: -1,
@@ -376,6 +388,7 @@ impl EdfWriter {
             annotations: VecDeque::new(),
             record_buf: Vec::with_capacity(2 * (RAW_PER_RECORD + 3 + ANNOTATION_SAMPLES)),
             finished: false,
+            recording_extra: rec_extra,
         })
     }
 
@@ -387,6 +400,33 @@ impl EdfWriter {
     /// Data records written so far.
     pub fn records(&self) -> u64 {
         self.records
+    }
+
+    /// Bytes in the file so far (header and complete records).
+    pub fn bytes_written(&self) -> u64 {
+        (256 * (self.header.signals.len() + 1)) as u64
+            + self.records * self.header.record_bytes() as u64
+    }
+
+    /// Changes the start date and time in the header (only before the first record is
+    /// written: a recording opened before its first sample arrived).
+    pub fn set_start(&mut self, start: SystemTime) -> Result<(), EdfError> {
+        if self.records > 0 {
+            return Ok(());
+        }
+        let (recording, date, time) = start_fields(start, &self.recording_extra);
+        self.header.recording = recording;
+        self.header.start_date = date;
+        self.header.start_time = time;
+        let mut f = Vec::with_capacity(96);
+        field(&mut f, &self.header.recording, 80);
+        field(&mut f, &self.header.start_date, 8);
+        field(&mut f, &self.header.start_time, 8);
+        self.file
+            .seek(SeekFrom::Start(88))
+            .and_then(|_| self.file.write_all(&f))
+            .and_then(|_| self.file.seek(SeekFrom::End(0)).map(|_| ()))
+            .map_err(io_err("writing", &self.path))
     }
 
     /// Raw samples accepted so far (written or buffered).
@@ -817,6 +857,14 @@ impl CaptureWriter {
             .write_all(bytes)
             .map_err(io_err("writing", &self.path))?;
         self.bytes += bytes.len() as u64;
+        if self.last_flush.elapsed() >= Duration::from_secs(1) {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Flushes when a second has passed since the last flush.
+    pub fn flush_if_due(&mut self) -> Result<(), EdfError> {
         if self.last_flush.elapsed() >= Duration::from_secs(1) {
             self.flush()?;
         }

@@ -10,6 +10,9 @@
 //! - [`dsp`]: µV scaling, filters (notch, band-pass), Welch spectra, band powers, blink and
 //!   clipping detection.
 //! - [`edf`]: EDF+ writer/reader with crash repair, raw byte capture and CSV export.
+//! - [`analysis`]: the live analysis stage (filters, Welch, bands, spectrogram, blinks,
+//!   clipping) and [`live`]: the protocol the panel runs, which wraps the driver with the
+//!   analysis and an EDF+ recorder inside the worker thread.
 //! - [`record`]: headless recording (source → EDF+ for N seconds), the event → EDF+
 //!   recorder the panel can reuse, and EDF+ replay.
 //!
@@ -38,20 +41,25 @@
 //! ```
 //!
 //! The panel: start a worker with [`benchtop_drivers::worker::spawn`] and a
-//! [`MindwaveProtocol`] (the simulator via [`sim::spawn_pty`]), drain
-//! [`MindwaveEvent`]s each frame, send [`MindwaveCommand`]s; feed the same events to
-//! [`record::EdfRecorder`] while recording.
+//! [`LiveProtocol`] (the simulator via [`sim::spawn_pty`]), drain [`LiveEvent`]s each
+//! frame (samples with their filtered values, analysis frames, recording progress) and send
+//! [`LiveCommand`]s (pairing, analysis settings, start/stop recording).
 
+pub mod analysis;
 pub mod driver;
 pub mod dsp;
 pub mod edf;
+pub mod live;
 pub mod protocol;
 pub mod record;
 pub mod sim;
 
+pub use analysis::{AnalysisFrame, AnalysisSettings, Analyzer, SignalChoice};
 pub use driver::{
-    DriverConfig, MindwaveCommand, MindwaveEvent, MindwaveProtocol, PairMode, PairingState,
+    DongleLink, DriverConfig, MindwaveCommand, MindwaveEvent, MindwaveProtocol, PairMode,
+    PairingState,
 };
+pub use live::{LiveCommand, LiveConfig, LiveEvent, LiveProtocol, RecordingState, RecordingStatus};
 pub use protocol::{AsicBands, Counters, Decoder, DongleCommand, Value, decode_to_json_lines};
 pub use sim::{MindwaveSim, Scenario, SimControl, SimOptions};
 

@@ -27,6 +27,9 @@ pub enum RecordError {
     /// No data arrived in time.
     #[error("{0}")]
     Timeout(String),
+    /// The user cancelled.
+    #[error("cancelled")]
+    Cancelled,
 }
 
 /// Writes driver events into an EDF+ file (and optionally a raw capture).
@@ -34,6 +37,7 @@ pub struct EdfRecorder {
     edf: Option<EdfWriter>,
     path: PathBuf,
     capture: Option<CaptureWriter>,
+    capture_path: Option<PathBuf>,
     blinks: BlinkDetector,
     /// EDF sample index of the blink detector's sample 0 (it restarts after a gap).
     blink_base: u64,
@@ -47,17 +51,30 @@ pub struct EdfRecorder {
     blink_count: u64,
     gaps: u64,
     missing: u64,
+    /// Whether the first sample has arrived (and set the start time).
+    started: bool,
 }
 
 impl EdfRecorder {
-    /// Records to `edf_path` (created when the first sample arrives, so its start time is
-    /// that sample's) and, if given, a raw byte capture to `capture` (needs
-    /// [`DriverConfig::emit_bytes`]).
-    pub fn new(edf_path: &Path, capture: Option<&Path>) -> Result<Self, RecordError> {
+    /// Records to `edf_path` (created at once, so a bad path fails here; its start time is
+    /// set to the first sample's when that arrives) and, if given, a raw byte capture to
+    /// `capture` (needs [`DriverConfig::emit_bytes`]).
+    pub fn new(edf_path: &Path, capture_path: Option<&Path>) -> Result<Self, RecordError> {
+        let edf = EdfWriter::create(edf_path, SystemTime::now(), "", "")?;
+        let capture = match capture_path.map(CaptureWriter::create).transpose() {
+            Ok(c) => c,
+            Err(e) => {
+                // Leave no empty EDF behind when the capture cannot be made.
+                drop(edf);
+                let _ = std::fs::remove_file(edf_path);
+                return Err(e.into());
+            }
+        };
         Ok(Self {
-            edf: None,
+            edf: Some(edf),
             path: edf_path.to_owned(),
-            capture: capture.map(CaptureWriter::create).transpose()?,
+            capture,
+            capture_path: capture_path.map(Path::to_owned),
             blinks: BlinkDetector::new(f64::from(SAMPLE_RATE), 100.0),
             blink_base: 0,
             stream_start: None,
@@ -67,7 +84,45 @@ impl EdfRecorder {
             blink_count: 0,
             gaps: 0,
             missing: 0,
+            started: false,
         })
+    }
+
+    /// The EDF+ file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Bytes in the EDF+ file so far (header and complete records).
+    pub fn edf_bytes(&self) -> u64 {
+        self.edf.as_ref().map_or(0, EdfWriter::bytes_written)
+    }
+
+    /// The raw byte capture's path, if there is one.
+    pub fn capture_path(&self) -> Option<PathBuf> {
+        self.capture_path.clone()
+    }
+
+    /// Appends received bytes to the raw capture (nothing without one).
+    pub fn capture(&mut self, bytes: &[u8]) -> Result<(), RecordError> {
+        if let Some(c) = self.capture.as_mut() {
+            c.write(bytes)?;
+        }
+        Ok(())
+    }
+
+    /// Bytes in the raw capture so far (0 without one).
+    pub fn capture_bytes(&self) -> u64 {
+        self.capture.as_ref().map_or(0, CaptureWriter::bytes)
+    }
+
+    /// Flushes the capture when a second has passed since its last flush (call it
+    /// regularly: bytes that arrive in a quiet moment still reach the disk within a second).
+    pub fn tick(&mut self) -> Result<(), RecordError> {
+        if let Some(c) = self.capture.as_mut() {
+            c.flush_if_due()?;
+        }
+        Ok(())
     }
 
     /// Seconds of raw recorded.
@@ -113,7 +168,8 @@ impl EdfRecorder {
                 first_index,
                 samples,
             } => {
-                if self.edf.is_none() {
+                if !self.started {
+                    self.started = true;
                     // Sample n was taken at t0 + n/512.
                     let start = match self.stream_start {
                         Some(t0) => {
@@ -128,7 +184,9 @@ impl EdfRecorder {
                                 )
                         }
                     };
-                    self.edf = Some(EdfWriter::create(&self.path, start, "", "")?);
+                    if let Some(e) = self.edf.as_mut() {
+                        e.set_start(start)?;
+                    }
                     self.origin = Some(*first_index);
                     self.next = *first_index;
                 }
@@ -153,6 +211,25 @@ impl EdfRecorder {
             }
             MindwaveEvent::Gap { .. } => {
                 // The next Samples' index tells how much is missing; filled there.
+            }
+            MindwaveEvent::Jumped { index } => {
+                // A replay seek: go on from the new place without a zero fill.
+                if self.started {
+                    let t = self.now_s();
+                    let at = *index as f64 / f64::from(SAMPLE_RATE);
+                    self.annotate(
+                        t,
+                        None,
+                        format!(
+                            "replay jumped to {:.0}:{:02.0}",
+                            (at / 60.0).floor(),
+                            at % 60.0
+                        ),
+                    );
+                    self.next = *index;
+                    self.blinks = BlinkDetector::new(f64::from(SAMPLE_RATE), 100.0);
+                    self.blink_base = self.samples();
+                }
             }
             MindwaveEvent::Value { value, .. } => self.value(*value),
             MindwaveEvent::State(PairingState::LinkLost { reason }) => {
@@ -456,4 +533,75 @@ pub fn edf_replay_events(edf: &crate::edf::EdfFile) -> Vec<MindwaveEvent> {
         });
     }
     out
+}
+
+/// What [`edf_to_capture`] wrote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CaptureSummary {
+    /// 1 s records converted.
+    pub records: u64,
+    /// Raw samples written.
+    pub samples: u64,
+    /// Bytes of ThinkGear written.
+    pub bytes: u64,
+}
+
+/// Converts a MindWave EDF+ file into a ThinkGear byte capture, so it replays through the
+/// same file source, driver and analysis as a live stream (with play/pause/seek/speed).
+/// Each 1 s record becomes 512 raw packets followed by the once-a-second packet (poor
+/// signal, attention, meditation), as the headset sends them. `progress` gets the fraction
+/// done and returns false to cancel (then the error says so).
+pub fn edf_to_capture(
+    edf: &crate::edf::EdfFile,
+    out: &mut impl std::io::Write,
+    mut progress: impl FnMut(f32) -> bool,
+) -> Result<CaptureSummary, RecordError> {
+    let path = PathBuf::from("capture");
+    let io = |e: std::io::Error| {
+        RecordError::Edf(EdfError::Io {
+            what: "writing",
+            path: path.clone(),
+            source: e,
+        })
+    };
+    if edf.signal_index("EEG Fp1").is_none() {
+        return Err(RecordError::Edf(EdfError::Format {
+            path: PathBuf::from("EDF"),
+            detail: "it has no \"EEG Fp1\" signal (not a MindWave recording)".into(),
+        }));
+    }
+    let events = edf_replay_events(edf);
+    let total = events.len().max(1);
+    let mut summary = CaptureSummary {
+        records: 0,
+        samples: 0,
+        bytes: 0,
+    };
+    let mut buf = Vec::with_capacity(8 * 1024);
+    let mut values: Vec<Value> = Vec::with_capacity(3);
+    for (k, ev) in events.iter().enumerate() {
+        match ev {
+            MindwaveEvent::Value { value, .. } => values.push(*value),
+            MindwaveEvent::Samples { samples, .. } => {
+                for &s in samples {
+                    buf.extend_from_slice(&crate::protocol::raw_packet(s));
+                }
+                if !values.is_empty() {
+                    crate::protocol::encode_packet(&values, &mut buf);
+                    values.clear();
+                }
+                summary.records += 1;
+                summary.samples += samples.len() as u64;
+                summary.bytes += buf.len() as u64;
+                out.write_all(&buf).map_err(io)?;
+                buf.clear();
+                if !progress(k as f32 / total as f32) {
+                    return Err(RecordError::Cancelled);
+                }
+            }
+            _ => {}
+        }
+    }
+    out.flush().map_err(io)?;
+    Ok(summary)
 }

@@ -493,6 +493,7 @@ struct Generator {
     meditation: f64,
     last_second: VecDeque<i16>,
     worst_poor: u8,
+    last_esense: (u8, u8),
 }
 
 impl Generator {
@@ -524,6 +525,7 @@ impl Generator {
             meditation: rng.range(40.0, 60.0),
             last_second: VecDeque::with_capacity(512),
             worst_poor: 0,
+            last_esense: (0, 0),
             rng,
         }
     }
@@ -658,11 +660,16 @@ impl Generator {
         self.meditation += 0.2 * (med_target - self.meditation) + self.rng.normal() * 6.0;
         self.attention = self.attention.clamp(1.0, 100.0);
         self.meditation = self.meditation.clamp(1.0, 100.0);
+        // eSense is not updated while the signal is poor (it holds its last value), and is
+        // 0 with the electrodes off the skin, as the headset does.
         let (a, m) = if poor >= 200 {
             (0, 0)
+        } else if poor > 0 {
+            self.last_esense
         } else {
             (self.attention as u8, self.meditation as u8)
         };
+        self.last_esense = (a, m);
         [
             Value::PoorSignal(poor),
             Value::AsicEegPower(AsicBands::from_array(bands)),

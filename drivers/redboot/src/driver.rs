@@ -1,26 +1,36 @@
 //! The console driver: a [`Protocol`] that passes terminal bytes through both ways and
-//! adds RedBoot awareness — the command queue, catch boot, watchdog auto-pat and XMODEM
-//! uploads.
+//! adds RedBoot awareness — the command queue, catch boot, watchdog auto-pat, X/YMODEM
+//! uploads, the guided flash, and the session log (written here, in the worker, never in
+//! the UI).
 //!
 //! Every received chunk is reported as [`ConsoleEvent::Rx`] for the terminal view (feed it
-//! to a [`crate::terminal::Terminal`]); everything the driver itself writes is reported as
-//! [`ConsoleEvent::Tx`] (for local echo, logs and counters).
+//! to a [`crate::terminal::Terminal`]); what the driver writes is reported as
+//! [`ConsoleEvent::Tx`] (for local echo and counters; file-transfer blocks are counted, not
+//! echoed).
 
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use benchtop_drivers::DriverError;
 use benchtop_drivers::worker::{Link, Protocol};
 
-use crate::parse::{BoardCard, VersionInfo, parse_bdshow, parse_dump, parse_version};
+use crate::flash::{FlashPlan, FlashRunner, FlashStatus};
+use crate::parse::{
+    BoardCard, FisEntry, NetworkInfo, VersionInfo, parse_bdshow, parse_dump, parse_fis_list,
+    parse_network, parse_version,
+};
 use crate::pat::{AutoPat, PatConfig, PatEvent, PatStatus};
-use crate::queue::{CommandQueue, CommandResult, Origin, QueueEvent, QueueOptions, QueueOutput};
+use crate::queue::{
+    CommandQueue, CommandResult, Origin, QueueEvent, QueueOptions, QueueOutput, QueueSnapshot,
+};
+use crate::terminal::{LogFormat, ScrollbackLimits, SessionLog, Terminal, TerminalOptions, now_ms};
 use crate::xmodem::{BlockSize, SendState, XmodemSender};
 
 /// How often a [`ConsoleEvent::PatStatus`] is sent while auto-pat is on.
 const STATUS_INTERVAL: Duration = Duration::from_millis(500);
 
 /// Console settings.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ConsoleOptions {
     /// Send ^C on every boot-script countdown line.
     pub catch_boot: bool,
@@ -33,6 +43,21 @@ pub struct ConsoleOptions {
     /// When received bytes look like a wrong baud rate, switch between 115200 and 9600
     /// (serial ports only; reported as [`ConsoleEvent::BaudChanged`]).
     pub auto_baud: bool,
+    /// The line's baud rate (for upload time estimates and auto-baud).
+    pub baud: u32,
+}
+
+impl Default for ConsoleOptions {
+    fn default() -> Self {
+        Self {
+            catch_boot: false,
+            auto_pat: false,
+            pat: PatConfig::default(),
+            queue: QueueOptions::default(),
+            auto_baud: false,
+            baud: 115_200,
+        }
+    }
 }
 
 /// What the CLI or panel asks the console driver to do.
@@ -53,7 +78,8 @@ pub enum ConsoleCommand {
     },
     /// Queue a 32-bit register read; answered by [`ConsoleEvent::Register`].
     Peek(u32),
-    /// Queue a 32-bit register write (`mfill ... -4`).
+    /// Queue a 32-bit register write (`mfill ... -4`); answered by a read-back
+    /// [`ConsoleEvent::Register`].
     Poke {
         /// Address.
         addr: u32,
@@ -68,8 +94,23 @@ pub enum ConsoleCommand {
     AutoPat(bool),
     /// New auto-pat settings.
     SetPatConfig(PatConfig),
-    /// Drop queued commands not yet sent.
+    /// Pat as soon as the queue allows.
+    PatNow,
+    /// Drop queued commands not yet sent (auto-pat's stay).
     ClearQueue,
+    /// Send a serial break of this length.
+    Break(Duration),
+    /// Switch between 115200 and 9600 baud when the input looks like a wrong rate.
+    AutoBaud(bool),
+    /// Start writing received text to a file (appending).
+    StartLog {
+        /// The file.
+        path: PathBuf,
+        /// How lines are written.
+        format: LogFormat,
+    },
+    /// Stop the session log.
+    StopLog,
     /// Upload a file with XMODEM. Start it after RedBoot's `load -m xmodem ...` is running
     /// (e.g. queue the `load` line, then send this at once): the sender waits for the
     /// receiver's `C`/NAK.
@@ -79,8 +120,40 @@ pub enum ConsoleCommand {
         /// Block size.
         block: BlockSize,
     },
-    /// Abort an XMODEM upload.
+    /// Upload a file with YMODEM (after `load -m ymodem ...` is running).
+    SendYmodem {
+        /// The file name sent in the header.
+        name: String,
+        /// The file's bytes.
+        data: Vec<u8>,
+    },
+    /// Abort an upload.
     CancelTransfer,
+    /// Run the guided flash.
+    Flash(FlashPlan),
+    /// Stop the guided flash.
+    CancelFlash,
+}
+
+/// The state of the session log.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LogStatus {
+    /// Writing to this file.
+    Writing {
+        /// The file.
+        path: PathBuf,
+        /// How.
+        format: LogFormat,
+    },
+    /// Closed after this many received bytes.
+    Closed {
+        /// The file.
+        path: PathBuf,
+        /// Bytes logged.
+        bytes: u64,
+    },
+    /// Could not open or write the file (logging stopped).
+    Failed(String),
 }
 
 /// What the console driver reports.
@@ -88,7 +161,7 @@ pub enum ConsoleCommand {
 pub enum ConsoleEvent {
     /// Bytes received from the board, verbatim.
     Rx(Vec<u8>),
-    /// Bytes the driver sent (keys, queued commands, pats, ^C).
+    /// Bytes the driver sent (keys, queued commands, pats, ^C; not upload blocks).
     Tx(Vec<u8>),
     /// A fresh `RedBoot> ` prompt.
     Prompt,
@@ -100,12 +173,16 @@ pub enum ConsoleEvent {
     BoardReset,
     /// A queued command was sent.
     CommandSent(String),
-    /// A queued command finished (all origins, auto-pat's included).
+    /// A command finished (queued ones of every origin, and those the user typed).
     CommandDone(CommandResult),
     /// `bdshow` parsed.
     Board(BoardCard),
     /// Banner / `version` parsed.
     Version(VersionInfo),
+    /// `fis list` parsed.
+    Fis(Vec<FisEntry>),
+    /// Banner / `ip_address` parsed.
+    Network(NetworkInfo),
     /// A [`ConsoleCommand::Peek`] answered (`None` = could not be read).
     Register {
         /// Address.
@@ -113,12 +190,18 @@ pub enum ConsoleEvent {
         /// Value.
         value: Option<u32>,
     },
+    /// The command queue changed.
+    Queue(QueueSnapshot),
     /// Auto-pat news.
     Pat(PatEvent),
     /// Auto-pat snapshot (sent on changes and twice a second while it is on).
     PatStatus(PatStatus),
-    /// XMODEM progress.
+    /// Upload progress.
     Transfer(SendState),
+    /// The guided flash's progress.
+    Flash(FlashStatus),
+    /// The session log.
+    Log(LogStatus),
     /// Auto-baud switched the port to this rate.
     BaudChanged(u32),
 }
@@ -129,6 +212,86 @@ pub const TAG_PEEK: u64 = u64::MAX - 1;
 pub const TAG_BDSHOW: u64 = u64::MAX - 2;
 /// Tag of the [`ConsoleCommand::Poke`] commands' results (check `succeeded()`).
 pub const TAG_POKE: u64 = u64::MAX - 3;
+
+/// The session log: received bytes to a file, as lines (plain or timestamped) or raw.
+struct Logger {
+    path: PathBuf,
+    bytes: u64,
+    raw: Option<std::io::BufWriter<std::fs::File>>,
+    lines: Option<(Terminal, SessionLog)>,
+}
+
+impl Logger {
+    fn open(path: PathBuf, format: LogFormat) -> Result<Self, String> {
+        let (raw, lines) = if format == LogFormat::Raw {
+            let f = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&path)
+                .map_err(|e| {
+                    format!(
+                        "cannot open the log {}: {e} (does the folder exist, and may you \
+                         write there?)",
+                        path.display()
+                    )
+                })?;
+            (Some(std::io::BufWriter::new(f)), None)
+        } else {
+            let log = SessionLog::open(&path, format).map_err(|e| e.to_string())?;
+            // A small scrollback: lines are written out as soon as they end.
+            let term = Terminal::new(TerminalOptions {
+                limits: ScrollbackLimits {
+                    max_lines: 20_000,
+                    max_bytes: 4 << 20,
+                },
+                ..TerminalOptions::default()
+            });
+            (None, Some((term, log)))
+        };
+        Ok(Self {
+            path,
+            bytes: 0,
+            raw,
+            lines,
+        })
+    }
+
+    fn write(&mut self, bytes: &[u8]) -> Result<(), String> {
+        use std::io::Write as _;
+        self.bytes += bytes.len() as u64;
+        if let Some(w) = &mut self.raw {
+            w.write_all(bytes)
+                .and_then(|()| w.flush())
+                .map_err(|e| format!("writing the log {}: {e}", self.path.display()))?;
+        }
+        if let Some((term, log)) = &mut self.lines {
+            term.feed(bytes, now_ms());
+            log.sync(term.scrollback()).map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    }
+
+    fn close(mut self) -> LogStatus {
+        use std::io::Write as _;
+        let mut result = Ok(());
+        if let Some(w) = &mut self.raw {
+            result = w.flush().map_err(|e| e.to_string());
+        }
+        if let Some((term, log)) = &mut self.lines {
+            result = log
+                .sync(term.scrollback())
+                .and_then(|()| log.finish(term.partial(), now_ms()))
+                .map_err(|e| e.to_string());
+        }
+        match result {
+            Ok(()) => LogStatus::Closed {
+                path: self.path,
+                bytes: self.bytes,
+            },
+            Err(e) => LogStatus::Failed(e),
+        }
+    }
+}
 
 /// The console [`Protocol`].
 pub struct ConsoleProtocol {
@@ -145,6 +308,9 @@ pub struct ConsoleProtocol {
     auto_baud: bool,
     meter: crate::parse::GarbageMeter,
     baud: u32,
+    flash: Option<FlashRunner>,
+    logger: Option<Logger>,
+    last_snapshot: Option<QueueSnapshot>,
 }
 
 impl ConsoleProtocol {
@@ -165,7 +331,10 @@ impl ConsoleProtocol {
             last_progress: 0,
             auto_baud: opts.auto_baud,
             meter: crate::parse::GarbageMeter::default(),
-            baud: 115_200,
+            baud: opts.baud,
+            flash: None,
+            logger: None,
+            last_snapshot: None,
         }
     }
 
@@ -176,6 +345,57 @@ impl ConsoleProtocol {
         link.write(&bytes)?;
         link.emit(ConsoleEvent::Tx(bytes));
         Ok(())
+    }
+
+    /// Upload bytes: counted by the worker, not echoed as `Tx`.
+    fn send_quiet(link: &mut Link<'_, ConsoleEvent>, bytes: &[u8]) -> Result<(), DriverError> {
+        if bytes.is_empty() {
+            return Ok(());
+        }
+        link.write(bytes)
+    }
+
+    fn emit_flash(&mut self, link: &mut Link<'_, ConsoleEvent>) {
+        if let Some(f) = &self.flash {
+            link.emit(ConsoleEvent::Flash(f.status().clone()));
+            if f.is_finished() {
+                self.flash = None;
+            }
+        }
+    }
+
+    /// Typed facts from a finished command's output, whoever sent it.
+    fn parse_result(r: &CommandResult, link: &mut Link<'_, ConsoleEvent>) {
+        let mut words = r.command.split_whitespace();
+        let first = words.next().unwrap_or("");
+        let text = r.text();
+        if r.origin == Origin::User(TAG_PEEK) || r.origin == Origin::User(TAG_POKE) {
+            return;
+        }
+        match first {
+            "bdshow" => {
+                if let Some(card) = parse_bdshow(&text) {
+                    link.emit(ConsoleEvent::Board(card));
+                }
+            }
+            "version" => {
+                if let Some(v) = parse_version(&text) {
+                    link.emit(ConsoleEvent::Version(v));
+                }
+                if let Some(n) = parse_network(&text) {
+                    link.emit(ConsoleEvent::Network(n));
+                }
+            }
+            "ip_address" => {
+                if let Some(n) = parse_network(&text) {
+                    link.emit(ConsoleEvent::Network(n));
+                }
+            }
+            "fis" if words.next() == Some("list") && r.succeeded() => {
+                link.emit(ConsoleEvent::Fis(parse_fis_list(&text)));
+            }
+            _ => {}
+        }
     }
 
     fn handle_output(
@@ -196,33 +416,54 @@ impl ConsoleProtocol {
                     self.pat.on_board_reset(now, &mut pat_events);
                     link.emit(ConsoleEvent::BoardReset);
                 }
-                QueueEvent::Sent { command, .. } => link.emit(ConsoleEvent::CommandSent(command)),
+                QueueEvent::Sent { id, command } => {
+                    link.emit(ConsoleEvent::CommandSent(command));
+                    if let Some(f) = &mut self.flash
+                        && let Some(sender) = f.on_sent(id, now)
+                    {
+                        self.last_progress = 0;
+                        self.xmodem = Some(sender);
+                        self.warn_long_upload(now, link);
+                    }
+                }
                 QueueEvent::Done(r) => {
                     self.pat
                         .on_result(&r, now, &mut self.queue, &mut pat_events);
+                    if let Some(f) = &mut self.flash
+                        && f.on_result(&r, &mut self.queue)
+                    {
+                        self.emit_flash(link);
+                    }
                     match r.origin {
-                        Origin::User(TAG_PEEK) => {
+                        Origin::User(TAG_PEEK) | Origin::User(TAG_POKE) => {
                             let addr = r
                                 .command
                                 .split_whitespace()
                                 .nth(2)
                                 .and_then(crate::parse::parse_hex);
                             if let Some(addr) = addr {
-                                let value = parse_dump(&r.text()).word_be(addr);
-                                link.emit(ConsoleEvent::Register { addr, value });
+                                if r.origin == Origin::User(TAG_PEEK) {
+                                    let value = parse_dump(&r.text()).word_be(addr);
+                                    link.emit(ConsoleEvent::Register { addr, value });
+                                } else if r.succeeded() {
+                                    // Read back what was written.
+                                    self.queue.push(
+                                        &crate::parse::peek_command(addr),
+                                        Origin::User(TAG_PEEK),
+                                    );
+                                }
                             }
                         }
-                        Origin::User(TAG_BDSHOW) => {
-                            if let Some(card) = parse_bdshow(&r.text()) {
-                                link.emit(ConsoleEvent::Board(card));
+                        _ => {
+                            Self::parse_result(&r, link);
+                            if r.origin != Origin::AutoPat
+                                && r.command.split_whitespace().next() == Some("bdshow")
+                                && let Some(pin) =
+                                    parse_bdshow(&r.text()).and_then(|c| c.watchdog_gpio_pin)
+                            {
+                                self.pat.learn_pin(pin, now, &mut pat_events);
                             }
                         }
-                        Origin::User(_) if r.command.trim() == "version" => {
-                            if let Some(v) = parse_version(&r.text()) {
-                                link.emit(ConsoleEvent::Version(v));
-                            }
-                        }
-                        _ => {}
                     }
                     link.emit(ConsoleEvent::CommandDone(r));
                 }
@@ -234,12 +475,43 @@ impl ConsoleProtocol {
         Ok(())
     }
 
+    /// Warns when a serial upload will outlast the watchdog (no pats during it).
+    fn warn_long_upload(&mut self, now: Instant, link: &mut Link<'_, ConsoleEvent>) {
+        if self.flash.is_none() {
+            return;
+        }
+        let Some(est) = self.xmodem.as_ref().map(|x| {
+            Duration::from_secs_f64(x.total() as f64 * 10.3 / f64::from(self.baud.max(300)))
+        }) else {
+            return;
+        };
+        let timeout = self.pat.config().watchdog_timeout;
+        if self.pat.is_enabled() && est + Duration::from_secs(5) >= timeout {
+            let warning = format!(
+                "this upload takes about {:.0} s at {} baud and no pat can be sent during it, \
+                 but the watchdog resets the board after {:.0} s: use TFTP, or a faster line",
+                est.as_secs_f64(),
+                self.baud,
+                timeout.as_secs_f64()
+            );
+            if let Some(f) = &mut self.flash {
+                f.set_warning(Some(warning.clone()));
+            }
+            link.emit(ConsoleEvent::Pat(PatEvent::Warning {
+                remaining: self.pat.status(now).countdown(now).unwrap_or_default(),
+                reason: warning,
+            }));
+        }
+    }
+
     fn track_banner(&mut self, bytes: &[u8], link: &mut Link<'_, ConsoleEvent>) {
         // Collect the banner's lines up to the countdown or prompt to report the version.
         let text = String::from_utf8_lossy(bytes);
-        if text.contains(crate::parse::BANNER_MARK) {
+        if text.contains(crate::parse::BANNER_MARK) || text.contains("Ethernet eth0: MAC") {
+            if !self.collecting_banner {
+                self.banner_text.clear();
+            }
             self.collecting_banner = true;
-            self.banner_text.clear();
         }
         if !self.collecting_banner {
             return;
@@ -252,24 +524,42 @@ impl ConsoleProtocol {
             if let Some(v) = parse_version(&joined) {
                 link.emit(ConsoleEvent::Version(v));
             }
+            if let Some(n) = parse_network(&joined) {
+                link.emit(ConsoleEvent::Network(n));
+            }
         } else if joined.len() > 8192 {
             self.collecting_banner = false;
             self.banner_text.clear();
         }
     }
 
-    fn step(&mut self, now: Instant, link: &mut Link<'_, ConsoleEvent>) -> Result<(), DriverError> {
-        if self.xmodem.is_some() {
-            return Ok(());
+    fn emit_snapshot(&mut self, link: &mut Link<'_, ConsoleEvent>) {
+        let snap = self.queue.snapshot();
+        if self.last_snapshot.as_ref() != Some(&snap) {
+            self.last_snapshot = Some(snap.clone());
+            link.emit(ConsoleEvent::Queue(snap));
         }
+    }
+
+    fn step(&mut self, now: Instant, link: &mut Link<'_, ConsoleEvent>) -> Result<(), DriverError> {
         let mut pat_events = Vec::new();
+        // During an upload pats wait (the line is busy), but warnings still go out.
         self.pat.poll(now, &mut self.queue, &mut pat_events);
         for e in pat_events {
             link.emit(ConsoleEvent::Pat(e));
         }
-        let mut out = QueueOutput::default();
-        self.queue.poll(now, &mut out);
-        self.handle_output(out, now, link)?;
+        if self.xmodem.is_none() {
+            let changed = match &mut self.flash {
+                Some(f) => f.poll(now, &mut self.queue, &mut self.pat),
+                None => false,
+            };
+            if changed {
+                self.emit_flash(link);
+            }
+            let mut out = QueueOutput::default();
+            self.queue.poll(now, &mut out);
+            self.handle_output(out, now, link)?;
+        }
         if self.pat.is_enabled()
             && self
                 .last_status
@@ -278,6 +568,7 @@ impl ConsoleProtocol {
             self.last_status = Some(now);
             link.emit(ConsoleEvent::PatStatus(self.pat.status(now)));
         }
+        self.emit_snapshot(link);
         Ok(())
     }
 
@@ -294,11 +585,27 @@ impl ConsoleProtocol {
             }
             _ => true,
         };
+        let finished = x.is_finished();
         if report {
-            link.emit(ConsoleEvent::Transfer(st));
+            link.emit(ConsoleEvent::Transfer(st.clone()));
+            if let Some(f) = &mut self.flash {
+                f.on_transfer(&st);
+                self.emit_flash(link);
+            }
         }
-        if x.is_finished() {
+        if finished {
             self.xmodem = None;
+        }
+    }
+
+    fn log_rx(&mut self, bytes: &[u8], link: &mut Link<'_, ConsoleEvent>) {
+        if let Some(l) = &mut self.logger
+            && let Err(e) = l.write(bytes)
+        {
+            self.logger = None;
+            link.emit(ConsoleEvent::Log(LogStatus::Failed(format!(
+                "{e}; logging stopped"
+            ))));
         }
     }
 }
@@ -307,9 +614,10 @@ impl Protocol for ConsoleProtocol {
     type Command = ConsoleCommand;
     type Event = ConsoleEvent;
 
-    fn on_connect(&mut self, _link: &mut Link<'_, ConsoleEvent>) -> Result<(), DriverError> {
+    fn on_connect(&mut self, link: &mut Link<'_, ConsoleEvent>) -> Result<(), DriverError> {
         if self.auto_pat_on_connect {
             self.pat.enable(Instant::now(), self.last_banner);
+            link.emit(ConsoleEvent::PatStatus(self.pat.status(Instant::now())));
         }
         Ok(())
     }
@@ -321,9 +629,10 @@ impl Protocol for ConsoleProtocol {
         link: &mut Link<'_, ConsoleEvent>,
     ) -> Result<(), DriverError> {
         link.emit(ConsoleEvent::Rx(bytes.to_vec()));
+        self.log_rx(bytes, link);
         if let Some(x) = &mut self.xmodem {
             let reply = x.feed(bytes, now);
-            Self::send(link, reply)?;
+            Self::send_quiet(link, &reply)?;
             self.xmodem_progress(link);
         }
         if self.auto_baud && self.xmodem.is_none() && self.meter.feed(bytes) {
@@ -397,27 +706,47 @@ impl Protocol for ConsoleProtocol {
                 self.pat.set_config(cfg);
                 link.emit(ConsoleEvent::PatStatus(self.pat.status(now)));
             }
+            ConsoleCommand::PatNow => self.pat.pat_now(now),
             ConsoleCommand::ClearQueue => {
                 let mut out = QueueOutput::default();
                 self.queue.cancel_pending(&mut out);
                 self.handle_output(out, now, link)?;
             }
+            ConsoleCommand::Break(d) => match link.transport() {
+                Some(t) => t.send_break(d)?,
+                None => {
+                    return Err(DriverError::Io {
+                        what: "sending a break".into(),
+                        detail: "not connected".into(),
+                    });
+                }
+            },
+            ConsoleCommand::AutoBaud(on) => {
+                self.auto_baud = on;
+                self.meter.reset();
+            }
+            ConsoleCommand::StartLog { path, format } => {
+                if let Some(old) = self.logger.take() {
+                    link.emit(ConsoleEvent::Log(old.close()));
+                }
+                match Logger::open(path.clone(), format) {
+                    Ok(l) => {
+                        self.logger = Some(l);
+                        link.emit(ConsoleEvent::Log(LogStatus::Writing { path, format }));
+                    }
+                    Err(e) => link.emit(ConsoleEvent::Log(LogStatus::Failed(e))),
+                }
+            }
+            ConsoleCommand::StopLog => {
+                if let Some(old) = self.logger.take() {
+                    link.emit(ConsoleEvent::Log(old.close()));
+                }
+            }
             ConsoleCommand::SendXmodem { data, block } => {
-                if self.xmodem.is_some() {
-                    return Err(DriverError::InvalidSetting(
-                        "an XMODEM upload is already running".into(),
-                    ));
-                }
-                if self.pat.is_enabled() {
-                    link.emit(ConsoleEvent::Pat(PatEvent::Warning {
-                        remaining: self.pat.status(now).countdown(now).unwrap_or_default(),
-                        reason: "no pats during an XMODEM upload: keep it shorter than the \
-                                 watchdog time-out"
-                            .into(),
-                    }));
-                }
-                self.last_progress = 0;
-                self.xmodem = Some(XmodemSender::new(data, block, now));
+                self.start_upload(XmodemSender::new(data, block, now), now, link)?;
+            }
+            ConsoleCommand::SendYmodem { name, data } => {
+                self.start_upload(XmodemSender::ymodem(&name, data, now), now, link)?;
             }
             ConsoleCommand::CancelTransfer => {
                 if let Some(x) = &mut self.xmodem {
@@ -426,9 +755,36 @@ impl Protocol for ConsoleProtocol {
                     self.xmodem_progress(link);
                 }
             }
+            ConsoleCommand::Flash(plan) => {
+                if self.flash.is_some() {
+                    return Err(DriverError::InvalidSetting(
+                        "a flash is already running: cancel it first".into(),
+                    ));
+                }
+                let runner = FlashRunner::new(plan, now).map_err(DriverError::InvalidSetting)?;
+                self.flash = Some(runner);
+                self.emit_flash(link);
+            }
+            ConsoleCommand::CancelFlash => {
+                if self.flash.as_ref().is_some_and(|_| self.xmodem.is_some())
+                    && let Some(x) = &mut self.xmodem
+                {
+                    let can = x.cancel();
+                    Self::send(link, can)?;
+                    self.xmodem_progress(link);
+                }
+                let mut out = QueueOutput::default();
+                if let Some(f) = &mut self.flash {
+                    f.cancel(&mut self.queue, &mut out);
+                }
+                self.emit_flash(link);
+                self.handle_output(out, now, link)?;
+            }
         }
         if link.is_connected() {
             self.step(now, link)?;
+        } else {
+            self.emit_snapshot(link);
         }
         Ok(())
     }
@@ -440,18 +796,51 @@ impl Protocol for ConsoleProtocol {
     ) -> Result<(), DriverError> {
         if let Some(x) = &mut self.xmodem {
             let bytes = x.poll(now);
-            Self::send(link, bytes)?;
+            Self::send_quiet(link, &bytes)?;
             self.xmodem_progress(link);
-            return Ok(());
         }
         self.step(now, link)
     }
 
-    fn on_disconnect(&mut self, _out: &mut Vec<ConsoleEvent>) {
+    fn on_disconnect(&mut self, out: &mut Vec<ConsoleEvent>) {
         let catch = self.queue.catch_boot();
         self.queue = CommandQueue::new(self.queue_opts);
         self.pat.on_link_lost();
         self.queue.set_catch_boot(catch);
         self.xmodem = None;
+        if let Some(mut f) = self.flash.take() {
+            let mut q = QueueOutput::default();
+            f.cancel(&mut CommandQueue::default(), &mut q);
+            let mut st = f.status().clone();
+            st.finished = Some(Err("the link was lost during the flash".into()));
+            out.push(ConsoleEvent::Flash(st));
+        }
+        self.last_snapshot = None;
+        out.push(ConsoleEvent::Queue(self.queue.snapshot()));
+    }
+}
+
+impl ConsoleProtocol {
+    fn start_upload(
+        &mut self,
+        sender: XmodemSender,
+        now: Instant,
+        link: &mut Link<'_, ConsoleEvent>,
+    ) -> Result<(), DriverError> {
+        if self.xmodem.is_some() {
+            return Err(DriverError::InvalidSetting(
+                "an upload is already running".into(),
+            ));
+        }
+        if self.pat.is_enabled() {
+            link.emit(ConsoleEvent::Pat(PatEvent::Warning {
+                remaining: self.pat.status(now).countdown(now).unwrap_or_default(),
+                reason: "no pats during an upload: keep it shorter than the watchdog time-out"
+                    .into(),
+            }));
+        }
+        self.last_progress = 0;
+        self.xmodem = Some(sender);
+        Ok(())
     }
 }

@@ -1,12 +1,12 @@
 //! RedBoot console support for benchtop (GUI-free): a serial console to a board's RedBoot
 //! bootloader (Meraki Sparky, AR2317) with prompt awareness, a command queue, "catch boot",
-//! the GPIO6 watchdog auto-pat, an XMODEM sender, a scrollback/terminal model and a Sparky
-//! simulator. (Remote consoles over telnet/RFC 2217 are a core transport:
-//! `benchtop_drivers::Source::Rfc2217`.)
+//! the GPIO6 watchdog auto-pat, XMODEM/YMODEM senders, a guided flash, a scrollback/terminal
+//! model, a session log written by the worker, and a Sparky simulator. (Remote consoles over
+//! telnet/RFC 2217 are a core transport: `benchtop_drivers::Source::Rfc2217`.)
 //!
-//! Layout: pure state machines ([`parse`], [`queue`], [`pat`], [`xmodem`], [`terminal`]) and
-//! their glue ([`driver::ConsoleProtocol`], a `benchtop_drivers::Protocol`), the simulator
-//! ([`sim::SparkySim`], [`sim::spawn_sparky`]).
+//! Layout: pure state machines ([`parse`], [`queue`], [`pat`], [`xmodem`], [`flash`],
+//! [`terminal`]) and their glue ([`driver::ConsoleProtocol`], a `benchtop_drivers::Protocol`),
+//! the simulator ([`sim::SparkySim`], [`sim::spawn_sparky`]).
 //!
 //! Typical use (CLI or panel):
 //!
@@ -39,6 +39,7 @@
 #![warn(missing_docs)]
 
 pub mod driver;
+pub mod flash;
 pub mod parse;
 pub mod pat;
 pub mod queue;

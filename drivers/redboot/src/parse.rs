@@ -452,6 +452,117 @@ pub fn parse_version(text: &str) -> Option<VersionInfo> {
     any.then_some(v)
 }
 
+/// The network settings RedBoot prints at start and for `ip_address`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub struct NetworkInfo {
+    /// The board's address (`192.168.84.1`).
+    pub ip: Option<String>,
+    /// Its netmask (`255.255.255.0`).
+    pub mask: Option<String>,
+    /// The gateway.
+    pub gateway: Option<String>,
+    /// The default (TFTP) server.
+    pub server: Option<String>,
+}
+
+/// Parses `IP: a.b.c.d/m.m.m.m, Gateway: g.g.g.g` and `Default server: s.s.s.s` lines.
+/// Returns `None` when neither is there.
+pub fn parse_network(text: &str) -> Option<NetworkInfo> {
+    let mut n = NetworkInfo::default();
+    let mut any = false;
+    for raw in text.lines() {
+        let line = raw.trim();
+        if let Some(rest) = line.strip_prefix("IP:") {
+            let mut parts = rest.split(',');
+            let addr = parts.next().unwrap_or("").trim();
+            let (ip, mask) = match addr.split_once('/') {
+                Some((a, m)) => (a, Some(m)),
+                None => (addr, None),
+            };
+            if is_ipv4(ip) {
+                n.ip = Some(ip.to_owned());
+                n.mask = mask.filter(|m| is_ipv4(m)).map(str::to_owned);
+                any = true;
+            }
+            for p in parts {
+                if let Some(g) = p.trim().strip_prefix("Gateway:") {
+                    let g = g.trim();
+                    if is_ipv4(g) {
+                        n.gateway = Some(g.to_owned());
+                    }
+                }
+            }
+        } else if let Some(rest) = line.strip_prefix("Default server:") {
+            let s = rest.split_whitespace().next().unwrap_or("");
+            if is_ipv4(s) {
+                n.server = Some(s.to_owned());
+                any = true;
+            }
+        }
+    }
+    any.then_some(n)
+}
+
+/// Whether `s` is a dotted IPv4 address.
+pub fn is_ipv4(s: &str) -> bool {
+    s.parse::<std::net::Ipv4Addr>().is_ok()
+}
+
+/// Whether `s` is an IPv4 address with an optional `/prefix` (0–32), as `ip_address -l`
+/// takes it.
+pub fn is_ipv4_with_prefix(s: &str) -> bool {
+    match s.split_once('/') {
+        Some((a, p)) => is_ipv4(a) && p.parse::<u8>().is_ok_and(|p| p <= 32),
+        None => is_ipv4(s),
+    }
+}
+
+/// Parses `Raw file loaded 0x80100000-0x8013ffff, assumed entry at 0x80100000` into the
+/// loaded range (first and last byte).
+pub fn parse_load_result(text: &str) -> Option<(u32, u32)> {
+    text.lines().find_map(|l| {
+        let rest = l.trim().strip_prefix("Raw file loaded ")?;
+        let range = rest.split(',').next()?.trim();
+        let (a, b) = range.split_once('-')?;
+        Some((parse_hex(a)?, parse_hex(b)?))
+    })
+}
+
+/// Parses RedBoot's `cksum` answer, `POSIX cksum = 2880870405 4194304 (0xabb6d985
+/// 0x00400000)`, into (checksum, length).
+pub fn parse_cksum(text: &str) -> Option<(u32, u32)> {
+    text.lines().find_map(|l| {
+        let rest = l.trim().strip_prefix("POSIX cksum = ")?;
+        let mut it = rest.split_whitespace();
+        let crc = it.next()?.parse().ok()?;
+        let len = it.next()?.parse().ok()?;
+        Some((crc, len))
+    })
+}
+
+/// The POSIX `cksum` checksum (CRC-32, polynomial 0x04C11DB7, length appended), as RedBoot's
+/// `cksum` command and `cksum(1)` compute it.
+pub fn posix_cksum(data: &[u8]) -> u32 {
+    fn step(crc: u32, b: u8) -> u32 {
+        let mut c = crc ^ (u32::from(b) << 24);
+        for _ in 0..8 {
+            c = if c & 0x8000_0000 != 0 {
+                (c << 1) ^ 0x04c1_1db7
+            } else {
+                c << 1
+            };
+        }
+        c
+    }
+    let mut crc = data.iter().fold(0u32, |c, &b| step(c, b));
+    let mut len = data.len() as u64;
+    while len > 0 {
+        crc = step(crc, (len & 0xff) as u8);
+        len >>= 8;
+    }
+    !crc
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -564,6 +675,36 @@ mod tests {
     }
 
     #[test]
+    fn network_load_and_cksum_lines() {
+        let banner = "Ethernet eth0: MAC address 00:18:0a:50:7b:ae\r\n\
+            IP: 192.168.84.1/255.255.255.0, Gateway: 0.0.0.0\r\n\
+            Default server: 192.168.84.9\r\n";
+        let n = parse_network(banner).expect("network");
+        assert_eq!(n.ip.as_deref(), Some("192.168.84.1"));
+        assert_eq!(n.mask.as_deref(), Some("255.255.255.0"));
+        assert_eq!(n.gateway.as_deref(), Some("0.0.0.0"));
+        assert_eq!(n.server.as_deref(), Some("192.168.84.9"));
+        assert_eq!(parse_network("IP: none"), None);
+        assert!(is_ipv4_with_prefix("10.0.0.2/24"));
+        assert!(!is_ipv4_with_prefix("10.0.0.2/33"));
+        assert!(!is_ipv4_with_prefix("10.0.0/24"));
+        assert_eq!(
+            parse_load_result(
+                "Using default protocol (TFTP)\r\nRaw file loaded 0x80150000-0x8048ffff, assumed entry at 0x80150000"
+            ),
+            Some((0x8015_0000, 0x8048_ffff))
+        );
+        assert_eq!(parse_load_result("Can't load 'x': file not found"), None);
+        assert_eq!(
+            parse_cksum("POSIX cksum = 2880870405 4194304 (0xabb6d985 0x00400000)"),
+            Some((2_880_870_405, 4_194_304))
+        );
+        // The value `printf 'hello\n' | cksum` prints.
+        assert_eq!(posix_cksum(b"hello\n"), 3_015_617_425);
+        assert_eq!(posix_cksum(b""), 4_294_967_295);
+    }
+
+    #[test]
     fn parsers_never_panic_on_noise() {
         let mut x: u64 = 0x1234_5678;
         for _ in 0..2000 {
@@ -580,6 +721,9 @@ mod tests {
             let _ = parse_fis_list(&t);
             let _ = parse_version(&t);
             let _ = parse_boot_script_line(&t);
+            let _ = parse_network(&t);
+            let _ = parse_load_result(&t);
+            let _ = parse_cksum(&t);
         }
     }
 

@@ -143,7 +143,7 @@ impl std::fmt::Display for PatEvent {
             }
             PatEvent::BoardReset {
                 while_enabled: false,
-            } => write!(f, "the board reset"),
+            } => write!(f, "banner seen: the board (re)started"),
             PatEvent::Error(e) => write!(f, "error (will retry): {e}"),
         }
     }
@@ -209,6 +209,8 @@ pub struct AutoPat {
     step: Step,
     dir_done: bool,
     next_due: Option<Instant>,
+    /// When the pat in progress was due (the schedule is fixed-rate from it).
+    cur_due: Option<Instant>,
     last_pat: Option<Instant>,
     deadline: Option<Instant>,
     pats: u64,
@@ -227,6 +229,7 @@ impl AutoPat {
             step: Step::Idle,
             dir_done: false,
             next_due: None,
+            cur_due: None,
             last_pat: None,
             deadline: None,
             pats: 0,
@@ -239,6 +242,16 @@ impl AutoPat {
     /// The settings.
     pub fn config(&self) -> &PatConfig {
         &self.cfg
+    }
+
+    /// A `bdshow` (anyone's) reported the watchdog pin: used when no pin was set by hand,
+    /// so auto-pat need not ask again.
+    pub fn learn_pin(&mut self, pin: u8, now: Instant, events: &mut Vec<PatEvent>) {
+        if self.pin.is_some() || self.cfg.pin.is_some() || pin > 31 {
+            return;
+        }
+        self.pin = Some(pin);
+        self.record(now, PatEvent::PinFound(pin), events);
     }
 
     /// Changes the settings (a changed pin or register redoes the direction step).
@@ -278,6 +291,19 @@ impl AutoPat {
     /// Whether it is on.
     pub fn is_enabled(&self) -> bool {
         self.enabled
+    }
+
+    /// Pats done so far.
+    pub fn pats(&self) -> u64 {
+        self.pats
+    }
+
+    /// Asks for a pat as soon as the queue allows (before a long step, say). No effect when
+    /// auto-pat is off.
+    pub fn pat_now(&mut self, now: Instant) {
+        if self.enabled {
+            self.next_due = Some(self.next_due.map_or(now, |d| d.min(now)));
+        }
     }
 
     /// The pat log, oldest first.
@@ -364,9 +390,10 @@ impl AutoPat {
             } else if !self.dir_done {
                 let id = queue.push_front(&peek_command(self.cfg.dir_reg), Origin::AutoPat);
                 self.step = Step::ReadDir(id);
-            } else if self.next_due.is_some_and(|d| now >= d) {
+            } else if let Some(due) = self.next_due.filter(|d| now >= *d) {
                 let id = queue.push_front(&peek_command(self.cfg.data_reg), Origin::AutoPat);
                 self.step = Step::ReadData(id);
+                self.cur_due = Some(due);
             }
         }
         if self.at_risk(now) {
@@ -497,7 +524,17 @@ impl AutoPat {
                 self.pats += 1;
                 self.last_pat = Some(now);
                 self.deadline = Some(now + self.cfg.watchdog_timeout);
-                self.next_due = Some(now + self.cfg.period);
+                // Fixed-rate: the next pat is a period after this one was due, so pats do
+                // not drift by the time each takes; after a long delay, a period from now.
+                let next = self
+                    .cur_due
+                    .take()
+                    .map_or(now + self.cfg.period, |d| d + self.cfg.period);
+                self.next_due = Some(if next > now {
+                    next
+                } else {
+                    now + self.cfg.period
+                });
                 self.step = Step::Idle;
                 self.warned = false;
                 let count = self.pats;
@@ -653,6 +690,30 @@ mod tests {
             })
             .expect("reset seen");
         assert!(warn < reset, "warned before the reset: {events:?}");
+    }
+
+    #[test]
+    fn a_pin_from_the_users_bdshow_is_used() {
+        let t = Instant::now();
+        let mut pat = AutoPat::new(PatConfig::default());
+        let mut events = Vec::new();
+        pat.learn_pin(6, t, &mut events);
+        assert_eq!(events, vec![PatEvent::PinFound(6)]);
+        pat.enable(t, None);
+        let mut q = CommandQueue::default();
+        pat.poll(t, &mut q, &mut events);
+        assert_eq!(
+            q.snapshot().pending[0].command,
+            "x -b 0xb1000098 -l 4 -4",
+            "no second bdshow"
+        );
+        // A pin set by hand wins.
+        let mut pat = AutoPat::new(PatConfig {
+            pin: Some(3),
+            ..PatConfig::default()
+        });
+        pat.learn_pin(6, t, &mut events);
+        assert_eq!(pat.status(t).pin, Some(3));
     }
 
     #[test]

@@ -4,14 +4,17 @@
 //! A queued command is sent only when the board shows a fresh `RedBoot> ` prompt, nothing is
 //! running and the user has no half-typed line; its output (the lines between its echo and
 //! the next prompt) becomes its [`CommandResult`]. While a queued command runs, the user's
-//! keystrokes are held back and sent at the next prompt, so the two never interleave.
+//! keystrokes are held back and sent at the next prompt, so the two never interleave (except
+//! when the command asks a `(y/n)?` question: then the user's answer goes through).
+//! A command the user types at the prompt is recognised from its echo and its output is
+//! collected too ([`Origin::Typed`]), so `bdshow` typed by hand fills the board card.
 //! The queue also spots the boot-script countdown ("catch boot" answers it with ^C at once)
 //! and the banner (the board was reset).
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use crate::parse::{ends_with_prompt, is_banner_line, parse_boot_script_line};
+use crate::parse::{PROMPT, ends_with_prompt, is_banner_line, parse_boot_script_line};
 
 /// Longest partial line kept (longer lines are cut).
 const MAX_PARTIAL: usize = 4096;
@@ -29,6 +32,22 @@ pub enum Origin {
     User(u64),
     /// The watchdog auto-pat.
     AutoPat,
+    /// The guided flash.
+    Flash,
+    /// Typed by the user at the prompt (not queued: recognised from its echo).
+    Typed,
+}
+
+impl Origin {
+    /// A word for lists ("you", "auto-pat", "flash").
+    pub fn word(self) -> &'static str {
+        match self {
+            Origin::User(_) => "queued",
+            Origin::AutoPat => "auto-pat",
+            Origin::Flash => "flash",
+            Origin::Typed => "typed",
+        }
+    }
 }
 
 /// How a command ended.
@@ -67,9 +86,18 @@ impl CommandResult {
         self.lines.join("\n")
     }
 
-    /// Whether it completed and printed no RedBoot error (`** Error`, `** command abort`).
+    /// Whether it completed and printed no RedBoot error (`** Error`, `** command abort`,
+    /// `** Aborted`).
     pub fn succeeded(&self) -> bool {
         self.outcome == Outcome::Completed && !self.lines.iter().any(|l| l.starts_with("** "))
+    }
+
+    /// The first RedBoot error line, if any.
+    pub fn error_line(&self) -> Option<&str> {
+        self.lines
+            .iter()
+            .map(String::as_str)
+            .find(|l| l.starts_with("** ") || l.starts_with("Can't "))
     }
 }
 
@@ -93,6 +121,32 @@ pub enum QueueEvent {
     },
     /// A command finished.
     Done(CommandResult),
+}
+
+/// One line of a [`QueueSnapshot`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueuedLine {
+    /// Its id.
+    pub id: CommandId,
+    /// Who queued it.
+    pub origin: Origin,
+    /// The command line.
+    pub command: String,
+}
+
+/// What the queue holds right now (for the panel).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct QueueSnapshot {
+    /// Commands waiting, next first.
+    pub pending: Vec<QueuedLine>,
+    /// The command running and when it was sent.
+    pub running: Option<(QueuedLine, Instant)>,
+    /// Why nothing can be sent now (`None` = ready or idle).
+    pub blocked: Option<Blocked>,
+    /// Whether the board shows a prompt nobody answered.
+    pub at_prompt: bool,
+    /// Whether the running command asks a `(y/n)?` question.
+    pub question: bool,
 }
 
 /// What a queue step produced: bytes to write to the board, and events.
@@ -128,6 +182,7 @@ struct Pending {
     origin: Origin,
     text: String,
     timeout: Option<Duration>,
+    confirm: bool,
 }
 
 #[derive(Debug)]
@@ -139,10 +194,14 @@ struct Running {
     started: Instant,
     echo_seen: bool,
     lines: Vec<String>,
+    /// Answer `(y/n)?` questions with `y`.
+    confirm: bool,
+    /// The current partial line's question was answered.
+    answered: bool,
 }
 
 /// Why the queue cannot send right now.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Blocked {
     /// No prompt seen since the last command (board busy, booting or not in RedBoot).
     NoPrompt,
@@ -158,6 +217,7 @@ pub struct CommandQueue {
     opts: QueueOptions,
     pending: VecDeque<Pending>,
     running: Option<Running>,
+    typed: Option<Running>,
     partial: Vec<u8>,
     last_cr: bool,
     prompt_flag: bool,
@@ -182,6 +242,7 @@ impl CommandQueue {
             opts,
             pending: VecDeque::new(),
             running: None,
+            typed: None,
             partial: Vec::new(),
             last_cr: false,
             prompt_flag: false,
@@ -228,12 +289,25 @@ impl CommandQueue {
         origin: Origin,
         timeout: Option<Duration>,
     ) -> CommandId {
+        self.push_with(text, origin, timeout, false)
+    }
+
+    /// Queues a command at the back; with `confirm`, its `(y/n)?` questions (`fis create`
+    /// over an existing image, `fis write`) are answered `y`.
+    pub fn push_with(
+        &mut self,
+        text: &str,
+        origin: Origin,
+        timeout: Option<Duration>,
+        confirm: bool,
+    ) -> CommandId {
         let id = self.new_id();
         self.pending.push_back(Pending {
             id,
             origin,
             text: clean(text),
             timeout,
+            confirm,
         });
         id
     }
@@ -246,6 +320,7 @@ impl CommandQueue {
             origin,
             text: clean(text),
             timeout: None,
+            confirm: false,
         });
         id
     }
@@ -253,10 +328,13 @@ impl CommandQueue {
     /// Drops every user command not yet sent; each is reported as cancelled. Auto-pat's
     /// commands stay.
     pub fn cancel_pending(&mut self, out: &mut QueueOutput) {
-        let (keep, drop): (VecDeque<Pending>, VecDeque<Pending>) = self
-            .pending
-            .drain(..)
-            .partition(|p| p.origin == Origin::AutoPat);
+        self.cancel_where(|o| o != Origin::AutoPat, out);
+    }
+
+    /// Drops the commands not yet sent whose origin matches; each is reported as cancelled.
+    pub fn cancel_where(&mut self, matches: impl Fn(Origin) -> bool, out: &mut QueueOutput) {
+        let (drop, keep): (VecDeque<Pending>, VecDeque<Pending>) =
+            self.pending.drain(..).partition(|p| matches(p.origin));
         self.pending = keep;
         for p in drop {
             out.events.push(QueueEvent::Done(CommandResult {
@@ -280,6 +358,35 @@ impl CommandQueue {
         self.running.as_ref().map(|r| (r.id, r.text.as_str()))
     }
 
+    /// Whether the board is asking a `(y/n)?` question (the partial line ends with it).
+    pub fn at_question(&self) -> bool {
+        is_question(&self.partial)
+    }
+
+    /// What the queue holds, for display.
+    pub fn snapshot(&self) -> QueueSnapshot {
+        let line = |id, origin, text: &str| QueuedLine {
+            id,
+            origin,
+            command: text.to_owned(),
+        };
+        QueueSnapshot {
+            pending: self
+                .pending
+                .iter()
+                .map(|p| line(p.id, p.origin, &p.text))
+                .collect(),
+            running: self
+                .running
+                .as_ref()
+                .or(self.typed.as_ref())
+                .map(|r| (line(r.id, r.origin, &r.text), r.started)),
+            blocked: self.blocked(),
+            at_prompt: self.at_prompt,
+            question: self.at_question(),
+        }
+    }
+
     /// Whether the last thing the board printed is a prompt nobody has answered yet.
     pub fn at_prompt(&self) -> bool {
         self.at_prompt
@@ -301,6 +408,11 @@ impl CommandQueue {
     /// The user typed `bytes` (raw keystrokes). What may go to the board now is appended to
     /// `out.tx`; while a queued command runs, keystrokes are held and sent at the next prompt.
     pub fn user_input(&mut self, bytes: &[u8], out: &mut QueueOutput) {
+        if self.running.is_some() && self.held.is_empty() && self.at_question() {
+            // The board asks the user a question: the answer goes through.
+            out.tx.extend_from_slice(bytes);
+            return;
+        }
         if self.running.is_some() || !self.held.is_empty() {
             let room = MAX_HELD.saturating_sub(self.held.len());
             self.held.extend_from_slice(&bytes[..bytes.len().min(room)]);
@@ -341,6 +453,9 @@ impl CommandQueue {
                         .to_owned();
                     self.partial.clear();
                     self.prompt_flag = false;
+                    if let Some(r) = &mut self.running {
+                        r.answered = false;
+                    }
                     self.on_line(line, now, out);
                 }
                 b'\r' => self.last_cr = true,
@@ -360,12 +475,23 @@ impl CommandQueue {
             self.prompt_flag = true;
             self.on_prompt(now, out);
         }
+        if let Some(r) = &mut self.running
+            && r.confirm
+            && r.echo_seen
+            && !r.answered
+            && is_question(&self.partial)
+        {
+            r.answered = true;
+            out.tx.extend_from_slice(b"y\r");
+        }
     }
 
     fn on_line(&mut self, line: String, now: Instant, out: &mut QueueOutput) {
+        // `version` reprints the banner: that is its output, not a reset.
         let expected_banner = self
             .running
             .as_ref()
+            .or(self.typed.as_ref())
             .is_some_and(|r| r.echo_seen && r.text.trim_start().starts_with("version"));
         if is_banner_line(&line) && !expected_banner {
             out.events.push(QueueEvent::Banner);
@@ -374,6 +500,7 @@ impl CommandQueue {
             self.user_line_len = 0;
             self.held.clear();
             self.finish(Outcome::BoardReset, now, out);
+            self.finish_typed(Outcome::BoardReset, now, out);
             return;
         }
         if let Some(d) = parse_boot_script_line(&line) {
@@ -392,6 +519,46 @@ impl CommandQueue {
             } else if r.lines.len() < self.opts.max_output_lines {
                 r.lines.push(line);
             }
+            return;
+        }
+        if let Some(t) = &mut self.typed {
+            if t.lines.len() < self.opts.max_output_lines {
+                t.lines.push(line);
+            }
+            return;
+        }
+        if self.user_busy
+            && let Some(cmd) = line.strip_prefix(PROMPT)
+        {
+            // The echo of a line the user typed and sent: collect its output.
+            let cmd = cmd.trim();
+            if !cmd.is_empty() && !cmd.starts_with('#') {
+                let id = self.new_id();
+                self.typed = Some(Running {
+                    timeout: Duration::MAX,
+                    id,
+                    origin: Origin::Typed,
+                    text: cmd.to_owned(),
+                    started: now,
+                    echo_seen: true,
+                    lines: Vec::new(),
+                    confirm: false,
+                    answered: false,
+                });
+            }
+        }
+    }
+
+    fn finish_typed(&mut self, outcome: Outcome, now: Instant, out: &mut QueueOutput) {
+        if let Some(r) = self.typed.take() {
+            out.events.push(QueueEvent::Done(CommandResult {
+                id: r.id,
+                origin: r.origin,
+                command: r.text,
+                lines: r.lines,
+                outcome,
+                elapsed: now.saturating_duration_since(r.started),
+            }));
         }
     }
 
@@ -404,6 +571,7 @@ impl CommandQueue {
         self.user_busy = false;
         out.events.push(QueueEvent::Prompt);
         self.finish(Outcome::Completed, now, out);
+        self.finish_typed(Outcome::Completed, now, out);
         if !self.held.is_empty() {
             let held = std::mem::take(&mut self.held);
             self.note_user(&held);
@@ -460,12 +628,23 @@ impl CommandQueue {
             started: now,
             echo_seen: false,
             lines: Vec::new(),
+            confirm: p.confirm,
+            answered: false,
         });
     }
 }
 
 fn clean(text: &str) -> String {
     text.chars().filter(|c| *c != '\r' && *c != '\n').collect()
+}
+
+/// Whether a partial line is a RedBoot yes/no question (`... - continue (y/n)?`).
+fn is_question(partial: &[u8]) -> bool {
+    let mut end = partial.len();
+    while end > 0 && partial[end - 1] == b' ' {
+        end -= 1;
+    }
+    partial[..end].ends_with(b"(y/n)?")
 }
 
 #[cfg(test)]
@@ -634,5 +813,125 @@ mod tests {
         );
         q.poll(t + Duration::from_secs(601), &mut out);
         assert_eq!(done(&out)[0].outcome, Outcome::TimedOut);
+    }
+
+    #[test]
+    fn a_typed_command_is_collected_from_its_echo() {
+        let t = Instant::now();
+        let mut q = CommandQueue::default();
+        let mut out = QueueOutput::default();
+        q.on_rx(b"RedBoot> ", t, &mut out);
+        q.user_input(b"bdsh", &mut out);
+        q.on_rx(b"bdsh", t, &mut out);
+        // A typo fixed with backspace, as the board echoes it.
+        q.user_input(b"x\x08ow\r", &mut out);
+        q.on_rx(b"x\x08 \x08ow\r\nname: Meraki Outdoor 1.0\r\n", t, &mut out);
+        assert_eq!(
+            q.snapshot().running.map(|(l, _)| (l.origin, l.command)),
+            Some((Origin::Typed, "bdshow".to_owned()))
+        );
+        q.push("version", Origin::User(1));
+        let mut out = QueueOutput::default();
+        q.poll(t, &mut out);
+        assert!(out.tx.is_empty(), "the typed command still runs");
+        q.on_rx(b"Watchdog Gpio pin: 6\r\nRedBoot> ", t, &mut out);
+        let d = done(&out);
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].origin, Origin::Typed);
+        assert_eq!(d[0].command, "bdshow");
+        assert_eq!(
+            d[0].lines,
+            vec!["name: Meraki Outdoor 1.0", "Watchdog Gpio pin: 6"]
+        );
+        q.poll(t, &mut out);
+        assert_eq!(out.tx, b"version\r");
+        // A typed `version` reprints the banner: output, not a reset.
+        let mut out = QueueOutput::default();
+        q.on_rx(b"RedBoot> ", t, &mut out);
+        q.user_input(b"version\r", &mut out);
+        q.on_rx(
+            b"version\r\nRedBoot(tm) bootstrap and debug environment [ROMRAM]\r\nRedBoot> ",
+            t,
+            &mut out,
+        );
+        assert!(!out.events.contains(&QueueEvent::Banner));
+        let d = done(&out);
+        assert_eq!(
+            (d[0].command.as_str(), d[0].outcome),
+            ("version", Outcome::Completed)
+        );
+        // ^C at a prompt is not a command.
+        let mut q = CommandQueue::default();
+        let mut out = QueueOutput::default();
+        q.on_rx(b"RedBoot> ", t, &mut out);
+        q.user_input(b"\x03", &mut out);
+        q.on_rx(b"^C\r\nRedBoot> ", t, &mut out);
+        assert!(done(&out).is_empty());
+    }
+
+    #[test]
+    fn confirmed_commands_answer_yes_and_questions_let_the_user_answer() {
+        let t = Instant::now();
+        let mut q = CommandQueue::default();
+        let mut out = QueueOutput::default();
+        q.on_rx(b"RedBoot> ", t, &mut out);
+        q.push_with(
+            "fis create -b 0x80100000 -l 0x1000 img",
+            Origin::Flash,
+            None,
+            true,
+        );
+        q.poll(t, &mut out);
+        let mut out = QueueOutput::default();
+        q.on_rx(
+            b"fis create -b 0x80100000 -l 0x1000 img\r\nAn image named 'img' exists - continue (y/n)? ",
+            t,
+            &mut out,
+        );
+        assert_eq!(out.tx, b"y\r");
+        let mut out = QueueOutput::default();
+        q.on_rx(b"y", t, &mut out);
+        assert!(out.tx.is_empty(), "answered once");
+        q.on_rx(
+            b"\r\n... Erase from 0xa8070000-0xa8080000: .\r\nRedBoot> ",
+            t,
+            &mut out,
+        );
+        let d = done(&out);
+        assert!(d[0].succeeded(), "{d:?}");
+        assert_eq!(d[0].lines.len(), 2);
+        // Not confirmed: the question is the user's to answer, and their keys go through.
+        q.push("fis init", Origin::User(4));
+        let mut out = QueueOutput::default();
+        q.poll(t, &mut out);
+        q.on_rx(
+            b"fis init\r\nAbout to initialize [format] FLASH image system - continue (y/n)? ",
+            t,
+            &mut out,
+        );
+        assert!(q.snapshot().question);
+        let mut out = QueueOutput::default();
+        q.user_input(b"n\r", &mut out);
+        assert_eq!(out.tx, b"n\r");
+        q.on_rx(b"n\r\n** Aborted\r\nRedBoot> ", t, &mut out);
+        let d = done(&out);
+        assert!(!d[0].succeeded());
+        assert_eq!(d[0].error_line(), Some("** Aborted"));
+    }
+
+    #[test]
+    fn snapshot_lists_pending_and_cancel_where_picks_origins() {
+        let mut q = CommandQueue::default();
+        q.push("fis list", Origin::User(1));
+        q.push("load -r -b 0x80100000 -m xmodem", Origin::Flash);
+        q.push_front("x -b 0xb1000090 -l 4 -4", Origin::AutoPat);
+        let s = q.snapshot();
+        assert_eq!(s.pending.len(), 3);
+        assert_eq!(s.pending[0].origin, Origin::AutoPat);
+        assert_eq!(s.blocked, Some(Blocked::NoPrompt));
+        let mut out = QueueOutput::default();
+        q.cancel_where(|o| o == Origin::Flash, &mut out);
+        assert_eq!(done(&out).len(), 1);
+        assert_eq!(q.pending_len(), 2);
     }
 }

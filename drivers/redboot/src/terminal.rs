@@ -184,7 +184,76 @@ impl Scrollback {
         if needle.is_empty() || limit == 0 {
             return hits;
         }
-        let finder = Finder::new(needle);
+        let _ = self.search_step(needle, false, self.first, usize::MAX, &mut hits, limit);
+        hits
+    }
+
+    /// One slice of a search that runs over several frames: searches whole chunks from the
+    /// one holding line `from` until about `max_bytes` were scanned, appending the numbers
+    /// of matching lines to `hits` (at most `limit` in all). Returns the line to continue
+    /// from (`next_number()` when done). `ignore_case` folds ASCII letters.
+    pub fn search_step(
+        &self,
+        needle: &[u8],
+        ignore_case: bool,
+        from: u64,
+        max_bytes: usize,
+        hits: &mut Vec<u64>,
+        limit: usize,
+    ) -> u64 {
+        if needle.is_empty() || hits.len() >= limit {
+            return self.next_number();
+        }
+        let mut finder = Finder::with_case(needle, ignore_case);
+        let from = from.max(self.first);
+        let mut base = self.first;
+        let mut scanned = 0usize;
+        for c in &self.chunks {
+            let n = c.ends.len() as u64;
+            if base + n <= from {
+                base += n;
+                continue;
+            }
+            if scanned >= max_bytes {
+                return base.max(from);
+            }
+            // Within the first chunk, start at line `from`.
+            let first_li = (from.saturating_sub(base)) as usize;
+            let mut pos = if first_li == 0 {
+                0
+            } else {
+                c.ends.get(first_li - 1).map_or(0, |&e| e as usize)
+            };
+            scanned += c.data.len().saturating_sub(pos);
+            let (f, hay) = finder.prepare(&c.data);
+            while pos < hay.len() {
+                let Some(off) = f.find(&hay[pos..]) else {
+                    break;
+                };
+                let at = pos + off;
+                let li = c.ends.partition_point(|&e| (e as usize) <= at);
+                let Some(&end) = c.ends.get(li) else { break };
+                let end = end as usize;
+                if at + needle.len() <= end {
+                    hits.push(base + li as u64);
+                    if hits.len() >= limit {
+                        return self.next_number();
+                    }
+                }
+                pos = end.max(at + 1);
+            }
+            base += n;
+        }
+        self.next_number()
+    }
+
+    #[cfg(test)]
+    fn search_whole(&self, needle: &[u8], limit: usize) -> Vec<u64> {
+        let mut hits = Vec::new();
+        if needle.is_empty() || limit == 0 {
+            return hits;
+        }
+        let mut finder = Finder::new(needle);
         let mut base = self.first;
         for c in &self.chunks {
             let mut pos = 0usize;
@@ -212,38 +281,70 @@ impl Scrollback {
     }
 }
 
-/// Boyer–Moore–Horspool substring search.
-struct Finder<'a> {
-    needle: &'a [u8],
-    skip: [usize; 256],
+/// Substring search (SIMD `memmem`), optionally ignoring ASCII case (the haystack is then
+/// lower-cased into a scratch buffer one chunk at a time).
+struct Finder {
+    finder: memchr::memmem::Finder<'static>,
+    ignore_case: bool,
+    scratch: Vec<u8>,
 }
 
-impl<'a> Finder<'a> {
-    fn new(needle: &'a [u8]) -> Self {
-        let mut skip = [needle.len(); 256];
-        let last = needle.len().saturating_sub(1);
-        for (i, &b) in needle.iter().enumerate().take(last) {
-            skip[b as usize] = last - i;
-        }
-        Self { needle, skip }
+impl Finder {
+    #[cfg(test)]
+    fn new(needle: &[u8]) -> Self {
+        Self::with_case(needle, false)
     }
 
-    fn find(&self, hay: &[u8]) -> Option<usize> {
-        let n = self.needle.len();
-        if n == 0 || hay.len() < n {
-            return None;
+    fn with_case(needle: &[u8], ignore_case: bool) -> Self {
+        let needle = if ignore_case {
+            needle.to_ascii_lowercase()
+        } else {
+            needle.to_vec()
+        };
+        Self {
+            finder: memchr::memmem::Finder::new(&needle).into_owned(),
+            ignore_case,
+            scratch: Vec::new(),
         }
-        let last = n - 1;
-        let mut i = 0;
-        while i + n <= hay.len() {
-            let b = hay[i + last];
-            if b == self.needle[last] && hay[i..i + last] == self.needle[..last] {
-                return Some(i);
-            }
-            i += self.skip[b as usize];
-        }
-        None
     }
+
+    /// Prepares a haystack (lower-cases it when ignoring case).
+    fn prepare<'a>(&'a mut self, hay: &'a [u8]) -> (&'a memchr::memmem::Finder<'static>, &'a [u8]) {
+        if self.ignore_case {
+            self.scratch.clear();
+            self.scratch.extend(hay.iter().map(u8::to_ascii_lowercase));
+            (&self.finder, &self.scratch)
+        } else {
+            (&self.finder, hay)
+        }
+    }
+
+    #[cfg(test)]
+    fn find(&mut self, hay: &[u8]) -> Option<usize> {
+        let (f, h) = self.prepare(hay);
+        f.find(h)
+    }
+}
+
+/// Where `needle` occurs in `text` (byte ranges, not overlapping), for highlighting a line.
+pub fn find_all(text: &str, needle: &str, ignore_case: bool) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    if needle.is_empty() {
+        return out;
+    }
+    let mut finder = Finder::with_case(needle.as_bytes(), ignore_case);
+    let (f, hay) = finder.prepare(text.as_bytes());
+    let mut pos = 0;
+    while let Some(off) = hay.get(pos..).and_then(|h| f.find(h)) {
+        let at = pos + off;
+        let end = at + needle.len();
+        // Only whole characters (a match inside a multi-byte character is not a match).
+        if text.is_char_boundary(at) && text.is_char_boundary(end) {
+            out.push(at..end);
+        }
+        pos = end.max(at + 1);
+    }
+    out
 }
 
 /// What a received CR does.
@@ -361,6 +462,15 @@ impl Terminal {
     /// The line being received (not yet ended), with SGR sequences.
     pub fn partial(&self) -> &[u8] {
         &self.partial
+    }
+
+    /// Adds a line of the application's own (a link change, say), ending any line in
+    /// progress first. `text` may carry SGR colours.
+    pub fn note(&mut self, text: &str, stamp_ms: u64) {
+        if !self.partial.is_empty() {
+            self.end_line(stamp_ms);
+        }
+        self.scroll.push(text.as_bytes(), stamp_ms);
     }
 
     /// Feeds received bytes; `stamp_ms` (ms since the Unix epoch) stamps the lines they end.
@@ -602,6 +712,63 @@ pub fn plain(line: &[u8]) -> String {
         .collect()
 }
 
+/// The newest received bytes, verbatim, for a hex view: a bounded ring that keeps counting
+/// offsets from the first byte ever received.
+#[derive(Debug, Clone)]
+pub struct ByteRing {
+    data: VecDeque<u8>,
+    start: u64,
+    cap: usize,
+}
+
+impl ByteRing {
+    /// A ring keeping the newest `cap` bytes.
+    pub fn new(cap: usize) -> Self {
+        Self {
+            data: VecDeque::new(),
+            start: 0,
+            cap: cap.max(16),
+        }
+    }
+
+    /// Appends bytes (dropping the oldest beyond the capacity).
+    pub fn push(&mut self, bytes: &[u8]) {
+        let skipped = bytes.len().saturating_sub(self.cap);
+        let bytes = &bytes[skipped..];
+        let over = (self.data.len() + bytes.len()).saturating_sub(self.cap);
+        self.data.drain(..over.min(self.data.len()));
+        self.start += (over + skipped) as u64;
+        self.data.extend(bytes);
+    }
+
+    /// Offset of the oldest byte kept.
+    pub fn start(&self) -> u64 {
+        self.start
+    }
+
+    /// Offset the next byte will get.
+    pub fn end(&self) -> u64 {
+        self.start + self.data.len() as u64
+    }
+
+    /// Bytes `from..to` that are still kept.
+    pub fn range(&self, from: u64, to: u64) -> Vec<u8> {
+        let a = from.max(self.start);
+        let b = to.min(self.end());
+        if a >= b {
+            return Vec::new();
+        }
+        let (i, j) = ((a - self.start) as usize, (b - self.start) as usize);
+        self.data.range(i..j).copied().collect()
+    }
+
+    /// Forgets everything (offsets keep counting).
+    pub fn clear(&mut self) {
+        self.start = self.end();
+        self.data.clear();
+    }
+}
+
 /// Formats bytes as a hex view: `OFFSET  16 hex bytes  |ascii|` per line.
 pub fn hex_view(bytes: &[u8], offset: u64) -> Vec<String> {
     bytes
@@ -660,6 +827,22 @@ pub enum LogFormat {
     Plain,
     /// Lines without colours, each prefixed `[HH:MM:SS.mmm] ` (UTC).
     Timestamped,
+    /// The received bytes exactly (escape sequences and CRs included).
+    Raw,
+}
+
+impl LogFormat {
+    /// Words for the UI.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Plain => "plain text",
+            Self::Timestamped => "timestamped lines (UTC)",
+            Self::Raw => "raw bytes",
+        }
+    }
+
+    /// Every format, in menu order.
+    pub const ALL: [Self; 3] = [Self::Plain, Self::Timestamped, Self::Raw];
 }
 
 /// A session log file fed with finished scrollback lines.
@@ -677,7 +860,12 @@ impl SessionLog {
             .create(true)
             .append(true)
             .open(path)
-            .map_err(|e| crate::ConsoleError::Io(format!("opening log {}: {e}", path.display())))?;
+            .map_err(|e| {
+                crate::ConsoleError::Io(format!(
+                    "cannot open the log {}: {e} (does the folder exist, and may you write there?)",
+                    path.display()
+                ))
+            })?;
         Ok(Self {
             out: std::io::BufWriter::new(file),
             format,
@@ -693,7 +881,7 @@ impl SessionLog {
         for l in scroll.range(from, scroll.next_number()) {
             let text = plain(l.text);
             let r = match self.format {
-                LogFormat::Plain => writeln!(self.out, "{text}"),
+                LogFormat::Plain | LogFormat::Raw => writeln!(self.out, "{text}"),
                 LogFormat::Timestamped => {
                     writeln!(self.out, "[{}] {text}", format_time_of_day(l.stamp_ms))
                 }
@@ -701,6 +889,24 @@ impl SessionLog {
             r.map_err(|e| crate::ConsoleError::Io(format!("writing the log: {e}")))?;
         }
         self.next = Some(scroll.next_number());
+        self.out
+            .flush()
+            .map_err(|e| crate::ConsoleError::Io(format!("writing the log: {e}")))
+    }
+
+    /// Writes an unfinished line (the prompt, say) when the log is closed.
+    pub fn finish(&mut self, partial: &[u8], stamp_ms: u64) -> Result<(), crate::ConsoleError> {
+        use std::io::Write as _;
+        let text = plain(partial);
+        if !text.is_empty() {
+            let r = match self.format {
+                LogFormat::Timestamped => {
+                    writeln!(self.out, "[{}] {text}", format_time_of_day(stamp_ms))
+                }
+                _ => writeln!(self.out, "{text}"),
+            };
+            r.map_err(|e| crate::ConsoleError::Io(format!("writing the log: {e}")))?;
+        }
         self.out
             .flush()
             .map_err(|e| crate::ConsoleError::Io(format!("writing the log: {e}")))
@@ -782,6 +988,10 @@ mod tests {
         assert_eq!(l.text, b"line 49999 value=44");
         assert_eq!(l.stamp_ms, 49_999);
         assert_eq!(s.search(b"line 49998 ", 10), vec![49_998]);
+        assert_eq!(
+            s.search_whole(b"value=96", usize::MAX),
+            s.search(b"value=96", usize::MAX)
+        );
         assert_eq!(s.search(b"value=96", 1_000_000).len(), s.len() / 97 + 1);
         // No match across the boundary between two lines.
         assert!(s.search(b"=44line", 10).is_empty());
@@ -832,5 +1042,64 @@ mod tests {
             "[01:02:03.004] one\n[01:02:03.004] two\n[01:02:04.000] partial\n"
         );
         let _ = std::fs::remove_file(&path);
+    }
+
+    #[test]
+    fn incremental_search_in_slices_finds_what_one_pass_finds() {
+        let mut s = Scrollback::new(ScrollbackLimits::default());
+        for i in 0..40_000u64 {
+            let line = if i % 1000 == 7 {
+                format!("Line {i}: ERROR eth0 timeout")
+            } else {
+                format!("line {i}: ok")
+            };
+            s.push(line.as_bytes(), i);
+        }
+        let whole = s.search(b"ERROR", usize::MAX);
+        assert_eq!(whole.len(), 40);
+        let mut hits = Vec::new();
+        let mut from = s.first_number();
+        let mut slices = 0;
+        while from < s.next_number() {
+            from = s.search_step(b"error", true, from, 64 * 1024, &mut hits, usize::MAX);
+            slices += 1;
+        }
+        assert_eq!(hits, whole, "case-insensitive, in slices");
+        assert!(slices > 1);
+        // From a line in the middle of a chunk.
+        let mut hits = Vec::new();
+        s.search_step(b"ERROR", false, 20_008, usize::MAX, &mut hits, usize::MAX);
+        assert_eq!(hits.first(), Some(&21_007));
+        assert!(
+            s.search(b"error", usize::MAX).is_empty(),
+            "case-sensitive by default"
+        );
+        assert_eq!(
+            find_all("a Line and a LINE", "line", true),
+            vec![2..6, 13..17]
+        );
+        assert_eq!(
+            find_all("ééé", "\u{a9}", false),
+            Vec::<std::ops::Range<usize>>::new()
+        );
+    }
+
+    #[test]
+    fn notes_and_the_byte_ring() {
+        let mut t = Terminal::new(TerminalOptions::default());
+        t.feed(b"RedBoot> ", 1);
+        t.note("-- link lost --", 2);
+        assert_eq!(lines(&t), vec!["RedBoot> ", "-- link lost --"]);
+        assert!(t.partial().is_empty());
+        let mut r = ByteRing::new(32);
+        r.push(&[1; 20]);
+        r.push(&(0..30u8).collect::<Vec<_>>());
+        assert_eq!((r.start(), r.end()), (18, 50));
+        assert_eq!(r.range(48, 100), vec![28, 29]);
+        assert_eq!(r.range(0, 20), vec![1, 1]);
+        r.push(&[9; 100]);
+        assert_eq!((r.start(), r.end()), (118, 150));
+        r.clear();
+        assert_eq!((r.start(), r.end()), (150, 150));
     }
 }

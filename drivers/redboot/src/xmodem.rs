@@ -1,6 +1,8 @@
-//! XMODEM (128-byte blocks, checksum or CRC-16) and XMODEM-1K as pure state machines:
-//! bytes and time in, bytes to send out. The sender is what `load -m xmodem` on RedBoot
-//! talks to; the receiver backs the simulator's `load`.
+//! XMODEM (128-byte blocks, checksum or CRC-16), XMODEM-1K and YMODEM (batch header with
+//! the file name and size, 1K blocks, end-of-batch block) as pure state machines: bytes and
+//! time in, bytes to send out. The sender is what `load -m xmodem` / `load -m ymodem` on
+//! RedBoot talks to; the receiver backs the simulator's `load` and behaves like RedBoot's
+//! xyzModem (it strips XMODEM's ^Z padding and trims YMODEM data to the announced size).
 
 use std::time::{Duration, Instant};
 
@@ -95,6 +97,24 @@ pub struct XmodemSender {
     last_activity: Instant,
     started: Instant,
     cancel_seen: bool,
+    /// YMODEM: the header block (file name and size) to send first.
+    ymodem_header: Option<Vec<u8>>,
+    phase: Phase,
+}
+
+/// Where a YMODEM sender is around the data blocks (XMODEM goes straight to `Data`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// Waiting for the receiver's first `C`/NAK.
+    Start,
+    /// YMODEM header block sent, waiting for its ACK.
+    Header,
+    /// Data blocks (and EOT).
+    Data,
+    /// YMODEM: EOT acknowledged, waiting for the `C` that asks for the end-of-batch block.
+    Closing,
+    /// YMODEM: end-of-batch block sent, waiting for its ACK.
+    Final,
 }
 
 /// How long the sender waits for an answer before giving up on a block.
@@ -103,6 +123,9 @@ const ANSWER_TIMEOUT: Duration = Duration::from_secs(10);
 const START_TIMEOUT: Duration = Duration::from_secs(60);
 /// Retries of one block before giving up.
 const MAX_ERRORS: u32 = 10;
+/// How long a YMODEM sender waits for the `C` before the end-of-batch block (a receiver
+/// that never asks is treated as done: every data block was acknowledged).
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(3);
 
 impl XmodemSender {
     /// A sender for `data`. With [`BlockSize::B1K`] it uses 1024-byte blocks when the
@@ -122,7 +145,28 @@ impl XmodemSender {
             last_activity: now,
             started: now,
             cancel_seen: false,
+            ymodem_header: None,
+            phase: Phase::Start,
         }
+    }
+
+    /// A YMODEM sender for one file: a header block with `name` (path parts and spaces are
+    /// replaced) and the size, 1K data blocks when the receiver asks for CRC, then the
+    /// end-of-batch block.
+    pub fn ymodem(name: &str, data: Vec<u8>, now: Instant) -> Self {
+        let mut s = Self::new(data, BlockSize::B1K, now);
+        s.ymodem_header = Some(ymodem_header(name, s.data.len()));
+        s
+    }
+
+    /// Whether this sender speaks YMODEM.
+    pub fn is_ymodem(&self) -> bool {
+        self.ymodem_header.is_some()
+    }
+
+    /// Bytes of payload to send.
+    pub fn total(&self) -> usize {
+        self.data.len()
     }
 
     /// The current state.
@@ -197,9 +241,37 @@ impl XmodemSender {
         if !resend {
             return Vec::new();
         }
-        match self.state {
-            SendState::Ending => vec![EOT],
-            _ => self.build_block(),
+        self.resend()
+    }
+
+    fn header_block(&self, payload: &[u8]) -> Vec<u8> {
+        let len = if payload.len() > 128 { 1024 } else { 128 };
+        let mut p = payload.to_vec();
+        p.resize(len, 0);
+        let mut out = Vec::with_capacity(len + 5);
+        out.push(if len == 1024 { STX } else { SOH });
+        out.push(0);
+        out.push(0xff);
+        out.extend_from_slice(&p);
+        if self.crc {
+            out.extend_from_slice(&crc16(&p).to_be_bytes());
+        } else {
+            out.push(checksum(&p));
+        }
+        out
+    }
+
+    fn resend(&mut self) -> Vec<u8> {
+        match self.phase {
+            Phase::Header => {
+                let h = self.ymodem_header.clone().unwrap_or_default();
+                self.header_block(&h)
+            }
+            Phase::Final => self.header_block(&[]),
+            _ => match self.state {
+                SendState::Ending => vec![EOT],
+                _ => self.build_block(),
+            },
         }
     }
 
@@ -213,30 +285,66 @@ impl XmodemSender {
             if b != CAN {
                 self.cancel_seen = false;
             }
-            match (&self.state, b) {
-                (SendState::WaitingForReceiver, CRC_START | NAK) => {
+            match (self.phase, &self.state, b) {
+                (Phase::Start, _, CRC_START | NAK) => {
                     self.crc = b == CRC_START;
                     self.last_activity = now;
+                    match self.ymodem_header.clone() {
+                        Some(h) => {
+                            self.phase = Phase::Header;
+                            self.state = SendState::Sending {
+                                acked: 0,
+                                total: self.data.len(),
+                                crc: self.crc,
+                            };
+                            out.extend(self.header_block(&h));
+                        }
+                        None => {
+                            self.phase = Phase::Data;
+                            out.extend(self.next_or_end());
+                        }
+                    }
+                }
+                (Phase::Header, _, ACK) => {
+                    // RedBoot goes straight on to read block 1 after this ACK; other
+                    // receivers send a `C` first, which the data phase ignores.
+                    self.last_activity = now;
+                    self.errors_in_row = 0;
+                    self.phase = Phase::Data;
                     out.extend(self.next_or_end());
                 }
-                (SendState::Sending { .. }, ACK) => {
+                (Phase::Header | Phase::Final, _, NAK) => {
+                    self.last_activity = now;
+                    out.extend(self.error(true));
+                }
+                (Phase::Data, SendState::Sending { .. }, ACK) => {
                     self.last_activity = now;
                     self.errors_in_row = 0;
                     self.offset += self.cur_len;
                     self.block_no = self.block_no.wrapping_add(1);
                     out.extend(self.next_or_end());
                 }
-                (SendState::Sending { .. } | SendState::Ending, NAK) => {
+                (Phase::Data, SendState::Sending { .. } | SendState::Ending, NAK) => {
                     self.last_activity = now;
                     out.extend(self.error(true));
                 }
-                (SendState::Ending, ACK) => {
-                    self.state = SendState::Done {
-                        blocks: self.blocks,
-                        retries: self.retries,
-                    };
+                (Phase::Data, SendState::Ending, ACK) => {
+                    self.last_activity = now;
+                    self.errors_in_row = 0;
+                    if self.ymodem_header.is_some() {
+                        self.phase = Phase::Closing;
+                    } else {
+                        self.finish();
+                    }
                 }
-                (_, CAN) => {
+                (Phase::Closing | Phase::Final, _, CRC_START) => {
+                    // The receiver asks for the next file's header: there is none.
+                    self.last_activity = now;
+                    self.phase = Phase::Final;
+                    out.extend(self.header_block(&[]));
+                }
+                (Phase::Final, _, ACK) => self.finish(),
+                (_, _, CAN) => {
                     if self.cancel_seen {
                         self.state = SendState::Failed("the receiver cancelled".into());
                     }
@@ -248,18 +356,30 @@ impl XmodemSender {
         out
     }
 
+    fn finish(&mut self) {
+        self.state = SendState::Done {
+            blocks: self.blocks,
+            retries: self.retries,
+        };
+    }
+
     /// Time passed; returns bytes to send (a resend after a silent receiver).
     pub fn poll(&mut self, now: Instant) -> Vec<u8> {
-        match self.state {
-            SendState::WaitingForReceiver => {
+        match (self.phase, &self.state) {
+            (Phase::Start, _) => {
                 if now.duration_since(self.started) > START_TIMEOUT {
                     self.state = SendState::Failed("the receiver never started".into());
                 }
                 Vec::new()
             }
-            SendState::Sending { .. } | SendState::Ending
-                if now.duration_since(self.last_activity) > ANSWER_TIMEOUT =>
-            {
+            (Phase::Closing, _) => {
+                if now.duration_since(self.last_activity) > CLOSE_TIMEOUT {
+                    self.finish();
+                }
+                Vec::new()
+            }
+            (_, SendState::Done { .. } | SendState::Failed(_)) => Vec::new(),
+            _ if now.duration_since(self.last_activity) > ANSWER_TIMEOUT => {
                 self.last_activity = now;
                 self.error(true)
             }
@@ -268,46 +388,100 @@ impl XmodemSender {
     }
 }
 
+/// The YMODEM header payload: `name NUL size-in-decimal NUL`.
+fn ymodem_header(name: &str, size: usize) -> Vec<u8> {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    let mut clean: String = base
+        .chars()
+        .map(|c| if c.is_ascii_graphic() { c } else { '_' })
+        .take(200)
+        .collect();
+    if clean.is_empty() {
+        clean.push_str("image.bin");
+    }
+    let mut h = clean.into_bytes();
+    h.push(0);
+    h.extend_from_slice(size.to_string().as_bytes());
+    h.push(0);
+    h
+}
+
 /// What a receiver step produced.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RecvOutcome {
     /// Still receiving.
     Busy,
-    /// The sender finished; the data (padding of the last block included).
+    /// The sender finished; the data is in [`XmodemReceiver::data`].
     Done,
     /// The transfer failed.
     Failed(String),
 }
 
-/// An XMODEM receiver (128/1K blocks, CRC preferred, falls back to checksum).
+/// Receiver flavour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecvMode {
+    /// XMODEM / XMODEM-1K: data from block 1; trailing ^Z padding of a block is dropped.
+    Xmodem,
+    /// YMODEM: a header block 0 (name, size) first, data trimmed to the size, then the
+    /// end-of-batch block after EOT.
+    Ymodem,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RecvPhase {
+    /// Expecting the first block (YMODEM: the header).
+    Start,
+    /// Data blocks.
+    Data,
+    /// YMODEM: EOT answered, expecting the end-of-batch block.
+    Final,
+}
+
+/// An XMODEM/YMODEM receiver (128/1K blocks, CRC preferred, falls back to checksum), with
+/// RedBoot's xyzModem behaviour: after the YMODEM header it ACKs and waits for block 1.
 #[derive(Debug, Clone)]
 pub struct XmodemReceiver {
     buf: Vec<u8>,
     /// Received payload.
     pub data: Vec<u8>,
+    /// YMODEM: the file name from the header.
+    pub file_name: Option<String>,
+    /// YMODEM: the size from the header (0 = not given).
+    pub file_length: usize,
+    mode: RecvMode,
+    phase: RecvPhase,
     expected: u8,
     crc: bool,
     started: bool,
     pokes: u32,
     last_poke: Option<Instant>,
     last_rx: Instant,
-    /// 128-byte blocks received.
+    /// 128-byte blocks received (headers included, as RedBoot counts them).
     pub soh_blocks: usize,
     /// 1K blocks received.
     pub stx_blocks: usize,
-    /// NAKs sent.
+    /// NAKs (and repeated `C`s) sent.
     pub retries: usize,
     cans: u32,
     max_len: usize,
 }
 
 impl XmodemReceiver {
-    /// A receiver that accepts at most `max_len` bytes.
+    /// An XMODEM receiver that accepts at most `max_len` bytes.
     pub fn new(now: Instant, max_len: usize) -> Self {
+        Self::with_mode(RecvMode::Xmodem, now, max_len)
+    }
+
+    /// A receiver of the given flavour.
+    pub fn with_mode(mode: RecvMode, now: Instant, max_len: usize) -> Self {
         Self {
             buf: Vec::new(),
             data: Vec::new(),
-            expected: 1,
+            file_name: None,
+            file_length: 0,
+            mode,
+            phase: RecvPhase::Start,
+            expected: if mode == RecvMode::Ymodem { 0 } else { 1 },
             crc: true,
             started: false,
             pokes: 0,
@@ -324,6 +498,11 @@ impl XmodemReceiver {
     /// Whether CRC mode is in use.
     pub fn crc_mode(&self) -> bool {
         self.crc
+    }
+
+    /// Bytes received so far.
+    pub fn received(&self) -> usize {
+        self.data.len()
     }
 
     /// Time passed: returns the start byte (`C`, or NAK after three unanswered `C`s) every
@@ -350,6 +529,21 @@ impl XmodemReceiver {
         RecvOutcome::Busy
     }
 
+    fn on_header(&mut self, payload: &[u8]) {
+        let name_end = payload
+            .iter()
+            .position(|&b| b == 0)
+            .unwrap_or(payload.len());
+        self.file_name = Some(String::from_utf8_lossy(&payload[..name_end]).into_owned());
+        let rest = payload.get(name_end + 1..).unwrap_or(&[]);
+        let size: String = rest
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .map(|&b| char::from(b))
+            .collect();
+        self.file_length = size.parse().unwrap_or(0);
+    }
+
     /// Feeds bytes from the sender; appends replies to `out`.
     pub fn feed(&mut self, bytes: &[u8], now: Instant, out: &mut Vec<u8>) -> RecvOutcome {
         self.last_rx = now;
@@ -361,9 +555,19 @@ impl XmodemReceiver {
                         self.cans = 0;
                         self.buf.push(b);
                     }
-                    EOT => {
+                    EOT if self.phase == RecvPhase::Data
+                        || (self.phase == RecvPhase::Start && self.mode == RecvMode::Xmodem) =>
+                    {
                         out.push(ACK);
-                        return RecvOutcome::Done;
+                        if self.mode == RecvMode::Ymodem {
+                            // Ask for the next header; an empty one ends the batch.
+                            out.push(if self.crc { CRC_START } else { NAK });
+                            self.retries += 1;
+                            self.phase = RecvPhase::Final;
+                            self.expected = 0;
+                        } else {
+                            return RecvOutcome::Done;
+                        }
                     }
                     CAN => {
                         self.cans += 1;
@@ -383,28 +587,57 @@ impl XmodemReceiver {
             }
             let blk = self.buf[1];
             let inv = self.buf[2];
-            let payload = &self.buf[3..3 + len];
+            let payload = self.buf[3..3 + len].to_vec();
             let good_sum = if self.crc {
                 let c = u16::from_be_bytes([self.buf[3 + len], self.buf[4 + len]]);
-                crc16(payload) == c
+                crc16(&payload) == c
             } else {
-                checksum(payload) == self.buf[3 + len]
+                checksum(&payload) == self.buf[3 + len]
             };
+            self.buf.clear();
             if blk != !inv || !good_sum {
                 self.retries += 1;
                 out.push(NAK);
-            } else if blk == self.expected {
-                if self.data.len() + len > self.max_len {
+                continue;
+            }
+            if len == 1024 {
+                self.stx_blocks += 1;
+            } else {
+                self.soh_blocks += 1;
+            }
+            match self.phase {
+                RecvPhase::Final => {
+                    out.push(ACK);
+                    return RecvOutcome::Done;
+                }
+                RecvPhase::Start if self.mode == RecvMode::Ymodem && blk == 0 => {
+                    self.on_header(&payload);
+                    self.phase = RecvPhase::Data;
+                    self.expected = 1;
+                    out.push(ACK);
+                    continue;
+                }
+                _ => {}
+            }
+            if blk == self.expected {
+                self.phase = RecvPhase::Data;
+                let mut block = payload.as_slice();
+                if self.mode == RecvMode::Xmodem || self.file_length == 0 {
+                    // Like RedBoot: a block ending in three ^Z is padding from there on.
+                    if block.len() >= 3 && block[block.len() - 3..].iter().all(|&c| c == PAD) {
+                        while let [rest @ .., PAD] = block {
+                            block = rest;
+                        }
+                    }
+                } else {
+                    let room = self.file_length.saturating_sub(self.data.len());
+                    block = &block[..block.len().min(room)];
+                }
+                if self.data.len() + block.len() > self.max_len {
                     out.extend_from_slice(&[CAN, CAN, CAN]);
-                    self.buf.clear();
                     return RecvOutcome::Failed("image too large".into());
                 }
-                self.data.extend_from_slice(payload);
-                if len == 1024 {
-                    self.stx_blocks += 1;
-                } else {
-                    self.soh_blocks += 1;
-                }
+                self.data.extend_from_slice(block);
                 self.expected = self.expected.wrapping_add(1);
                 out.push(ACK);
             } else if blk == self.expected.wrapping_sub(1) {
@@ -412,10 +645,8 @@ impl XmodemReceiver {
                 out.push(ACK);
             } else {
                 out.extend_from_slice(&[CAN, CAN, CAN]);
-                self.buf.clear();
                 return RecvOutcome::Failed("block out of sequence".into());
             }
-            self.buf.clear();
         }
         RecvOutcome::Busy
     }
@@ -456,12 +687,98 @@ mod tests {
             "{:?}",
             tx.state()
         );
-        assert_eq!(&rx.data[..data.len()], data);
-        assert!(rx.data[data.len()..].iter().all(|&b| b == PAD));
+        // The ^Z padding of the last block is stripped, as RedBoot does.
+        assert_eq!(rx.data, data);
         assert_eq!(rx.crc_mode(), !force_checksum);
         if corrupt_every > 0 {
             assert!(rx.retries > 0);
         }
+    }
+
+    /// Runs a YMODEM transfer through a lossy "line" that corrupts every `corrupt_every`th
+    /// chunk; returns the receiver.
+    fn run_ymodem(name: &str, data: &[u8], corrupt_every: usize) -> XmodemReceiver {
+        let now = Instant::now();
+        let mut tx = XmodemSender::ymodem(name, data.to_vec(), now);
+        let mut rx = XmodemReceiver::with_mode(RecvMode::Ymodem, now, 1 << 20);
+        let mut to_tx = Vec::new();
+        rx.poll(now, &mut to_tx);
+        let mut n = 0usize;
+        let mut rx_done = false;
+        for _ in 0..100_000 {
+            if tx.is_finished() && rx_done {
+                break;
+            }
+            let mut to_rx = tx.feed(&to_tx, now);
+            to_tx.clear();
+            n += 1;
+            if corrupt_every > 0 && n.is_multiple_of(corrupt_every) && to_rx.len() > 10 {
+                to_rx[7] ^= 0x55;
+            }
+            match rx.feed(&to_rx, now, &mut to_tx) {
+                RecvOutcome::Busy => {}
+                RecvOutcome::Done => rx_done = true,
+                RecvOutcome::Failed(e) => panic!("receiver failed: {e}"),
+            }
+        }
+        assert!(
+            matches!(tx.state(), SendState::Done { .. }),
+            "{:?}",
+            tx.state()
+        );
+        assert!(rx_done, "the receiver saw the end of the batch");
+        rx
+    }
+
+    #[test]
+    fn ymodem_sends_name_size_and_exact_data() {
+        // Data ending in ^Z bytes survives: YMODEM trims by the announced size, not by
+        // padding.
+        let mut data: Vec<u8> = (0..5000u32).map(|i| (i * 13 + 7) as u8).collect();
+        data.extend_from_slice(&[PAD; 5]);
+        let rx = run_ymodem("/tmp/images/openwrt vmlinux.lzma", &data, 0);
+        assert_eq!(rx.file_name.as_deref(), Some("openwrt_vmlinux.lzma"));
+        assert_eq!(rx.file_length, data.len());
+        assert_eq!(rx.data, data);
+        // Header + end-of-batch as SOH, five 1K blocks.
+        assert_eq!((rx.soh_blocks, rx.stx_blocks), (2, 5));
+        let rx = run_ymodem("x.bin", &data, 4);
+        assert_eq!(rx.data, data, "recovers from corrupted blocks");
+        assert!(rx.retries > 1);
+        let rx = run_ymodem("empty", &[], 0);
+        assert!(rx.data.is_empty());
+    }
+
+    #[test]
+    fn ymodem_sender_handles_a_standard_receiver_and_a_silent_one() {
+        let now = Instant::now();
+        // A standard receiver: NAK the first EOT, ACK the second, then `C` for the
+        // end-of-batch block.
+        let mut tx = XmodemSender::ymodem("a", vec![1; 10], now);
+        let h = tx.feed(b"C", now);
+        assert_eq!(&h[..3], &[SOH, 0, 0xff]);
+        assert_eq!(&h[3..8], b"a\x0010\x00");
+        let b1 = tx.feed(&[ACK, b'C'], now);
+        assert_eq!(&b1[..3], &[SOH, 1, 0xfe], "block 1 once, the C is ignored");
+        assert_eq!(b1.len(), 3 + 128 + 2);
+        assert_eq!(tx.feed(&[ACK], now), vec![EOT]);
+        assert_eq!(tx.feed(&[NAK], now), vec![EOT]);
+        assert!(tx.feed(&[ACK], now).is_empty());
+        let fin = tx.feed(b"C", now);
+        assert_eq!(&fin[..3], &[SOH, 0, 0xff]);
+        assert!(fin[3..131].iter().all(|&b| b == 0));
+        assert!(!tx.is_finished());
+        let _ = tx.feed(&[ACK], now);
+        assert!(matches!(tx.state(), SendState::Done { .. }));
+        // A receiver that never asks for the end-of-batch block: done after a while.
+        let mut tx = XmodemSender::ymodem("a", vec![1; 10], now);
+        let _ = tx.feed(b"C", now);
+        let _ = tx.feed(&[ACK], now);
+        let _ = tx.feed(&[ACK], now);
+        let _ = tx.feed(&[ACK], now);
+        assert!(!tx.is_finished());
+        let _ = tx.poll(now + Duration::from_secs(4));
+        assert!(matches!(tx.state(), SendState::Done { .. }));
     }
 
     #[test]

@@ -1,35 +1,1072 @@
-//! The Switch panel: AR8327 port/VLAN matrix editor, lint, forwarding simulation, export and apply.
+//! The Switch panel: an AR8327 port/VLAN matrix editor that a person clicks through like
+//! LuCI's Network → Switch page, aware of the hardware underneath: lint findings beside the
+//! matrix (highlighted in the cells they concern, one-click fixes), undo/redo, a "what
+//! happens to a frame" tool on the forwarding simulator, the register writes the matrix
+//! compiles to (fields decoded, MDIO split per access), import/export through background
+//! jobs, and apply over the console connection with a diff first, a management-path check,
+//! progress, and a read-back compared in words.
 //!
 //! **Never opens ports or spawns threads**: it renders what the worker sent and queues
-//! actions (and background jobs) that the app carries out.
+//! actions (and background jobs) that the app carries out. Lint, compile and the forwarding
+//! model run when the configuration changes, never per frame.
 
-use benchtop_ar8327::apply::{ApplyEvent, SwitchConsoleCommand};
+mod device;
+mod edit;
+mod files;
+mod findings;
+mod frames;
+mod matrix;
+mod registers;
+pub mod words;
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use benchtop_ar8327::apply::{ApplyEvent, SwitchConsoleCommand, management_cuts};
+use benchtop_ar8327::config::{
+    Board, Change, Config, Membership, Mirror, NUM_PORTS, PortMask, diff,
+};
+use benchtop_ar8327::formats::{DeviceState, Exported, Format, Imported, Tool, apply_commands};
+use benchtop_ar8327::fwd::{Simulator, TraceStep};
+use benchtop_ar8327::lint::{Finding, Fix, LintOptions, Management, Severity, Target, lint_with};
+use benchtop_ar8327::regs::{RegWrite, compile, register_diff};
+use benchtop_ar8327::sim::SimShared;
 use benchtop_drivers::DriverEvent;
 use benchtop_drivers::ports::PortInfo;
-use benchtop_panels::{ConnectionBar, ConnectionSettings, DevicePanel, DeviceStatus, PanelAction};
+use benchtop_panels::{
+    ConnectionAction, ConnectionBar, ConnectionSettings, DevicePanel, DeviceStatus, FilePicker,
+    JobUpdate, PanelAction, PanelJob, PickMode, SourceChoice, SourceKind,
+};
+
+pub use edit::{EditKey, History};
 
 /// What the panel asks the app to do.
 pub type Action = PanelAction<SwitchConsoleCommand>;
 
-/// The panel.
-#[derive(Default)]
+/// Job names (threads `benchtop-job-<name>`).
+const JOB_OPEN: &str = "switch-open";
+const JOB_SAVE: &str = "switch-save";
+const JOB_PICK: &str = "switch-pick";
+
+/// How often port status is re-read when polling is on.
+const POLL_EVERY: Duration = Duration::from_secs(5);
+
+/// A handle on the built-in simulator's board, filled in by the app's simulator factory each
+/// time the panel connects to the simulator: lets the panel plug and unplug the simulated
+/// cables, and tests read what was applied.
+#[derive(Debug, Clone, Default)]
+pub struct SimulatedBoard(Arc<Mutex<Option<SimShared>>>);
+
+impl SimulatedBoard {
+    /// Records the running simulator's shared state.
+    pub fn set(&self, shared: SimShared) {
+        if let Ok(mut g) = self.0.lock() {
+            *g = Some(shared);
+        }
+    }
+
+    /// The running simulator's shared state, if the panel was connected to one.
+    pub fn get(&self) -> Option<SimShared> {
+        self.0.lock().ok().and_then(|g| g.clone())
+    }
+}
+
+/// The sub-views under the matrix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ToolTab {
+    /// What happens to a frame.
+    Frames,
+    /// The register writes.
+    Registers,
+    /// Open / save / preview.
+    Files,
+    /// Read, diff, apply.
+    Device,
+}
+
+impl ToolTab {
+    const ALL: [ToolTab; 4] = [
+        ToolTab::Frames,
+        ToolTab::Registers,
+        ToolTab::Files,
+        ToolTab::Device,
+    ];
+
+    fn label(self) -> &'static str {
+        match self {
+            ToolTab::Frames => "What happens to a frame",
+            ToolTab::Registers => "Registers",
+            ToolTab::Files => "Import / export",
+            ToolTab::Device => "Apply to device",
+        }
+    }
+}
+
+/// One edit of the configuration, recorded for undo.
+#[derive(Debug, Clone)]
+pub(crate) enum Edit {
+    Cell {
+        row: usize,
+        port: u8,
+        m: Membership,
+    },
+    Vid {
+        row: usize,
+        vid: u16,
+    },
+    Description {
+        row: usize,
+        text: String,
+    },
+    AddVlan,
+    RemoveVlan(usize),
+    Pvid {
+        port: u8,
+        vid: u16,
+    },
+    Mask {
+        port: u8,
+        mask: Option<PortMask>,
+    },
+    Mode(benchtop_ar8327::config::Mode),
+    Eee {
+        port: u8,
+        on: bool,
+    },
+    ArlAge(u32),
+    Mirror(Mirror),
+    Fix(Fix),
+    /// Replace the whole configuration (open a file, adopt the device's, board defaults).
+    Replace(Config, String),
+    /// A typing run ended (the field lost focus).
+    EndRun,
+}
+
+/// One row of the register view, prepared when the configuration changes.
+#[derive(Debug, Clone)]
+pub(crate) struct RegRow {
+    pub text: String,
+    pub mdio: String,
+    pub changed: bool,
+}
+
+/// What is worked out from the configuration when it changes (never per frame).
+#[derive(Debug, Default)]
+pub(crate) struct Derived {
+    pub findings: Vec<Finding>,
+    /// Per row and port: the worst finding concerning the cell.
+    pub cell_marks: Vec<[Option<Severity>; NUM_PORTS]>,
+    pub vid_marks: Vec<Option<Severity>>,
+    pub pvid_marks: [Option<Severity>; NUM_PORTS],
+    pub mask_marks: [Option<Severity>; NUM_PORTS],
+    pub eee_marks: [Option<Severity>; NUM_PORTS],
+    /// Findings about switch-wide settings (ageing, mirroring).
+    pub settings_mark: Option<Severity>,
+    pub port_marks: [Option<Severity>; NUM_PORTS],
+    pub writes: Vec<RegWrite>,
+    pub reg_rows: Vec<RegRow>,
+    pub commands: Vec<String>,
+    pub command_warnings: Vec<String>,
+    pub export: Option<Exported>,
+    pub export_lines: usize,
+    /// Changes from the device's configuration to the edited one, in words.
+    pub device_changes: Vec<String>,
+    pub device_changes_raw: Vec<Change>,
+    pub register_changes: Vec<String>,
+    pub cuts: Vec<Finding>,
+}
+
+/// Where an apply or read stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Session {
+    /// Nothing running.
+    Idle,
+    /// Reading the device's state.
+    Reading,
+    /// Applying: commands sent so far of the total.
+    Applying {
+        /// Commands sent.
+        sent: usize,
+        /// Commands to send.
+        total: usize,
+    },
+}
+
+/// How the last apply ended, in words the panel shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Refused before anything was sent.
+    Refused(Vec<Finding>),
+    /// Applied; the read-back differs in these ways (empty = matches).
+    Applied(Vec<String>),
+    /// A command failed.
+    Failed {
+        /// The command.
+        command: String,
+        /// What the board printed.
+        output: String,
+    },
+    /// No prompt came back.
+    TimedOut(String),
+    /// The session stopped (cancelled or the link dropped).
+    Stopped,
+    /// The worker rejected the request.
+    Error(String),
+}
+
+/// The Switch panel.
 pub struct SwitchPanel {
     /// The connection bar.
     pub bar: ConnectionBar,
     /// Link state and counters.
     pub status: DeviceStatus,
     actions: Vec<Action>,
+    jobs: Vec<PanelJob>,
+    boards: Vec<Board>,
+    board: usize,
+    config: Config,
+    history: History,
+    dirty: bool,
+    derived: Derived,
+    /// Previous compiled writes, to mark what the last edit changed.
+    prev_writes: Vec<RegWrite>,
+    tool: Tool,
+    management: Option<Management>,
+    confirm_cut: bool,
+    note: Option<String>,
+    tab: ToolTab,
+    hovered_finding: Option<usize>,
+    active: bool,
+    sim_board: SimulatedBoard,
+    // Device.
+    device: Option<DeviceState>,
+    device_read_at: Option<Instant>,
+    session: Session,
+    session_log: Vec<String>,
+    outcome: Option<Outcome>,
+    applied: Option<Config>,
+    was_connected: bool,
+    poll: bool,
+    // Frames.
+    frames: frames::FrameTool,
+    // Files.
+    files: files::FileTool,
+    // Registers.
+    regs: registers::RegisterView,
+    // The file dialog and what it was opened for.
+    picker: FilePicker,
+    picking: PickMode,
+}
+
+impl Default for SwitchPanel {
+    fn default() -> Self {
+        Self::new(ConnectionSettings::default())
+    }
 }
 
 impl SwitchPanel {
     /// Tab title.
     pub const TITLE: &'static str = "Switch";
 
-    /// A panel with saved connection settings.
+    /// A panel with saved connection settings, on the first board's stock configuration.
     pub fn new(settings: ConnectionSettings) -> Self {
+        let boards = Board::all();
+        let config = boards.first().map(Board::stock_config).unwrap_or_default();
         Self {
             bar: ConnectionBar::new(settings),
-            ..Self::default()
+            status: DeviceStatus::default(),
+            actions: Vec::new(),
+            jobs: Vec::new(),
+            boards,
+            board: 0,
+            config,
+            history: History::default(),
+            dirty: true,
+            derived: Derived::default(),
+            prev_writes: Vec::new(),
+            tool: Tool::OpenWrt,
+            management: Some(Management { port: 1, vid: None }),
+            confirm_cut: false,
+            note: None,
+            tab: ToolTab::Frames,
+            hovered_finding: None,
+            active: false,
+            sim_board: SimulatedBoard::default(),
+            device: None,
+            device_read_at: None,
+            session: Session::Idle,
+            session_log: Vec::new(),
+            outcome: None,
+            applied: None,
+            was_connected: false,
+            poll: false,
+            frames: frames::FrameTool::default(),
+            files: files::FileTool::default(),
+            regs: registers::RegisterView::default(),
+            picker: FilePicker::new(JOB_PICK),
+            picking: PickMode::Open,
+        }
+    }
+
+    /// The configuration being edited.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Replaces the configuration (one undo step), as opening a file does.
+    pub fn set_config(&mut self, config: Config, why: impl Into<String>) {
+        self.apply_edit(Edit::Replace(config, why.into()));
+    }
+
+    /// The board profile in use.
+    pub fn board(&self) -> &Board {
+        &self.boards[self.board.min(self.boards.len().saturating_sub(1))]
+    }
+
+    /// The tool the board's shell runs (what apply sends, what the simulator speaks).
+    pub fn tool(&self) -> Tool {
+        self.tool
+    }
+
+    /// Current lint findings (updated when the configuration changes).
+    pub fn findings(&mut self) -> &[Finding] {
+        self.ensure_derived();
+        &self.derived.findings
+    }
+
+    /// The built-in simulator's board handle (the app's simulator factory fills it in).
+    pub fn simulated_board(&self) -> &SimulatedBoard {
+        &self.sim_board
+    }
+
+    /// The device's state as last read (configuration and port links).
+    pub fn device_state(&self) -> Option<&DeviceState> {
+        self.device.as_ref()
+    }
+
+    /// Where an apply or read stands.
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
+
+    /// How the last apply ended.
+    pub fn outcome(&self) -> Option<&Outcome> {
+        self.outcome.as_ref()
+    }
+
+    /// Shows one of the views under the matrix.
+    pub fn set_tab(&mut self, tab: ToolTab) {
+        self.tab = tab;
+    }
+
+    /// Frames traced so far in the frame tool.
+    pub fn trace(&self) -> &[TraceStep] {
+        &self.frames.steps
+    }
+
+    fn lint_options(&self) -> LintOptions {
+        LintOptions {
+            target: match self.tool {
+                Tool::OpenWrt => Target::OpenWrt,
+                Tool::FreeBsd => Target::FreeBsd,
+            },
+            management: self.management,
+            need_tag: self.board().need_tag,
+            unused: self.board().unused,
+        }
+    }
+
+    /// Records, applies and marks for recomputation one edit.
+    pub(crate) fn apply_edit(&mut self, e: Edit) {
+        let key = match &e {
+            Edit::Vid { row, .. } => Some(EditKey::Vid(*row)),
+            Edit::Description { row, .. } => Some(EditKey::Description(*row)),
+            Edit::ArlAge(_) => Some(EditKey::ArlAge),
+            Edit::EndRun => {
+                self.history.break_run();
+                return;
+            }
+            _ => None,
+        };
+        let before = self.config.clone();
+        let mut note = None;
+        match e {
+            Edit::Cell { row, port, m } => note = edit::set_cell(&mut self.config, row, port, m),
+            Edit::Vid { row, vid } => edit::set_vid(&mut self.config, row, vid),
+            Edit::Description { row, text } => {
+                if let Some(v) = self.config.vlans.get_mut(row) {
+                    v.description = text;
+                }
+            }
+            Edit::AddVlan => {
+                let row = edit::add_vlan(&mut self.config);
+                let vid = self.config.vlans.get(row).map_or(0, |v| v.vid);
+                note = Some(format!(
+                    "Added VLAN {vid} with CPU port 0 tagged; click cells to add ports."
+                ));
+            }
+            Edit::RemoveVlan(row) => edit::remove_vlan(&mut self.config, row),
+            Edit::Pvid { port, vid } => {
+                if let Some(pc) = self.config.ports.get_mut(usize::from(port)) {
+                    pc.pvid = vid;
+                }
+            }
+            Edit::Mask { port, mask } => edit::set_mask(&mut self.config, port, mask),
+            Edit::Mode(m) => edit::set_mode(&mut self.config, m),
+            Edit::Eee { port, on } => {
+                if let Some(pc) = self.config.ports.get_mut(usize::from(port)) {
+                    pc.eee = on;
+                }
+            }
+            Edit::ArlAge(secs) => self.config.arl_age_secs = secs,
+            Edit::Mirror(m) => self.config.mirror = m,
+            Edit::Fix(fix) => {
+                note = Some(format!("Fixed: {}.", fix.describe()));
+                edit::apply_fix(&mut self.config, &fix);
+            }
+            Edit::Replace(cfg, why) => {
+                self.config = cfg;
+                note = Some(why);
+            }
+            Edit::EndRun => {}
+        }
+        if self.config != before {
+            self.history.record(&before, key);
+            self.dirty = true;
+            self.note = note;
+        }
+    }
+
+    /// Steps back one edit.
+    pub fn undo(&mut self) -> bool {
+        let done = self.history.undo(&mut self.config);
+        if done {
+            self.dirty = true;
+            self.note = Some("Undone.".into());
+        }
+        done
+    }
+
+    /// Steps forward one edit.
+    pub fn redo(&mut self) -> bool {
+        let done = self.history.redo(&mut self.config);
+        if done {
+            self.dirty = true;
+            self.note = Some("Redone.".into());
+        }
+        done
+    }
+
+    /// Recomputes lint, registers, export preview, diff and the forwarding model when the
+    /// configuration (or a setting they depend on) changed.
+    fn ensure_derived(&mut self) {
+        if !self.dirty {
+            return;
+        }
+        self.dirty = false;
+        let opts = self.lint_options();
+        let board = self.board().clone();
+        let cfg = &self.config;
+        let findings = lint_with(cfg, &opts);
+        let mut d = Derived {
+            cell_marks: vec![[None; NUM_PORTS]; cfg.vlans.len()],
+            vid_marks: vec![None; cfg.vlans.len()],
+            ..Derived::default()
+        };
+        for f in &findings {
+            findings::mark(cfg, f, &mut d);
+        }
+        d.findings = findings;
+        let writes = compile(cfg);
+        d.reg_rows = registers::rows(&writes, &self.prev_writes);
+        self.prev_writes = writes.clone();
+        d.writes = writes;
+        let (commands, warnings) = apply_commands(cfg, self.tool);
+        d.commands = commands;
+        d.command_warnings = warnings;
+        let export = benchtop_ar8327::formats::export(cfg, self.files.format, &board);
+        d.export_lines = export.text.lines().count();
+        d.export = Some(export);
+        if let Some(dev) = &self.device {
+            let port_based = cfg.mode == benchtop_ar8327::config::Mode::PortBased;
+            let changes: Vec<Change> = diff(&dev.config, cfg)
+                .into_iter()
+                .filter(|c| match c {
+                    Change::Description { .. } => false,
+                    // Egress is left untouched in port-based mode: tagging changes nothing.
+                    Change::Cell { old, new, .. } if port_based => {
+                        old.is_member() != new.is_member()
+                    }
+                    _ => true,
+                })
+                .collect();
+            d.device_changes = words::changes(&board, &dev.config, cfg, &changes);
+            d.device_changes_raw = changes;
+            d.register_changes = register_diff(&dev.config, cfg)
+                .iter()
+                .map(registers::change_words)
+                .collect();
+        }
+        if let Some(m) = self.management {
+            d.cuts = management_cuts(cfg, self.tool, m);
+        }
+        self.derived = d;
+        self.frames.rebuild(Simulator::from_config(&self.config));
+    }
+
+    fn send(&mut self, c: SwitchConsoleCommand) {
+        self.actions.push(PanelAction::Command(c));
+    }
+
+    /// Asks the worker to read the device's state (when connected and idle).
+    pub fn read_device(&mut self) {
+        if !self.status.is_connected() {
+            self.outcome = Some(Outcome::Error(
+                "Not connected: connect to the board's console first (the bar above).".into(),
+            ));
+            return;
+        }
+        if self.session != Session::Idle {
+            return;
+        }
+        self.session = Session::Reading;
+        self.send(SwitchConsoleCommand::Read { tool: self.tool });
+    }
+
+    /// Asks the worker to apply the configuration (it refuses a management cut unless the
+    /// user confirmed).
+    pub fn apply_to_device(&mut self) {
+        if !self.status.is_connected() {
+            self.outcome = Some(Outcome::Error(
+                "Not connected: connect to the board's console first (the bar above).".into(),
+            ));
+            return;
+        }
+        if self.session != Session::Idle {
+            return;
+        }
+        self.outcome = None;
+        self.session = Session::Applying {
+            sent: 0,
+            total: self.derived.commands.len(),
+        };
+        self.session_log.clear();
+        self.applied = Some(self.config.clone());
+        self.send(SwitchConsoleCommand::Apply {
+            config: self.config.clone(),
+            tool: self.tool,
+            management: self.management,
+            confirmed_cut: self.confirm_cut,
+        });
+    }
+
+    fn on_apply_event(&mut self, ev: ApplyEvent) {
+        match ev {
+            ApplyEvent::Started { commands } => {
+                if let Session::Applying { total, sent } = &mut self.session {
+                    *total = commands;
+                    *sent = 0;
+                }
+            }
+            ApplyEvent::Sent(cmd) => {
+                if let Session::Applying { sent, .. } = &mut self.session {
+                    *sent += 1;
+                }
+                self.session_log.push(cmd);
+            }
+            ApplyEvent::Refused { findings } => {
+                self.session = Session::Idle;
+                self.outcome = Some(Outcome::Refused(findings));
+            }
+            ApplyEvent::Failed { command, output } => {
+                self.outcome = Some(Outcome::Failed { command, output });
+            }
+            ApplyEvent::TimedOut { command } => {
+                self.outcome = Some(Outcome::TimedOut(command));
+            }
+            ApplyEvent::ReadBack {
+                config,
+                diff: d,
+                links,
+            } => {
+                let board = self.board().clone();
+                let intent = self.applied.clone().unwrap_or_else(|| self.config.clone());
+                let words = words::changes(&board, &intent, &config, &d);
+                self.outcome = Some(Outcome::Applied(words));
+                self.set_device(DeviceState { config, links });
+            }
+            ApplyEvent::State { config, links } => {
+                self.set_device(DeviceState { config, links });
+            }
+            ApplyEvent::Done { ok } => {
+                let was = std::mem::replace(&mut self.session, Session::Idle);
+                if !ok && self.outcome.is_none() && matches!(was, Session::Applying { .. }) {
+                    self.outcome = Some(Outcome::Stopped);
+                }
+            }
+        }
+    }
+
+    fn set_device(&mut self, state: DeviceState) {
+        self.device = Some(state);
+        self.device_read_at = Some(Instant::now());
+        self.dirty = true;
+    }
+
+    fn handle_event(&mut self, event: DriverEvent<ApplyEvent>) {
+        if let DriverEvent::Error(e) = &event
+            && self.session != Session::Idle
+        {
+            self.session = Session::Idle;
+            self.outcome = Some(Outcome::Error(e.to_string()));
+        }
+        if matches!(event, DriverEvent::Disconnected(_)) {
+            self.session = Session::Idle;
+        }
+        if let Some(ev) = self.status.apply(event) {
+            self.on_apply_event(ev);
+        }
+        let connected = self.status.is_connected();
+        if connected && !self.was_connected {
+            // A fresh console: learn what the board has and its port links.
+            self.session = Session::Idle;
+            self.read_device();
+        }
+        if !connected && self.was_connected {
+            self.session = Session::Idle;
+        }
+        self.was_connected = connected;
+    }
+
+    /// Ctrl+Z / Ctrl+Shift+Z (and Ctrl+Y) while the panel has focus and no text field
+    /// takes the keys.
+    fn shortcuts(&mut self, ui: &egui::Ui, rect: egui::Rect) {
+        let (pressed, inside) = ui.input(|i| {
+            (
+                i.pointer.any_pressed(),
+                i.pointer.interact_pos().is_some_and(|p| rect.contains(p)),
+            )
+        });
+        if pressed {
+            self.active = inside;
+        }
+        let hovered = ui.rect_contains_pointer(rect);
+        if !(self.active || hovered) || ui.ctx().egui_wants_keyboard_input() {
+            return;
+        }
+        let redo = egui::KeyboardShortcut::new(
+            egui::Modifiers::COMMAND.plus(egui::Modifiers::SHIFT),
+            egui::Key::Z,
+        );
+        let redo_y = egui::KeyboardShortcut::new(egui::Modifiers::COMMAND, egui::Key::Y);
+        let undo = egui::KeyboardShortcut::new(egui::Modifiers::COMMAND, egui::Key::Z);
+        let (r, y, u) = ui.ctx().input_mut(|i| {
+            (
+                i.consume_shortcut(&redo),
+                i.consume_shortcut(&redo_y),
+                i.consume_shortcut(&undo),
+            )
+        });
+        if r || y {
+            self.redo();
+        } else if u {
+            self.undo();
+        }
+    }
+
+    fn toolbar(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal_wrapped(|ui| {
+            let mut board = self.board;
+            let l = ui.label("Board");
+            egui::ComboBox::from_id_salt("switch-board")
+                .selected_text(self.board().name)
+                .show_ui(ui, |ui| {
+                    for (i, b) in self.boards.iter().enumerate() {
+                        ui.selectable_value(&mut board, i, b.name);
+                    }
+                })
+                .response
+                .labelled_by(l.id);
+            if board != self.board {
+                self.board = board;
+                self.dirty = true;
+                self.note = Some(format!(
+                    "Port labels of the {}. \"Load the board's defaults\" sets its stock VLANs.",
+                    self.board().name
+                ));
+            }
+            if ui
+                .button("Load the board's defaults")
+                .on_hover_text("The VLANs OpenWrt sets up on this board out of the box")
+                .clicked()
+            {
+                let cfg = self.board().stock_config();
+                let name = self.board().name;
+                self.apply_edit(Edit::Replace(
+                    cfg,
+                    format!("Loaded the stock VLANs of the {name}."),
+                ));
+            }
+            ui.separator();
+            let mut dot1q = self.config.mode == benchtop_ar8327::config::Mode::Dot1q;
+            if ui
+                .checkbox(&mut dot1q, "802.1Q VLANs")
+                .on_hover_text(
+                    "On: VLAN table with secure ingress (swconfig enable_vlan 1, etherswitchcfg \
+                     vlan_mode dot1q). Off: port-based, only the port masks isolate \
+                     (enable_vlan 0, vlan_mode port); addresses are still learned per PVID.",
+                )
+                .changed()
+            {
+                let m = if dot1q {
+                    benchtop_ar8327::config::Mode::Dot1q
+                } else {
+                    benchtop_ar8327::config::Mode::PortBased
+                };
+                self.apply_edit(Edit::Mode(m));
+            }
+            ui.separator();
+            let mut tool = self.tool;
+            let l = ui.label("Board runs");
+            egui::ComboBox::from_id_salt("switch-tool")
+                .selected_text(tool.label())
+                .show_ui(ui, |ui| {
+                    for t in [Tool::OpenWrt, Tool::FreeBsd] {
+                        ui.selectable_value(&mut tool, t, t.label());
+                    }
+                })
+                .response
+                .labelled_by(l.id);
+            if tool != self.tool {
+                self.set_tool(tool);
+            }
+            ui.separator();
+            if ui
+                .add_enabled(self.history.undo_len() > 0, egui::Button::new("Undo"))
+                .on_hover_text("Undo the last edit (Ctrl+Z)")
+                .clicked()
+            {
+                self.undo();
+            }
+            if ui
+                .add_enabled(self.history.redo_len() > 0, egui::Button::new("Redo"))
+                .on_hover_text("Redo (Ctrl+Shift+Z)")
+                .clicked()
+            {
+                self.redo();
+            }
+            if ui
+                .button("Add VLAN")
+                .on_hover_text("A new row with the next slot and VID, CPU port 0 tagged")
+                .clicked()
+            {
+                self.apply_edit(Edit::AddVlan);
+            }
+            ui.separator();
+            self.settings_menu(ui);
+        });
+        if let Some(n) = &self.note {
+            ui.label(egui::RichText::new(n).weak());
+        }
+    }
+
+    /// Address ageing and port mirroring (swconfig globals).
+    fn settings_menu(&mut self, ui: &mut egui::Ui) {
+        let board = self.board().clone();
+        let mark = self.derived.settings_mark;
+        let mut edits = Vec::new();
+        let title = match mark {
+            Some(s) => egui::RichText::new("Ageing and mirroring").color(colors::severity(s)),
+            None => egui::RichText::new("Ageing and mirroring"),
+        };
+        ui.menu_button(title, |ui| {
+            ui.horizontal(|ui| {
+                let l = ui.label("Forget learned addresses after");
+                let mut secs = self.config.arl_age_secs;
+                let r = ui
+                    .add(
+                        egui::DragValue::new(&mut secs)
+                            .range(0..=600_000)
+                            .suffix(" s"),
+                    )
+                    .labelled_by(l.id);
+                if r.changed() {
+                    edits.push(Edit::ArlAge(secs));
+                }
+            });
+            ui.weak("ARL_CTRL keeps 7 s units: (s + 3) / 7; 300 s is the default.");
+            ui.separator();
+            let mut m = self.config.mirror;
+            ui.checkbox(&mut m.rx, "Mirror what the source port receives");
+            ui.checkbox(&mut m.tx, "Mirror what the source port sends");
+            ui.add_enabled_ui(m.enabled(), |ui| {
+                for (what, port) in [
+                    ("Source port", &mut m.source),
+                    ("Monitor port", &mut m.monitor),
+                ] {
+                    egui::ComboBox::from_label(what)
+                        .selected_text(words::port(&board, *port))
+                        .show_ui(ui, |ui| {
+                            for p in 0..NUM_PORTS as u8 {
+                                ui.selectable_value(port, p, words::port(&board, p));
+                            }
+                        });
+                }
+            });
+            if m != self.config.mirror {
+                edits.push(Edit::Mirror(m));
+            }
+        });
+        for e in edits {
+            self.apply_edit(e);
+        }
+    }
+
+    /// Changes the tool the board runs; on the built-in simulator the simulated board is
+    /// restarted with that shell.
+    fn set_tool(&mut self, tool: Tool) {
+        self.tool = tool;
+        self.dirty = true;
+        self.device = None;
+        self.outcome = None;
+        if self.bar.settings.kind == SourceKind::Simulator && self.status.running {
+            self.actions
+                .push(PanelAction::Connection(ConnectionAction::Connect(
+                    SourceChoice::Simulator,
+                )));
+            self.was_connected = false;
+            self.note = Some(format!(
+                "The simulated board now runs {}; reconnecting.",
+                tool.label()
+            ));
+        }
+    }
+
+    fn tools_ui(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal(|ui| {
+            for t in ToolTab::ALL {
+                ui.selectable_value(&mut self.tab, t, t.label());
+            }
+        });
+        ui.separator();
+        match self.tab {
+            ToolTab::Frames => frames::ui(self, ui),
+            ToolTab::Registers => registers::ui(self, ui),
+            ToolTab::Files => files::ui(self, ui),
+            ToolTab::Device => device::ui(self, ui),
+        }
+    }
+
+    fn draw(&mut self, ui: &mut egui::Ui, ports: &[PortInfo]) {
+        let rect = ui.max_rect();
+        if let Some(path) = self.picker.ui(ui.ctx()) {
+            match self.picking {
+                PickMode::Open => {
+                    self.files.path = path.display().to_string();
+                    self.open_file();
+                }
+                PickMode::Save => {
+                    self.files.save_path = path.display().to_string();
+                    self.save_file();
+                }
+            }
+        }
+        self.shortcuts(ui, rect);
+        self.ensure_derived();
+        if self.active || ui.rect_contains_pointer(rect) {
+            self.take_dropped_files(ui);
+        }
+        if self.poll
+            && self.session == Session::Idle
+            && self.status.is_connected()
+            && self
+                .device_read_at
+                .is_none_or(|t| t.elapsed() >= POLL_EVERY)
+        {
+            self.read_device();
+        }
+        if self.poll {
+            ui.ctx().request_repaint_after(POLL_EVERY);
+        }
+        if let Some(a) = self.bar.ui(ui, "switch", &self.status, ports) {
+            if matches!(a, ConnectionAction::Connect(_)) {
+                self.was_connected = false;
+            }
+            self.actions.push(PanelAction::Connection(a));
+        }
+        ui.separator();
+        self.toolbar(ui);
+        ui.separator();
+        let h = ui.available_height();
+        egui::Panel::bottom("switch-tools")
+            .resizable(true)
+            .default_size((h * 0.45).max(160.0))
+            .min_size(120.0)
+            .show(ui, |ui| self.tools_ui(ui));
+        egui::Panel::right("switch-findings")
+            .resizable(true)
+            .default_size(370.0)
+            .min_size(220.0)
+            .show(ui, |ui| findings::ui(self, ui));
+        egui::CentralPanel::default().show(ui, |ui| matrix::ui(self, ui));
+        // Edits made while drawing took effect; their derived views follow next frame.
+        if self.dirty {
+            ui.ctx().request_repaint();
+        }
+    }
+
+    fn take_dropped_files(&mut self, ui: &egui::Ui) {
+        let dropped: Vec<std::path::PathBuf> = ui.input(|i| {
+            i.raw
+                .dropped_files
+                .iter()
+                .map(|f| f.path().to_path_buf())
+                .filter(|p| !p.as_os_str().is_empty())
+                .collect()
+        });
+        if let Some(p) = dropped.into_iter().next() {
+            self.files.path = p.display().to_string();
+            self.open_file();
+        }
+    }
+
+    /// Opens the file dialog to pick a configuration to open, or where to save the export.
+    pub(crate) fn browse(&mut self, mode: PickMode) {
+        self.picking = mode;
+        match mode {
+            PickMode::Open => {
+                let start = std::path::PathBuf::from(self.files.path.trim());
+                // UCI's file is `network`, scripts end in anything: list everything.
+                self.picker.open(
+                    mode,
+                    "Open a switch configuration",
+                    (!self.files.path.trim().is_empty()).then_some(start.as_path()),
+                    &[],
+                );
+            }
+            PickMode::Save => {
+                let proposed = if self.files.save_path.trim().is_empty() {
+                    std::path::PathBuf::from(files::default_name(self.files.format))
+                } else {
+                    std::path::PathBuf::from(self.files.save_path.trim())
+                };
+                self.picker.open(
+                    mode,
+                    &format!("Save as {}", format_name(self.files.format)),
+                    Some(proposed.as_path()),
+                    &[],
+                );
+            }
+        }
+    }
+
+    /// Opens `files.path` on a background job.
+    pub(crate) fn open_file(&mut self) {
+        let path = std::path::PathBuf::from(self.files.path.trim());
+        if path.as_os_str().is_empty() {
+            self.files.message = Some((
+                true,
+                "Type the path of a UCI, swconfig, etherswitchcfg or register-list file.".into(),
+            ));
+            return;
+        }
+        let board = self.board().clone();
+        self.files.busy = true;
+        self.files.message = Some((false, format!("Opening {}…", path.display())));
+        self.jobs.push(PanelJob::new(JOB_OPEN, move |ctx| {
+            ctx.progress(0.1, "reading");
+            files::open(&path, &board)
+        }));
+    }
+
+    /// Saves the export preview to `files.save_path` on a background job.
+    pub(crate) fn save_file(&mut self) {
+        let path = std::path::PathBuf::from(self.files.save_path.trim());
+        if path.as_os_str().is_empty() {
+            self.files.message = Some((true, "Type where to save the export.".into()));
+            return;
+        }
+        let Some(export) = self.derived.export.as_ref() else {
+            return;
+        };
+        let text = export.text.clone();
+        let format = self.files.format;
+        self.files.busy = true;
+        self.jobs.push(PanelJob::new(JOB_SAVE, move |_| {
+            files::save(&path, &text, format)
+        }));
+    }
+
+    fn on_job_done(
+        &mut self,
+        name: &'static str,
+        result: Result<Box<dyn std::any::Any + Send>, String>,
+    ) {
+        self.files.busy = false;
+        match (name, result) {
+            (JOB_OPEN, Ok(v)) => match v.downcast::<files::Opened>() {
+                Ok(opened) => {
+                    let opened = *opened;
+                    let Imported {
+                        format,
+                        config,
+                        notes,
+                        ..
+                    } = opened.imported;
+                    self.files.notes = notes;
+                    self.files.message = Some((
+                        false,
+                        format!(
+                            "Opened {} ({}, {} VLANs).",
+                            opened.path.display(),
+                            format_name(format),
+                            config.vlans.len()
+                        ),
+                    ));
+                    self.apply_edit(Edit::Replace(
+                        config,
+                        format!("Opened {}.", opened.path.display()),
+                    ));
+                }
+                Err(_) => self.files.message = Some((true, "unexpected job result".into())),
+            },
+            (JOB_SAVE, Ok(v)) => {
+                let msg = v
+                    .downcast::<String>()
+                    .map_or_else(|_| "Saved.".to_owned(), |s| *s);
+                self.files.message = Some((false, msg));
+            }
+            (_, Err(e)) => self.files.message = Some((true, e)),
+            (_, Ok(_)) => {}
+        }
+    }
+}
+
+/// The format's name for people.
+pub(crate) fn format_name(f: Format) -> &'static str {
+    match f {
+        Format::Uci => "OpenWrt UCI",
+        Format::Swconfig => "swconfig script",
+        Format::Etherswitchcfg => "FreeBSD etherswitchcfg script",
+        Format::Dsa => "Linux DSA bridge commands",
+        Format::Registers => "register list",
+    }
+}
+
+/// Colours the panel uses besides the shared tokens.
+pub(crate) mod colors {
+    use benchtop_ar8327::lint::Severity;
+    use egui::Color32;
+
+    /// Tagged membership.
+    pub const TAGGED: Color32 = Color32::from_rgb(0x4a, 0x90, 0xd9);
+
+    /// The colour of a severity.
+    pub fn severity(s: Severity) -> Color32 {
+        match s {
+            Severity::Error => benchtop_panels::tokens::ERROR,
+            Severity::Warning => benchtop_panels::tokens::PENDING,
+            Severity::Info => Color32::from_rgb(0x8a, 0x9a, 0xb0),
         }
     }
 }
@@ -43,13 +1080,11 @@ impl DevicePanel for SwitchPanel {
     }
 
     fn on_event(&mut self, event: DriverEvent<ApplyEvent>) {
-        let _ = self.status.apply(event);
+        self.handle_event(event);
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, ports: &[PortInfo]) {
-        if let Some(a) = self.bar.ui(ui, "switch", &self.status, ports) {
-            self.actions.push(PanelAction::Connection(a));
-        }
+        self.draw(ui, ports);
     }
 
     fn take_actions(&mut self) -> Vec<Action> {
@@ -60,11 +1095,206 @@ impl DevicePanel for SwitchPanel {
         &self.bar
     }
 
+    fn bar_mut(&mut self) -> Option<&mut ConnectionBar> {
+        Some(&mut self.bar)
+    }
+
     fn status(&self) -> &DeviceStatus {
         &self.status
     }
 
     fn status_mut(&mut self) -> &mut DeviceStatus {
         &mut self.status
+    }
+
+    fn take_jobs(&mut self) -> Vec<PanelJob> {
+        let mut jobs = std::mem::take(&mut self.jobs);
+        jobs.extend(self.picker.take_job());
+        jobs
+    }
+
+    fn on_job(&mut self, name: &'static str, update: JobUpdate) {
+        if name == JOB_PICK {
+            self.picker.on_job(update);
+            return;
+        }
+        match update {
+            JobUpdate::Progress(_, words) => {
+                self.files.message = Some((false, format!("{words}…")));
+            }
+            JobUpdate::Done(result) => self.on_job_done(name, result),
+        }
+    }
+
+    fn saved_state(&self) -> Option<serde_json::Value> {
+        serde_json::to_value(Remembered {
+            board: self
+                .boards
+                .get(self.board)
+                .map(|b| b.name.to_owned())
+                .unwrap_or_default(),
+            config: Some(self.config.clone()),
+            tool: self.tool,
+            management: self.management,
+        })
+        .ok()
+    }
+
+    fn restore_state(&mut self, state: &serde_json::Value) {
+        let Ok(r) = serde_json::from_value::<Remembered>(state.clone()) else {
+            return;
+        };
+        if let Some(i) = self.boards.iter().position(|b| b.name == r.board) {
+            self.board = i;
+        }
+        if let Some(config) = r.config {
+            self.config = config;
+        }
+        self.tool = r.tool;
+        self.management = r.management;
+        self.dirty = true;
+    }
+}
+
+/// What the switch panel remembers across restarts: the configuration being edited (so
+/// work in progress survives), the board profile, the shell and the management port.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+struct Remembered {
+    board: String,
+    config: Option<Config>,
+    tool: Tool,
+    management: Option<Management>,
+}
+
+impl Default for Remembered {
+    fn default() -> Self {
+        Self {
+            board: String::new(),
+            config: None,
+            tool: Tool::OpenWrt,
+            management: Some(Management { port: 1, vid: None }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use benchtop_ar8327::config::Mode;
+    use benchtop_ar8327::formats::swconfig::LinkStatus;
+    use benchtop_drivers::LinkState;
+
+    use super::*;
+
+    fn connected(p: &mut SwitchPanel) {
+        p.status.started(true);
+        p.on_event(DriverEvent::Link(LinkState::Connected {
+            description: "pty /dev/pts/9".into(),
+        }));
+    }
+
+    #[test]
+    fn a_new_console_is_read_and_the_diff_follows() {
+        let mut p = SwitchPanel::default();
+        connected(&mut p);
+        let actions = p.take_actions();
+        assert!(
+            matches!(
+                &actions[..],
+                [PanelAction::Command(SwitchConsoleCommand::Read {
+                    tool: Tool::OpenWrt
+                })]
+            ),
+            "{actions:?}"
+        );
+        assert_eq!(p.session, Session::Reading);
+        let mut board = Config::empty(Mode::PortBased);
+        board.vlans.clear();
+        p.on_event(DriverEvent::Device(ApplyEvent::State {
+            config: board,
+            links: vec![LinkStatus::gigabit(1), LinkStatus::down(2)],
+        }));
+        p.on_event(DriverEvent::Device(ApplyEvent::Done { ok: true }));
+        assert_eq!(p.session, Session::Idle);
+        p.ensure_derived();
+        assert!(
+            p.derived
+                .device_changes
+                .iter()
+                .any(|c| c == "mode: port-based becomes 802.1Q VLANs"),
+            "{:?}",
+            p.derived.device_changes
+        );
+        assert!(!p.derived.register_changes.is_empty());
+    }
+
+    #[test]
+    fn apply_progress_refusal_and_outcomes() {
+        let mut p = SwitchPanel::default();
+        connected(&mut p);
+        p.take_actions();
+        p.on_event(DriverEvent::Device(ApplyEvent::Done { ok: true }));
+        p.ensure_derived();
+        p.apply_to_device();
+        assert!(matches!(
+            p.take_actions().as_slice(),
+            [PanelAction::Command(SwitchConsoleCommand::Apply {
+                confirmed_cut: false,
+                ..
+            })]
+        ));
+        p.on_event(DriverEvent::Device(ApplyEvent::Started { commands: 5 }));
+        p.on_event(DriverEvent::Device(ApplyEvent::Sent(
+            "swconfig dev switch0 set reset 1".into(),
+        )));
+        assert_eq!(p.session, Session::Applying { sent: 1, total: 5 });
+        // The worker reports an error (another session running): the panel says so.
+        p.on_event(DriverEvent::Error(
+            benchtop_drivers::DriverError::InvalidSetting(
+                "an apply is already running; cancel it first".into(),
+            ),
+        ));
+        assert_eq!(p.session, Session::Idle);
+        assert!(matches!(&p.outcome, Some(Outcome::Error(e)) if e.contains("already running")));
+        // A refusal ends the session with the findings.
+        p.apply_to_device();
+        p.on_event(DriverEvent::Device(ApplyEvent::Refused {
+            findings: Vec::new(),
+        }));
+        assert_eq!(p.session, Session::Idle);
+        assert_eq!(p.outcome, Some(Outcome::Refused(Vec::new())));
+        // Not connected: nothing is sent, the panel says what to do.
+        p.on_event(DriverEvent::Disconnected("closed".into()));
+        p.take_actions();
+        p.apply_to_device();
+        assert!(p.take_actions().is_empty());
+        assert!(matches!(&p.outcome, Some(Outcome::Error(e)) if e.starts_with("Not connected")));
+    }
+
+    #[test]
+    fn edits_undo_and_fixes_keep_one_history() {
+        let mut p = SwitchPanel::default();
+        let start = p.config().clone();
+        p.apply_edit(Edit::Cell {
+            row: 0,
+            port: 0,
+            m: Membership::Off,
+        });
+        p.apply_edit(Edit::Vid { row: 1, vid: 2 });
+        p.apply_edit(Edit::Vid { row: 1, vid: 20 });
+        p.apply_edit(Edit::Vid { row: 1, vid: 200 });
+        assert_eq!(p.config().ports[5].pvid, 200, "PVIDs follow the VID");
+        assert!(p.undo());
+        assert_eq!(p.config().vlans[1].vid, 2, "typing 20, 200 was one run");
+        assert!(p.undo());
+        assert_eq!(p.config(), &start);
+        assert!(!p.undo());
+        assert!(p.redo());
+        // A no-op edit records nothing.
+        p.apply_edit(Edit::Mask {
+            port: 3,
+            mask: None,
+        });
+        assert_eq!(p.history.undo_len(), 1);
     }
 }

@@ -152,6 +152,7 @@ pub fn import(text: &str, board: &Board) -> Result<Config, SwitchError> {
 /// Exports DSA bridge commands for a board's netdevs.
 pub fn export(cfg: &Config, board: &Board) -> Exported {
     let mut warnings = lossy_common(cfg);
+    warnings.extend(super::lossy_openwrt_only(cfg, "DSA bridge commands"));
     let mut s = String::new();
     let br = board.netdevs[0];
     let dev = |p: usize| {

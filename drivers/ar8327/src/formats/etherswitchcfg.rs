@@ -245,6 +245,7 @@ fn is_port_flag(f: &str) -> bool {
 /// Exports an etherswitchcfg script.
 pub fn export(cfg: &Config) -> Exported {
     let mut warnings = lossy_common(cfg);
+    warnings.extend(super::lossy_openwrt_only(cfg, "etherswitchcfg"));
     let mut s = String::new();
     match cfg.mode {
         Mode::PortBased => {
@@ -273,6 +274,8 @@ pub fn export(cfg: &Config) -> Exported {
             }
         }
         Mode::Dot1q => {
+            // Setting the mode resets arswitch's VLANs to vlangroup0 = VID 1 with every
+            // port; a configuration that does not use vlangroup0 must disable it.
             let _ = writeln!(s, "etherswitchcfg config vlan_mode dot1q");
             let mut taken = [false; MAX_GROUPS as usize];
             let mut assigned = Vec::new();
@@ -298,6 +301,9 @@ pub fn export(cfg: &Config) -> Exported {
                         v.vid
                     )),
                 }
+            }
+            if !assigned.iter().any(|(g, _)| *g == 0) {
+                let _ = writeln!(s, "etherswitchcfg vlangroup0 vlan 0");
             }
             for (g, v) in assigned {
                 if !v.description.is_empty() {
@@ -409,4 +415,258 @@ pub fn parse_info(text: &str) -> Result<InfoOutput, SwitchError> {
         other => other,
     })?;
     Ok(InfoOutput { config, links })
+}
+
+/// FreeBSD arswitch's state of an AR8327 as `etherswitchcfg` changes it: the VLAN mode, 16
+/// vlangroups and the per-port PVIDs. Changes take effect at once (no apply step). Changing
+/// the mode resets the VLANs: in dot1q vlangroup0 = VID 1 with every port untagged and every
+/// PVID 1; in port mode each port may reach every other one. The AR8327's `set_pvid` keeps
+/// only the low 7 bits of a PVID.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArswitchState {
+    /// `vlan_mode`.
+    pub mode: Mode,
+    /// Per vlangroup: VID (0 = disabled; in port mode the port number) and members.
+    pub groups: [(u16, [Membership; NUM_PORTS]); MAX_GROUPS as usize],
+    /// PVID per port.
+    pub pvid: [u16; NUM_PORTS],
+}
+
+impl Default for ArswitchState {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ArswitchState {
+    /// The state after boot: dot1q, vlangroup0 = VID 1 with every port, PVIDs 1.
+    pub fn new() -> Self {
+        let mut s = Self {
+            mode: Mode::Dot1q,
+            groups: [(0, [Membership::Off; NUM_PORTS]); MAX_GROUPS as usize],
+            pvid: [1; NUM_PORTS],
+        };
+        s.set_mode(Mode::Dot1q);
+        s
+    }
+
+    /// `config vlan_mode`: sets the mode and resets the VLANs.
+    pub fn set_mode(&mut self, mode: Mode) {
+        self.mode = mode;
+        self.groups = [(0, [Membership::Off; NUM_PORTS]); MAX_GROUPS as usize];
+        self.pvid = [1; NUM_PORTS];
+        match mode {
+            Mode::Dot1q => self.groups[0] = (1, [Membership::Untagged; NUM_PORTS]),
+            Mode::PortBased => {
+                for p in 0..NUM_PORTS {
+                    self.groups[p] = (p as u16, [Membership::Untagged; NUM_PORTS]);
+                }
+            }
+        }
+    }
+
+    /// Runs the words of one `etherswitchcfg` command line (after `etherswitchcfg` and its
+    /// flags). Returns what the command prints (`info`, `reg ADDR`), or an error in the
+    /// tool's words.
+    pub fn execute(
+        &mut self,
+        words: &[&str],
+        info: impl Fn(&Self) -> String,
+    ) -> Result<String, String> {
+        let mut out = String::new();
+        let mut i = 0;
+        let mut group: Option<usize> = None;
+        let mut port: Option<usize> = None;
+        let value = |i: usize, what: &str| -> Result<&str, String> {
+            words
+                .get(i)
+                .copied()
+                .ok_or_else(|| format!("etherswitchcfg: {what} needs a value"))
+        };
+        if words.is_empty() {
+            return Ok(info(self));
+        }
+        while i < words.len() {
+            let w = words[i];
+            if let Some(g) = num_suffix(w, "vlangroup", MAX_GROUPS) {
+                group = Some(usize::from(g.map_err(|e| format!("etherswitchcfg: {e}"))?));
+                port = None;
+                i += 1;
+                continue;
+            }
+            if let Some(p) = num_suffix(w, "port", NUM_PORTS as u16) {
+                port = Some(usize::from(p.map_err(|e| format!("etherswitchcfg: {e}"))?));
+                group = None;
+                i += 1;
+                continue;
+            }
+            match (w, group, port) {
+                ("info", None, None) => {
+                    out.push_str(&info(self));
+                    i += 1;
+                }
+                ("config", None, None) => {
+                    let k = value(i + 1, "config")?;
+                    let v = value(i + 2, k)?;
+                    if k != "vlan_mode" {
+                        return Err(format!("etherswitchcfg: Unknown config \"{k}\""));
+                    }
+                    match v {
+                        "port" => self.set_mode(Mode::PortBased),
+                        "dot1q" => self.set_mode(Mode::Dot1q),
+                        _ => {
+                            return Err(format!("etherswitchcfg: vlan_mode {v}: Invalid argument"));
+                        }
+                    }
+                    i += 3;
+                }
+                ("vlan", Some(g), _) => {
+                    let v = value(i + 1, "vlan")?;
+                    let vid: u16 = v
+                        .parse()
+                        .ok()
+                        .filter(|v| *v <= 4094)
+                        .ok_or_else(|| format!("etherswitchcfg: invalid vlan \"{v}\""))?;
+                    if self.mode != Mode::Dot1q {
+                        return Err("etherswitchcfg: setting a vlan needs vlan_mode dot1q".into());
+                    }
+                    self.groups[g].0 = vid;
+                    if vid == 0 {
+                        self.groups[g].1 = [Membership::Off; NUM_PORTS];
+                    }
+                    i += 2;
+                }
+                ("members", Some(g), _) => {
+                    let m = parse_members(value(i + 1, "members")?)
+                        .map_err(|e| format!("etherswitchcfg: {e}"))?;
+                    if self.mode == Mode::Dot1q && self.groups[g].0 == 0 {
+                        return Err(format!(
+                            "etherswitchcfg: vlangroup{g} has no vlan: set `vlan VID` first"
+                        ));
+                    }
+                    self.groups[g].1 = m;
+                    i += 2;
+                }
+                ("pvid", _, Some(p)) => {
+                    let v = value(i + 1, "pvid")?;
+                    let pvid: u16 = v
+                        .parse()
+                        .ok()
+                        .filter(|v| *v <= 4094)
+                        .ok_or_else(|| format!("etherswitchcfg: invalid pvid \"{v}\""))?;
+                    // arswitch's AR8327 set_pvid masks with 0x7f.
+                    self.pvid[p] = pvid & 0x7f;
+                    i += 2;
+                }
+                ("media" | "mediaopt", _, Some(_)) => i += 2,
+                ("led", _, Some(_)) => i += 3,
+                (f, _, Some(_)) if is_port_flag(f) => i += 1,
+                _ => {
+                    return Err(format!(
+                        "etherswitchcfg: Unknown keyword \"{w}\"\nusage: etherswitchcfg [-f control file] info\n       etherswitchcfg [-f control file] config command parameter\n       etherswitchcfg [-f control file] portN command parameter\n       etherswitchcfg [-f control file] vlangroupN command parameter"
+                    ));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The configuration this state describes. In dot1q every port may reach every other
+    /// (arswitch leaves the port masks open and isolates with the VLAN table only).
+    pub fn to_config(&self) -> Config {
+        let mut c = Config::empty(self.mode);
+        match self.mode {
+            Mode::Dot1q => {
+                for (g, (vid, members)) in self.groups.iter().enumerate() {
+                    if *vid == 0 {
+                        continue;
+                    }
+                    let mut v = Vlan::new(g as u16, *vid);
+                    v.ports = *members;
+                    c.vlans.push(v);
+                }
+                for (p, pc) in c.ports.iter_mut().enumerate() {
+                    pc.pvid = self.pvid[p];
+                    pc.mask = Some(crate::config::ALL_PORTS & !(1 << p));
+                }
+            }
+            Mode::PortBased => {
+                for (p, pc) in c.ports.iter_mut().enumerate() {
+                    let mut mask: PortMask = 0;
+                    for (q, m) in self.groups[p].1.iter().enumerate() {
+                        if m.is_member() {
+                            mask |= 1 << q;
+                        }
+                    }
+                    pc.mask = Some(mask & !(1 << p));
+                }
+            }
+        }
+        c.normalize_masks();
+        c
+    }
+
+    /// `etherswitchcfg info` output for device `dev` (e.g. `etherswitch0`) with these links.
+    pub fn info(&self, dev: &str, links: &[crate::formats::swconfig::LinkStatus]) -> String {
+        let mut s = String::new();
+        let mode = match self.mode {
+            Mode::Dot1q => "DOT1Q",
+            Mode::PortBased => "PORT",
+        };
+        let _ = writeln!(s, "{dev}: VLAN mode: {mode}");
+        for p in 0..NUM_PORTS {
+            let _ = writeln!(s, "port{p}:");
+            if self.mode == Mode::Dot1q {
+                let _ = writeln!(s, "\tpvid: {}", self.pvid[p]);
+            }
+            let cpu = p == 0 || p == 6;
+            let _ = writeln!(
+                s,
+                "\tflags={}<{}>",
+                u8::from(cpu),
+                if cpu { "CPUPORT" } else { "" }
+            );
+            let link = links.iter().find(|l| usize::from(l.port) == p);
+            let active = link.is_some_and(|l| l.up);
+            let current = match link {
+                Some(l) if l.up => format!(
+                    "{}baseT <{}-duplex>",
+                    l.speed.unwrap_or(1000),
+                    if l.full_duplex { "full" } else { "half" }
+                ),
+                _ => String::new(),
+            };
+            if cpu {
+                let _ = writeln!(s, "\tmedia: Ethernet {current}");
+            } else if active {
+                let _ = writeln!(s, "\tmedia: Ethernet autoselect ({current})");
+            } else {
+                let _ = writeln!(s, "\tmedia: Ethernet autoselect");
+            }
+            let _ = writeln!(
+                s,
+                "\tstatus: {}",
+                if active { "active" } else { "no carrier" }
+            );
+        }
+        for (g, (vid, members)) in self.groups.iter().enumerate() {
+            if self.mode == Mode::Dot1q && *vid == 0 {
+                continue;
+            }
+            if self.mode == Mode::PortBased && g >= NUM_PORTS {
+                continue;
+            }
+            let _ = writeln!(s, "vlangroup{g}:");
+            match self.mode {
+                Mode::Dot1q => {
+                    let _ = writeln!(s, "\tvlan: {vid}");
+                }
+                Mode::PortBased => {
+                    let _ = writeln!(s, "\tport: {g}");
+                }
+            }
+            let _ = writeln!(s, "\tmembers {}", format_members(members));
+        }
+        s
+    }
 }

@@ -130,11 +130,39 @@ impl Tool {
     /// Parses the read-back command's output into a configuration (descriptions are not
     /// part of it; compare with [`crate::config::diff`] and ignore description changes).
     pub fn parse_readback(self, text: &str) -> Result<Config, SwitchError> {
+        self.parse_state(text).map(|s| s.config)
+    }
+
+    /// Parses the read-back command's output into the configuration and the port links.
+    pub fn parse_state(self, text: &str) -> Result<DeviceState, SwitchError> {
         match self {
-            Tool::OpenWrt => swconfig::parse_show(text).map(|s| s.config),
-            Tool::FreeBsd => etherswitchcfg::parse_info(text).map(|s| s.config),
+            Tool::OpenWrt => swconfig::parse_show(text).map(|s| DeviceState {
+                config: s.config,
+                links: s.links,
+            }),
+            Tool::FreeBsd => etherswitchcfg::parse_info(text).map(|s| DeviceState {
+                config: s.config,
+                links: s.links,
+            }),
         }
     }
+
+    /// Words for menus: "OpenWrt (swconfig)" / "FreeBSD (etherswitchcfg)".
+    pub fn label(self) -> &'static str {
+        match self {
+            Tool::OpenWrt => "OpenWrt (swconfig)",
+            Tool::FreeBsd => "FreeBSD (etherswitchcfg)",
+        }
+    }
+}
+
+/// What a board's shell reports about its switch: the VLAN state and each port's link.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceState {
+    /// The configuration read back (no descriptions).
+    pub config: Config,
+    /// Link state per port, as reported (ports missing from the output are absent).
+    pub links: Vec<swconfig::LinkStatus>,
 }
 
 /// The shell commands that apply `cfg` with `tool` (comments dropped), plus warnings for
@@ -253,6 +281,26 @@ pub fn convert(text: &str, to: Format, board: &Board) -> Result<Exported, Switch
     w.append(&mut out.warnings);
     out.warnings = w;
     Ok(out)
+}
+
+/// Switch settings only OpenWrt's formats (UCI, swconfig) carry: ageing, mirroring, EEE.
+pub(crate) fn lossy_openwrt_only(cfg: &Config, what: &str) -> Vec<String> {
+    let mut w = Vec::new();
+    if cfg.arl_age_secs != crate::config::DEFAULT_ARL_AGE {
+        w.push(format!(
+            "ARL age {} s cannot be expressed in {what}",
+            cfg.arl_age_secs
+        ));
+    }
+    if cfg.mirror.enabled() {
+        w.push(format!("port mirroring cannot be expressed in {what}"));
+    }
+    for (p, pc) in cfg.ports.iter().enumerate() {
+        if pc.eee {
+            w.push(format!("port {p}: EEE cannot be expressed in {what}"));
+        }
+    }
+    w
 }
 
 /// Settings that the tool formats (UCI, swconfig, etherswitchcfg, DSA) cannot express.

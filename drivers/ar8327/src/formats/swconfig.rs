@@ -16,7 +16,9 @@ use std::fmt::Write as _;
 use serde::{Deserialize, Serialize};
 
 use super::{Exported, lossy_common};
-use crate::config::{Config, MAX_SLOTS, Membership, Mode, NUM_PORTS, Vlan};
+use crate::config::{
+    Config, DEFAULT_ARL_AGE, MAX_SLOTS, Membership, Mirror, Mode, NUM_PORTS, Vlan,
+};
 use crate::error::SwitchError;
 
 /// Parses a swconfig/UCI port list such as `"0t 1 2 3"` (`t` = tagged; `u` and `*` accepted
@@ -166,6 +168,12 @@ pub struct SwconfigState {
     pub pvid: [u16; NUM_PORTS],
     /// The driver's one-bit-per-port tag flag.
     pub(crate) tag_flag: u8,
+    /// `arl_age_time`, seconds as set.
+    pub arl_age_secs: u32,
+    /// `enable_mirror_rx/tx`, `mirror_source_port`, `mirror_monitor_port`.
+    pub mirror: Mirror,
+    /// Port `enable_eee`.
+    pub eee: [bool; NUM_PORTS],
 }
 
 impl Default for SwconfigState {
@@ -186,6 +194,9 @@ impl SwconfigState {
             descriptions: vec![String::new(); n],
             pvid: [0; NUM_PORTS],
             tag_flag: 0,
+            arl_age_secs: DEFAULT_ARL_AGE,
+            mirror: Mirror::default(),
+            eee: [false; NUM_PORTS],
         }
     }
 
@@ -228,14 +239,31 @@ impl SwconfigState {
                 self.reset();
                 Ok(())
             }
+            "arl_age_time" => {
+                self.arl_age_secs = value
+                    .parse()
+                    .map_err(|_| format!("arl_age_time \"{value}\" is not a number of seconds"))?;
+                Ok(())
+            }
+            "enable_mirror_rx" => {
+                self.mirror.rx = parse_bool(value)?;
+                Ok(())
+            }
+            "enable_mirror_tx" => {
+                self.mirror.tx = parse_bool(value)?;
+                Ok(())
+            }
+            "mirror_source_port" => {
+                self.mirror.source = Self::port_index(value)? as u8;
+                Ok(())
+            }
+            "mirror_monitor_port" => {
+                self.mirror.monitor = Self::port_index(value)? as u8;
+                Ok(())
+            }
             // Accepted and not modelled: they do not change the port/VLAN matrix.
             "apply"
             | "reset_mibs"
-            | "enable_mirror_rx"
-            | "enable_mirror_tx"
-            | "mirror_monitor_port"
-            | "mirror_source_port"
-            | "arl_age_time"
             | "flush_arl_table"
             | "igmp_snooping"
             | "igmp_v3"
@@ -290,9 +318,11 @@ impl SwconfigState {
                 self.pvid[p] = s as u16;
                 Ok(())
             }
-            "enable_eee" | "igmp_snooping" | "vlan_prio" | "reset_mib" | "flush_arl_table" => {
+            "enable_eee" => {
+                self.eee[p] = parse_bool(value)?;
                 Ok(())
             }
+            "igmp_snooping" | "vlan_prio" | "reset_mib" | "flush_arl_table" => Ok(()),
             _ => Err(format!("unknown port attribute \"{key}\"")),
         }
     }
@@ -353,9 +383,12 @@ impl SwconfigState {
             v.description = self.descriptions.get(s).cloned().unwrap_or_default();
             c.vlans.push(v);
         }
-        for (pc, slot) in c.ports.iter_mut().zip(self.pvid) {
+        for (p, (pc, slot)) in c.ports.iter_mut().zip(self.pvid).enumerate() {
             pc.pvid = self.vids.get(usize::from(slot)).copied().unwrap_or(slot);
+            pc.eee = self.eee[p];
         }
+        c.arl_age_secs = self.arl_age_secs;
+        c.mirror = self.mirror;
         c
     }
 
@@ -364,6 +397,21 @@ impl SwconfigState {
         let mut st = Self::new();
         let mut warnings = Vec::new();
         st.enable_vlan = cfg.mode == Mode::Dot1q;
+        st.arl_age_secs = cfg.arl_age_secs;
+        st.mirror = cfg.mirror;
+        if cfg.mirror.enabled()
+            && (usize::from(cfg.mirror.source) >= NUM_PORTS
+                || usize::from(cfg.mirror.monitor) >= NUM_PORTS)
+        {
+            warnings.push(format!(
+                "mirroring from port {} to port {}: not ports 0..6, left out",
+                cfg.mirror.source, cfg.mirror.monitor
+            ));
+            st.mirror = Mirror::default();
+        }
+        for (p, pc) in cfg.ports.iter().enumerate() {
+            st.eee[p] = pc.eee;
+        }
         for v in &cfg.vlans {
             let s = usize::from(v.slot);
             if s >= usize::from(MAX_SLOTS) {
@@ -441,6 +489,26 @@ impl SwconfigState {
             .map_or(0, |s| s as u16)
     }
 
+    /// Global attributes that differ from their reset values, in the order swconfig needs
+    /// them (mirror ports before the enables).
+    pub fn global_extras(&self) -> Vec<(&'static str, String)> {
+        let mut v = Vec::new();
+        if self.arl_age_secs != DEFAULT_ARL_AGE {
+            v.push(("arl_age_time", self.arl_age_secs.to_string()));
+        }
+        if self.mirror.enabled() {
+            v.push(("mirror_source_port", self.mirror.source.to_string()));
+            v.push(("mirror_monitor_port", self.mirror.monitor.to_string()));
+            if self.mirror.rx {
+                v.push(("enable_mirror_rx", "1".into()));
+            }
+            if self.mirror.tx {
+                v.push(("enable_mirror_tx", "1".into()));
+            }
+        }
+        v
+    }
+
     /// `swconfig dev <dev> show` output (links given per port).
     pub fn show(&self, dev: &str, links: &[LinkStatus; NUM_PORTS]) -> String {
         let mut s = String::new();
@@ -448,13 +516,16 @@ impl SwconfigState {
         let _ = writeln!(s, "\tenable_vlan: {}", u8::from(self.enable_vlan));
         let _ = writeln!(s, "\tar8xxx_mib_poll_interval: 0");
         let _ = writeln!(s, "\tar8xxx_mib_type: 0");
-        let _ = writeln!(s, "\tenable_mirror_rx: 0");
-        let _ = writeln!(s, "\tenable_mirror_tx: 0");
-        let _ = writeln!(s, "\tmirror_monitor_port: 0");
-        let _ = writeln!(s, "\tmirror_source_port: 0");
-        let _ = writeln!(s, "\tarl_age_time: 300");
+        let _ = writeln!(s, "\tenable_mirror_rx: {}", u8::from(self.mirror.rx));
+        let _ = writeln!(s, "\tenable_mirror_tx: {}", u8::from(self.mirror.tx));
+        let _ = writeln!(s, "\tmirror_monitor_port: {}", self.mirror.monitor);
+        let _ = writeln!(s, "\tmirror_source_port: {}", self.mirror.source);
+        // The driver keeps 7 s units and reads back units × 7.
+        let units = crate::regs::arl_age_units(self.arl_age_secs).map_or(0x2b, u32::from);
+        let _ = writeln!(s, "\tarl_age_time: {}", units * 7);
         for (p, link) in links.iter().enumerate() {
             let _ = writeln!(s, "Port {p}:");
+            let _ = writeln!(s, "\tenable_eee: {}", u8::from(self.eee[p]));
             let _ = writeln!(s, "\tpvid: {}", self.pvid[p]);
             let _ = writeln!(s, "\tlink: {}", link.to_line());
         }
@@ -669,6 +740,12 @@ pub fn export(cfg: &Config, dev: &str) -> Exported {
         "swconfig dev {dev} set enable_vlan {}",
         u8::from(st.enable_vlan)
     );
+    for (key, value) in st.global_extras() {
+        let _ = writeln!(s, "swconfig dev {dev} set {key} {value}");
+    }
+    for p in (0..NUM_PORTS).filter(|p| st.eee[*p]) {
+        let _ = writeln!(s, "swconfig dev {dev} port {p} set enable_eee 1");
+    }
     let (early, late) = st.pvid_order();
     for &p in &early {
         let _ = writeln!(s, "swconfig dev {dev} port {p} set pvid {}", st.pvid[p]);
@@ -780,6 +857,15 @@ pub fn parse_show(text: &str) -> Result<ShowOutput, SwitchError> {
             }
             (Sec::Global, "enable_vlan") => st.set_global("enable_vlan", v),
             (Sec::Port(n), "pvid") => st.set_port(n, "pvid", v),
+            (Sec::Port(n), "enable_eee") => st.set_port(n, "enable_eee", v),
+            (
+                Sec::Global,
+                k @ ("arl_age_time"
+                | "enable_mirror_rx"
+                | "enable_mirror_tx"
+                | "mirror_source_port"
+                | "mirror_monitor_port"),
+            ) => st.set_global(k, v),
             (Sec::Vlan(n), "vid") => st.set_vlan(n, "vid", v),
             (Sec::Vlan(n), "ports") => {
                 // The explicit pvid lines win; do not let untagged members move them.
@@ -791,6 +877,10 @@ pub fn parse_show(text: &str) -> Result<ShowOutput, SwitchError> {
             _ => Ok(()),
         };
         r.map_err(|e| SwitchError::parse(F, ln, e))?;
+    }
+    // The driver prints the age as units × 7 s: the default comes back as 301.
+    if crate::regs::arl_age_units(st.arl_age_secs) == crate::regs::arl_age_units(DEFAULT_ARL_AGE) {
+        st.arl_age_secs = DEFAULT_ARL_AGE;
     }
     Ok(ShowOutput {
         links,

@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 
 use super::swconfig::{SwconfigState, format_ports, shell_words};
 use super::{Exported, lossy_common};
-use crate::config::{Config, MAX_SLOTS};
+use crate::config::{Config, MAX_SLOTS, NUM_PORTS};
 use crate::error::SwitchError;
 
 const FMT: &str = "UCI";
@@ -110,6 +110,17 @@ pub fn replay(text: &str) -> Result<SwconfigState, SwitchError> {
                 }
                 let (ev, l) = s.get("enable_vlan").unwrap_or(("1", s.line));
                 st.set_global("enable_vlan", ev).map_err(|e| err(l, e))?;
+                for key in [
+                    "arl_age_time",
+                    "mirror_source_port",
+                    "mirror_monitor_port",
+                    "enable_mirror_rx",
+                    "enable_mirror_tx",
+                ] {
+                    if let Some((v, l)) = s.get(key) {
+                        st.set_global(key, v).map_err(|e| err(l, e))?;
+                    }
+                }
             }
             "switch_vlan" if on_dev(s) => {
                 let (slot, l) = s.get("vlan").ok_or_else(|| {
@@ -133,6 +144,9 @@ pub fn replay(text: &str) -> Result<SwconfigState, SwitchError> {
                     .ok_or_else(|| err(s.line, "switch_port without `option port`".into()))?;
                 if let Some((v, l)) = s.get("pvid") {
                     st.set_port(port, "pvid", v).map_err(|e| err(l, e))?;
+                }
+                if let Some((v, l)) = s.get("enable_eee") {
+                    st.set_port(port, "enable_eee", v).map_err(|e| err(l, e))?;
                 }
             }
             _ => {}
@@ -176,6 +190,9 @@ pub fn export(cfg: &Config, dev: &str) -> Exported {
     let _ = writeln!(s, "\toption name {}", quote(dev));
     let _ = writeln!(s, "\toption reset '1'");
     let _ = writeln!(s, "\toption enable_vlan '{}'", u8::from(st.enable_vlan));
+    for (key, value) in st.global_extras() {
+        let _ = writeln!(s, "\toption {key} {}", quote(&value));
+    }
     let (early, late) = st.pvid_order();
     let port_section = |s: &mut String, p: usize| {
         let _ = writeln!(s, "\nconfig switch_port");
@@ -205,6 +222,12 @@ pub fn export(cfg: &Config, dev: &str) -> Exported {
     }
     for &p in &late {
         port_section(&mut s, p);
+    }
+    for p in (0..NUM_PORTS).filter(|p| st.eee[*p]) {
+        let _ = writeln!(s, "\nconfig switch_port");
+        let _ = writeln!(s, "\toption device {}", quote(dev));
+        let _ = writeln!(s, "\toption port '{p}'");
+        let _ = writeln!(s, "\toption enable_eee '1'");
     }
     warnings.extend(super::swconfig::driver_rewrites(cfg, replay(&s)));
     Exported { text: s, warnings }
