@@ -500,6 +500,18 @@ fn each_panels_own_settings_survive_a_restart() {
     let edited = switch(h.state());
     assert_ne!(before, edited, "the click changed the matrix");
 
+    h.state_mut().focus_tab(Tab::Mindwave);
+    h.run();
+    let mindwave = |a: &BenchtopApp| {
+        a.panel::<benchtop_panel_mindwave::MindwavePanel>(Tab::Mindwave)
+            .expect("mindwave")
+            .settings
+            .clone()
+    };
+    assert!(mindwave(h.state()).db);
+    click(&mut h, "dB");
+    assert!(!mindwave(h.state()).db, "the click turned dB off");
+
     let mut storage = MemoryStorage::default();
     eframe::set_value(&mut storage, "benchtop-settings", &h.state().settings());
     let restored: Settings =
@@ -514,6 +526,7 @@ fn each_panels_own_settings_survive_a_restart() {
         noop_waker(),
     );
     assert!(console(&app).auto_pat, "auto-pat is remembered");
+    assert!(!mindwave(&app).db, "the spectrum scale is remembered");
     assert_eq!(
         switch(&app),
         edited,

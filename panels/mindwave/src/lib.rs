@@ -24,8 +24,8 @@ use benchtop_mindwave::{
     SimOptions, UV_PER_COUNT,
 };
 use benchtop_panels::{
-    ConnectionAction, ConnectionBar, ConnectionSettings, DevicePanel, DeviceStatus, JobUpdate,
-    PanelAction, PanelJob, SourceChoice, SourceKind,
+    ConnectionAction, ConnectionBar, ConnectionSettings, DevicePanel, DeviceStatus, FilePicker,
+    JobUpdate, PanelAction, PanelJob, PickMode, SourceChoice, SourceKind,
 };
 use egui::{Color32, RichText};
 
@@ -59,9 +59,18 @@ pub const SCALES: [Option<f32>; 7] = [
 const FS: f64 = SAMPLE_RATE as f64;
 const JOB_CONVERT: &str = "mindwave-edf-to-capture";
 const JOB_EXPORT: &str = "mindwave-csv-export";
+const JOB_PICK: &str = "mindwave-pick";
 
-/// The panel's settings (what the user chose).
-#[derive(Debug, Clone, PartialEq)]
+/// What the file dialog was opened for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Picking {
+    Record,
+    Replay,
+}
+
+/// The panel's settings (what the user chose), remembered across restarts.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct MindwaveSettings {
     /// Auto-connect (`C2`) or a headset ID (`C0 id`).
     pub pairing: PairMode,
@@ -176,6 +185,8 @@ pub struct MindwavePanel {
     export: Option<JobNote>,
     /// A temporary capture made from an EDF+ file for replay.
     converted: Option<PathBuf>,
+    picker: FilePicker,
+    picking: Picking,
 }
 
 impl Default for MindwavePanel {
@@ -258,6 +269,8 @@ impl MindwavePanel {
             convert: None,
             export: None,
             converted: None,
+            picker: FilePicker::new(JOB_PICK),
+            picking: Picking::Record,
         }
     }
 
@@ -717,7 +730,29 @@ impl DevicePanel for MindwavePanel {
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, ports: &[PortInfo]) {
+        if let Some(path) = self.picker.ui(ui.ctx()) {
+            let path = path.display().to_string();
+            match self.picking {
+                Picking::Record => self.record_path = path,
+                Picking::Replay => self.replay_path = path,
+            }
+        }
         self.ui_impl(ui, ports);
+    }
+
+    fn bar_mut(&mut self) -> Option<&mut ConnectionBar> {
+        Some(&mut self.bar)
+    }
+
+    fn saved_state(&self) -> Option<serde_json::Value> {
+        serde_json::to_value(&self.settings).ok()
+    }
+
+    fn restore_state(&mut self, state: &serde_json::Value) {
+        if let Ok(s) = serde_json::from_value::<MindwaveSettings>(state.clone()) {
+            self.use_id = matches!(s.pairing, PairMode::Headset(_));
+            self.settings = s;
+        }
     }
 
     fn take_actions(&mut self) -> Vec<Action> {
@@ -737,7 +772,9 @@ impl DevicePanel for MindwavePanel {
     }
 
     fn take_jobs(&mut self) -> Vec<PanelJob> {
-        std::mem::take(&mut self.jobs)
+        let mut jobs = std::mem::take(&mut self.jobs);
+        jobs.extend(self.picker.take_job());
+        jobs
     }
 
     fn take_job_cancels(&mut self) -> Vec<&'static str> {
@@ -747,6 +784,7 @@ impl DevicePanel for MindwavePanel {
 
     fn on_job(&mut self, name: &'static str, update: JobUpdate) {
         match (name, update) {
+            (JOB_PICK, update) => self.picker.on_job(update),
             (JOB_CONVERT, JobUpdate::Progress(f, _)) => {
                 self.convert = Some(JobNote::Running(format!(
                     "Converting EDF+ for replay… {:.0}%",
@@ -1513,6 +1551,20 @@ impl MindwavePanel {
                 !active,
                 egui::Checkbox::new(&mut self.record_capture, "also the raw byte capture (.bin)"),
             );
+            if ui
+                .add_enabled(!active, egui::Button::new("Browse…"))
+                .on_hover_text("Choose the folder and name of the recording")
+                .clicked()
+            {
+                self.picking = Picking::Record;
+                let start = PathBuf::from(self.record_path.trim());
+                self.picker.open(
+                    PickMode::Save,
+                    "Record EEG to an EDF+ file",
+                    Some(start.as_path()),
+                    &["edf"],
+                );
+            }
         });
         ui.horizontal_wrapped(|ui| {
             if active {
@@ -1617,6 +1669,16 @@ impl MindwavePanel {
             .labelled_by(label.id);
         });
         ui.horizontal_wrapped(|ui| {
+            if ui.button("Browse…").clicked() {
+                self.picking = Picking::Replay;
+                let start = PathBuf::from(self.replay_path.trim());
+                self.picker.open(
+                    PickMode::Open,
+                    "Replay a recording",
+                    Some(start.as_path()),
+                    &["edf", "bin"],
+                );
+            }
             if ui
                 .button("▶ Replay")
                 .on_hover_text("Play it through the same decoder and analysis as a live headset")
