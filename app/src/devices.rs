@@ -1,5 +1,5 @@
-//! The device hub: starts and stops each device's worker (and simulator), and the list of
-//! built-in simulators that `benchtop sim` and the connection bars share.
+//! The device hub: starts and stops each device's worker (and simulator), runs panels'
+//! background jobs, and builds the simulator models the panels start.
 
 use std::any::Any;
 use std::sync::Arc;
@@ -21,38 +21,6 @@ use benchtop_drivers::worker::{self, WorkerConfig, drain_with_budget};
 use benchtop_drivers::{
     DriverCommand, DriverError, DriverEvent, DriverHandle, Protocol, Source, Waker,
 };
-
-/// A built-in simulator: its name on the command line and how to build its model.
-pub struct SimEntry {
-    /// `benchtop sim <name>`
-    pub name: &'static str,
-    /// One line for `--help` and menus.
-    pub description: &'static str,
-}
-
-/// Every built-in simulator.
-pub const SIMULATORS: &[SimEntry] = &[
-    SimEntry {
-        name: "echo",
-        description: "line echo with a heartbeat (the simulator framework's demo device)",
-    },
-    SimEntry {
-        name: "ath",
-        description: "a FreeBSD board's console printing ath(4) ATH_DEBUG_PWRSAVE lines",
-    },
-    SimEntry {
-        name: "mindwave",
-        description: "a MindWave dongle and headset speaking ThinkGear at 115200 8N1",
-    },
-    SimEntry {
-        name: "sparky",
-        description: "a Meraki Sparky (AR2317) in RedBoot with its GPIO6 watchdog",
-    },
-    SimEntry {
-        name: "openwrt-switch",
-        description: "an OpenWrt root shell answering swconfig for an AR8327 switch",
-    },
-];
 
 /// The ath(4) console model the Power panel's simulator runs.
 pub fn ath_model(scenario: benchtop_ath::Scenario, speed: f64) -> Box<dyn SimDevice> {
