@@ -3,6 +3,9 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
+mod support;
+use support::harness;
+
 use std::time::{Duration, Instant};
 
 use benchtop_app::{BenchtopApp, Tab};
@@ -10,18 +13,6 @@ use benchtop_panel_console::ConsolePanel;
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
-
-fn harness(app: BenchtopApp) -> Harness<'static, BenchtopApp> {
-    Harness::builder()
-        .with_size(egui::vec2(1400.0, 900.0))
-        .build_ui_state(
-            |ui, app: &mut BenchtopApp| {
-                app.logic(ui.ctx());
-                app.ui(ui);
-            },
-            app,
-        )
-}
 
 /// The app on its simulators with the Console tab in front.
 fn console_app() -> Harness<'static, BenchtopApp> {

@@ -4,6 +4,9 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
+mod support;
+use support::{H, harness};
+
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -15,22 +18,7 @@ use benchtop_mindwave::sim::{self, SimOptions};
 use benchtop_mindwave::{PairingState, RecordingState, UV_PER_COUNT};
 use benchtop_panel_mindwave::MindwavePanel;
 use egui::accesskit::Role;
-use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
-
-type H = Harness<'static, BenchtopApp>;
-
-fn harness(app: BenchtopApp) -> H {
-    Harness::builder()
-        .with_size(egui::vec2(1400.0, 900.0))
-        .build_ui_state(
-            |ui, app: &mut BenchtopApp| {
-                app.logic(ui.ctx());
-                app.ui(ui);
-            },
-            app,
-        )
-}
 
 fn mindwave_app(start_simulators: bool) -> BenchtopApp {
     let mut app = BenchtopApp::for_tests(start_simulators);

@@ -3,6 +3,9 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
+mod support;
+use support::harness;
+
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
@@ -12,18 +15,6 @@ use benchtop_drivers::worker::noop_waker;
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
-
-fn harness(app: BenchtopApp) -> Harness<'static, BenchtopApp> {
-    Harness::builder()
-        .with_size(egui::vec2(1200.0, 800.0))
-        .build_ui_state(
-            |ui, app: &mut BenchtopApp| {
-                app.logic(ui.ctx());
-                app.ui(ui);
-            },
-            app,
-        )
-}
 
 /// The app with the Echo tab in front.
 fn echo_app(start_simulators: bool) -> BenchtopApp {

@@ -2,6 +2,9 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
+mod support;
+use support::harness;
+
 use std::time::{Duration, Instant};
 
 use benchtop_app::{BenchtopApp, Tab};
@@ -12,18 +15,6 @@ use benchtop_panel_switch::{Outcome, SwitchPanel};
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
-
-fn harness(app: BenchtopApp) -> Harness<'static, BenchtopApp> {
-    Harness::builder()
-        .with_size(egui::vec2(1400.0, 900.0))
-        .build_ui_state(
-            |ui, app: &mut BenchtopApp| {
-                app.logic(ui.ctx());
-                app.ui(ui);
-            },
-            app,
-        )
-}
 
 fn switch_app(start_simulators: bool) -> Harness<'static, BenchtopApp> {
     let mut app = BenchtopApp::for_tests(start_simulators);

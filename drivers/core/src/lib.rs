@@ -10,6 +10,7 @@
 //! (`protocol.rs`, bytes in → events out, never panics), a [`worker::Protocol`]
 //! implementation (`driver.rs`) and a simulator (`sim.rs`).
 
+pub mod clock;
 pub mod echo;
 pub mod error;
 pub mod job;

@@ -811,13 +811,8 @@ pub fn format_time_of_day(stamp_ms: u64) -> String {
     )
 }
 
-/// The current time in ms since the Unix epoch (0 if the clock is before 1970).
-pub fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
-}
+/// The current time in ms since the Unix epoch (re-exported from the driver core).
+pub use benchtop_drivers::clock::now_ms;
 
 /// How a session log is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]

@@ -1317,35 +1317,14 @@ pub fn ago(d: Duration) -> String {
 
 /// `~/benchtop-console-20260101-120000.log` (UTC).
 fn default_log_path() -> String {
-    let ms = now_ms();
-    let secs = ms / 1000;
-    let days = (secs / 86_400) as i64;
-    let (y, m, d) = civil_from_days(days);
-    let t = secs % 86_400;
     let name = format!(
-        "benchtop-console-{y:04}{m:02}{d:02}-{:02}{:02}{:02}.log",
-        t / 3600,
-        (t / 60) % 60,
-        t % 60
+        "benchtop-console-{}.log",
+        benchtop_drivers::clock::file_stamp(std::time::SystemTime::now())
     );
     match std::env::var_os("HOME") {
         Some(h) => PathBuf::from(h).join(name).display().to_string(),
         None => name,
     }
-}
-
-/// Year, month, day of a count of days since 1970-01-01 (proleptic Gregorian).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
 impl DevicePanel for ConsolePanel {
@@ -1468,8 +1447,6 @@ mod tests {
         assert_eq!(thousands(1_234_567), "1,234,567");
         assert_eq!(thousands(999), "999");
         assert_eq!(clock(Duration::from_secs(272)), "4:32");
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(19_723), (2024, 1, 1));
         assert_eq!(parse_addr("b1000090"), Some(0xb100_0090));
         assert_eq!(parse_addr(" 0xB1000098 "), Some(0xb100_0098));
         assert_eq!(parse_addr("0xzz"), None);

@@ -196,12 +196,12 @@ impl Default for MindwavePanel {
 }
 
 fn default_record_path() -> String {
-    let (y, mo, d, h, mi, s) = benchtop_mindwave::edf::civil_utc(SystemTime::now());
     let dir = std::env::var_os("HOME")
         .map(PathBuf::from)
         .unwrap_or_else(std::env::temp_dir);
     dir.join(format!(
-        "mindwave-{y:04}{mo:02}{d:02}-{h:02}{mi:02}{s:02}.edf"
+        "mindwave-{}.edf",
+        benchtop_drivers::clock::file_stamp(SystemTime::now())
     ))
     .display()
     .to_string()
