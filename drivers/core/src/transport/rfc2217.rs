@@ -9,10 +9,10 @@
 
 use std::collections::VecDeque;
 use std::io::{Read as _, Write as _};
-use std::net::{TcpStream, ToSocketAddrs as _};
+use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use super::{POLL_INTERVAL, Transport};
+use super::Transport;
 use crate::line::{FlowControl, Parity};
 use crate::{DriverError, LineSettings};
 
@@ -369,35 +369,8 @@ impl Rfc2217Transport {
     /// Connects to `address` (`host:port`), negotiates RFC 2217 and sets `line` on the far
     /// end (waiting briefly for the server's baud-rate answer).
     pub fn connect(address: &str, line: &LineSettings) -> Result<Self, DriverError> {
-        let connect_err = |detail: String| DriverError::Connect {
-            address: address.to_owned(),
-            detail,
-        };
-        let addrs: Vec<_> = address
-            .to_socket_addrs()
-            .map_err(|e| connect_err(format!("{e} (expected host:port)")))?
-            .collect();
-        let mut last = connect_err("the name resolved to no address".into());
-        let mut stream = None;
-        for addr in addrs {
-            match TcpStream::connect_timeout(&addr, Duration::from_secs(3)) {
-                Ok(s) => {
-                    stream = Some(s);
-                    break;
-                }
-                Err(e) => last = connect_err(e.to_string()),
-            }
-        }
-        let stream = stream.ok_or(last)?;
-        stream
-            .set_read_timeout(Some(POLL_INTERVAL))
-            .map_err(|e| connect_err(e.to_string()))?;
-        stream
-            .set_write_timeout(Some(Duration::from_secs(2)))
-            .map_err(|e| connect_err(e.to_string()))?;
-        let _ = stream.set_nodelay(true);
         let mut t = Self {
-            stream,
+            stream: super::tcp::connect_stream(address)?,
             address: address.to_owned(),
             codec: TelnetCodec::default(),
             neg: Negotiator::default(),

@@ -16,37 +16,43 @@ pub struct TcpTransport {
     address: String,
 }
 
+/// Connects a TCP stream to `address` (`host:port`, each resolved address tried in turn)
+/// with the time-outs every transport here expects: reads wait at most a poll interval.
+pub(crate) fn connect_stream(address: &str) -> Result<TcpStream, DriverError> {
+    let connect_err = |detail: String| DriverError::Connect {
+        address: address.to_owned(),
+        detail,
+    };
+    let addrs: Vec<_> = address
+        .to_socket_addrs()
+        .map_err(|e| connect_err(format!("{e} (expected host:port)")))?
+        .collect();
+    let mut last = connect_err("the name resolved to no address".into());
+    for addr in addrs {
+        match TcpStream::connect_timeout(&addr, CONNECT_TIMEOUT) {
+            Ok(stream) => {
+                stream
+                    .set_read_timeout(Some(POLL_INTERVAL))
+                    .map_err(|e| connect_err(e.to_string()))?;
+                stream
+                    .set_write_timeout(Some(Duration::from_secs(2)))
+                    .map_err(|e| connect_err(e.to_string()))?;
+                let _ = stream.set_nodelay(true);
+                return Ok(stream);
+            }
+            Err(e) => last = connect_err(e.to_string()),
+        }
+    }
+    Err(last)
+}
+
 impl TcpTransport {
     /// Connects to `address` (`host:port`).
     pub fn connect(address: &str) -> Result<Self, DriverError> {
-        let connect_err = |detail: String| DriverError::Connect {
+        Ok(Self {
+            stream: connect_stream(address)?,
             address: address.to_owned(),
-            detail,
-        };
-        let addrs: Vec<_> = address
-            .to_socket_addrs()
-            .map_err(|e| connect_err(format!("{e} (expected host:port)")))?
-            .collect();
-        let mut last = connect_err("the name resolved to no address".into());
-        for addr in addrs {
-            match TcpStream::connect_timeout(&addr, CONNECT_TIMEOUT) {
-                Ok(stream) => {
-                    stream
-                        .set_read_timeout(Some(POLL_INTERVAL))
-                        .map_err(|e| connect_err(e.to_string()))?;
-                    stream
-                        .set_write_timeout(Some(Duration::from_secs(2)))
-                        .map_err(|e| connect_err(e.to_string()))?;
-                    let _ = stream.set_nodelay(true);
-                    return Ok(Self {
-                        stream,
-                        address: address.to_owned(),
-                    });
-                }
-                Err(e) => last = connect_err(e.to_string()),
-            }
-        }
-        Err(last)
+        })
     }
 }
 
