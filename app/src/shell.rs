@@ -22,6 +22,10 @@ use crate::shortcuts::{self, Command};
 /// Time the shell spends draining events per frame before it leaves the rest for the next.
 pub const DRAIN_BUDGET: Duration = Duration::from_millis(8);
 
+/// Shortest time between two frames woken by device data (≈30 frames/s while devices
+/// stream; input and the first event after a quiet spell still repaint at once).
+pub const STREAM_FRAME_INTERVAL: Duration = Duration::from_millis(33);
+
 /// How the app starts.
 #[derive(Debug, Clone)]
 pub struct StartOptions {
@@ -526,8 +530,12 @@ pub fn run_gui(options: StartOptions) -> anyhow::Result<()> {
                 .storage
                 .and_then(|s| eframe::get_value::<Settings>(s, crate::settings::STORAGE_KEY))
                 .unwrap_or_default();
-            let ctx = cc.egui_ctx.clone();
-            let waker: Waker = Arc::new(move || ctx.request_repaint());
+            let (ctx, ctx2) = (cc.egui_ctx.clone(), cc.egui_ctx.clone());
+            let waker: Waker = benchtop_drivers::worker::paced_waker(
+                STREAM_FRAME_INTERVAL,
+                move || ctx.request_repaint(),
+                move |after| ctx2.request_repaint_after(after),
+            );
             Ok(Box::new(EframeApp(BenchtopApp::new(
                 settings, options, waker,
             ))))

@@ -16,7 +16,7 @@ use benchtop_drivers::DriverEvent;
 use benchtop_drivers::ports::PortInfo;
 use egui::Color32;
 
-use crate::timeline::{TimelineView, Track, timeline_ui};
+use crate::timeline::{Series, TimelineView, Track, timeline_ui};
 use crate::{
     ConnectionBar, ConnectionSettings, DevicePanel, DeviceStatus, FilePicker, JobUpdate,
     PanelAction, PanelJob, PickMode,
@@ -64,7 +64,7 @@ pub struct EventRow {
 /// Spans being built for one state track.
 #[derive(Debug, Clone, Default)]
 struct SpanBuilder {
-    spans: Vec<(f64, f64, u8)>,
+    spans: Series<(f64, f64, u8)>,
     open: Option<(f64, u8)>,
 }
 
@@ -74,7 +74,7 @@ impl SpanBuilder {
             (Some((_, v)), Some(n)) if v == n => {}
             (open, value) => {
                 if let Some((t0, v)) = open {
-                    self.spans.push((t0, t, v));
+                    self.spans.push((t0, t, v), t);
                 }
                 self.open = value.map(|v| (t, v));
             }
@@ -92,8 +92,8 @@ struct DeviceTracks {
     cur: SpanBuilder,
     target: SpanBuilder,
     selfgen: SpanBuilder,
-    refcnt: Vec<(f64, i64)>,
-    calls: Vec<(f64, u64)>,
+    refcnt: Series<(f64, i64)>,
+    calls: Series<(f64, u64)>,
     flags: Vec<(f64, u64)>,
 }
 
@@ -208,9 +208,9 @@ impl PowerData {
         if let Some(r) = row.after.refcnt
             && tr.refcnt.last().is_none_or(|l| l.1 != i64::from(r))
         {
-            tr.refcnt.push((row.t, i64::from(r)));
+            tr.refcnt.push((row.t, i64::from(r)), row.t);
         }
-        tr.calls.push((row.t, self.events.len() as u64));
+        tr.calls.push((row.t, self.events.len() as u64), row.t);
         self.end = self.end.max(row.t);
         self.events.push(row);
     }
@@ -342,34 +342,40 @@ impl PowerData {
         vec![
             Track::Bands {
                 name: "current",
-                spans: &tr.cur.spans,
+                spans: tr.cur.spans.items(),
+                index: tr.cur.spans.index(),
                 tail: tr.cur.tail(self.end),
                 palette: &MODE_PALETTE,
             },
             Track::Bands {
                 name: "target",
-                spans: &tr.target.spans,
+                spans: tr.target.spans.items(),
+                index: tr.target.spans.index(),
                 tail: tr.target.tail(self.end),
                 palette: &MODE_PALETTE,
             },
             Track::Bands {
                 name: "self-gen",
-                spans: &tr.selfgen.spans,
+                spans: tr.selfgen.spans.items(),
+                index: tr.selfgen.spans.index(),
                 tail: tr.selfgen.tail(self.end),
                 palette: &MODE_PALETTE,
             },
             Track::Steps {
                 name: "refcount",
-                points: &tr.refcnt,
+                points: tr.refcnt.items(),
+                index: tr.refcnt.index(),
             },
             Track::Markers {
                 name: "calls",
-                points: &tr.calls,
+                points: tr.calls.items(),
+                index: tr.calls.index(),
                 color: crate::tokens::PENDING,
             },
             Track::Markers {
                 name: "violations",
                 points: &tr.flags,
+                index: &[],
                 color: crate::tokens::ERROR,
             },
         ]

@@ -1,15 +1,54 @@
 //! A timeline widget for long event logs: one row per track (state bands, a step line,
 //! point markers), zoom and pan with mouse and W/A/S/D, fit-all, two cursors with the time
 //! between them, click to select an item. Level of detail keeps a frame cheap with millions
-//! of items: only the visible range is visited (binary search) and everything inside one
-//! pixel column is merged into one mark.
+//! of items: only the visible range is visited (binary search), everything inside one pixel
+//! column is merged into one mark, and dense stretches are crossed through a coarse index
+//! (every [`INDEX_STRIDE`]-th key, see [`Series`]) that stays in cache.
 
 use std::ops::Range;
 
 use egui::{Color32, Pos2, Rect, Sense, Stroke, Vec2, pos2, vec2};
 
+/// Items per entry of a [`Series`]'s coarse index.
+pub const INDEX_STRIDE: usize = 64;
+
+/// A time-sorted series that keeps, as it grows, the key of every [`INDEX_STRIDE`]-th item.
+/// Skipping a dense pixel column then searches the small index (which stays in cache) and
+/// one block of 64 items, instead of probing far across an array of millions.
+#[derive(Debug, Clone, Default)]
+pub struct Series<T> {
+    items: Vec<T>,
+    index: Vec<f64>,
+}
+
+impl<T> Series<T> {
+    /// Appends an item whose search key is `key` (keys must not decrease).
+    pub fn push(&mut self, item: T, key: f64) {
+        if self.items.len() % INDEX_STRIDE == 0 {
+            self.index.push(key);
+        }
+        self.items.push(item);
+    }
+
+    /// The items.
+    pub fn items(&self) -> &[T] {
+        &self.items
+    }
+
+    /// The coarse index: `index[b]` is the key of `items[b * INDEX_STRIDE]`.
+    pub fn index(&self) -> &[f64] {
+        &self.index
+    }
+
+    /// The last item.
+    pub fn last(&self) -> Option<&T> {
+        self.items.last()
+    }
+}
+
 /// One row of the timeline. Tracks borrow their data, so drawing a million items costs no
-/// copies.
+/// copies. `index` is a [`Series`] index over the items' search keys (span ends for bands,
+/// times otherwise), or empty.
 #[derive(Debug, Clone, Copy)]
 pub enum Track<'a> {
     /// Spans of a discrete state, sorted by start, non-overlapping.
@@ -18,6 +57,8 @@ pub enum Track<'a> {
         name: &'a str,
         /// `(start, end, state)`.
         spans: &'a [(f64, f64, u8)],
+        /// Coarse index over the span ends (may be empty).
+        index: &'a [f64],
         /// A last span still open (drawn after `spans`).
         tail: Option<(f64, f64, u8)>,
         /// Colour and name per state value.
@@ -29,6 +70,8 @@ pub enum Track<'a> {
         name: &'a str,
         /// `(time, value)`.
         points: &'a [(f64, i64)],
+        /// Coarse index over the times (may be empty).
+        index: &'a [f64],
     },
     /// Instants, sorted by time, each with an id the caller maps back (e.g. a log line).
     Markers {
@@ -36,6 +79,8 @@ pub enum Track<'a> {
         name: &'a str,
         /// `(time, id)`.
         points: &'a [(f64, u64)],
+        /// Coarse index over the times (may be empty).
+        index: &'a [f64],
         /// Colour of the marks.
         color: Color32,
     },
@@ -142,6 +187,68 @@ pub fn visible_range<T>(items: &[T], lo: f64, hi: f64, key: impl Fn(&T) -> f64) 
     a..b.max(a)
 }
 
+/// The first index at or after `from` whose item is not `below` (items sorted so that
+/// `below` holds for a prefix): `from + items[from..].partition_point(below)`, found by
+/// galloping from `from` (1, 2, 4… ahead, then bisecting the last step). Walking a sorted
+/// array pixel column by pixel column then costs O(log k) per column for k items skipped,
+/// touching memory near where it already is, instead of a fresh O(log n) search through the
+/// whole array each time.
+pub fn gallop<T>(items: &[T], from: usize, below: impl Fn(&T) -> bool) -> usize {
+    let n = items.len();
+    if from >= n || !below(&items[from]) {
+        return from.min(n);
+    }
+    // Invariant: below(items[lo]); the answer is in (lo, hi].
+    let mut lo = from;
+    let mut step = 1usize;
+    let mut hi = from + 1;
+    while hi < n && below(&items[hi]) {
+        lo = hi;
+        step = step.saturating_mul(2);
+        hi = from.saturating_add(step);
+    }
+    let hi = hi.min(n);
+    lo + 1 + items[lo + 1..hi].partition_point(below)
+}
+
+/// Whole blocks skipped in one step beyond which [`advance`] stops at a block boundary.
+const DENSE_BLOCKS: usize = 4;
+
+/// The first index at or after `from` whose key is not below `bound`, for items sorted by
+/// `key` with the coarse `index` of a [`Series`] (or an empty one): whole blocks of
+/// [`INDEX_STRIDE`] items are skipped through the index, then one block is bisected. When
+/// more than [`DENSE_BLOCKS`] blocks are skipped at once (a zoomed-out pixel column), the
+/// answer may be up to `INDEX_STRIDE - 1` items early — below a pixel at that density.
+pub fn advance<T>(
+    items: &[T],
+    index: &[f64],
+    from: usize,
+    key: impl Fn(&T) -> f64,
+    bound: f64,
+) -> usize {
+    let next_block = from / INDEX_STRIDE + 1;
+    if index.get(next_block).is_some_and(|t| *t < bound) && next_block * INDEX_STRIDE < items.len()
+    {
+        // Blocks are valid only as far as the items go.
+        let blocks = index.len().min(items.len().div_ceil(INDEX_STRIDE));
+        let b = gallop(&index[..blocks], next_block, |t| *t < bound);
+        let lo = (b - 1) * INDEX_STRIDE;
+        if b == blocks {
+            // Past the indexed blocks (the last one, or an index still being built).
+            return gallop(items, lo, |x| key(x) < bound);
+        }
+        if b - next_block >= DENSE_BLOCKS {
+            // A pixel column this dense: where inside the last block it ends is below a
+            // pixel's worth, so the block start serves (the next column starts at most
+            // INDEX_STRIDE - 1 items early) and the block is never touched.
+            return lo;
+        }
+        let hi = (b * INDEX_STRIDE).min(items.len());
+        return lo + items[lo..hi].partition_point(|x| key(x) < bound);
+    }
+    gallop(items, from, |x| key(x) < bound)
+}
+
 /// Height of one track row.
 const ROW_H: f32 = 26.0;
 /// Width of the label column.
@@ -242,16 +349,26 @@ pub fn timeline_ui(
             visuals.text_color(),
         );
         match track {
-            Track::Bands { spans, palette, .. } => {
-                draw_bands(&painter, row, view, spans, palette, &to_x)
+            Track::Bands {
+                spans,
+                index,
+                palette,
+                ..
+            } => draw_bands(&painter, row, view, (spans, index), palette, &to_x),
+            Track::Steps { points, index, .. } => {
+                draw_steps(&painter, row, view, (points, index), &to_x, &visuals)
             }
-            Track::Steps { points, .. } => draw_steps(&painter, row, view, points, &to_x, &visuals),
-            Track::Markers { points, color, .. } => {
+            Track::Markers {
+                points,
+                index,
+                color,
+                ..
+            } => {
                 let hit = draw_markers(
                     &painter,
                     row,
                     view,
-                    points,
+                    (points, index),
                     *color,
                     &to_x,
                     resp.clicked()
@@ -341,13 +458,13 @@ fn draw_bands(
     painter: &egui::Painter,
     row: Rect,
     view: &TimelineView,
-    spans: &[(f64, f64, u8)],
+    (spans, index): (&[(f64, f64, u8)], &[f64]),
     palette: &[(Color32, &'static str)],
     to_x: &impl Fn(f64, &TimelineView) -> f32,
 ) {
     // Spans ending before the view are skipped by binary search on the end time. After each
-    // drawn span, everything that ends inside the same pixel column is skipped by another
-    // binary search, so a frame costs O(pixels × log n), not O(n), however far out we zoom.
+    // drawn span, everything that ends inside the same pixel column is skipped by galloping
+    // ahead, so a frame costs O(pixels × log(n / pixels)), not O(n), however far out we zoom.
     let width = f64::from(row.width().max(1.0));
     let px_time = |x: f32| view.start + f64::from(x - row.left()) / width * (view.end - view.start);
     let mut mesh = egui::Mesh::default();
@@ -371,8 +488,7 @@ fn draw_bands(
             labels.push((r.center(), *label));
         }
         let next_pixel = px_time(r.right().floor() + 1.0);
-        let skip = spans[i + 1..].partition_point(|s| s.1 < next_pixel);
-        i += 1 + skip;
+        i = advance(spans, index, i + 1, |s| s.1, next_pixel);
     }
     // One mesh for all spans of the row (cheap to tessellate), then the labels on top.
     painter.add(egui::Shape::mesh(mesh));
@@ -391,7 +507,7 @@ fn draw_steps(
     painter: &egui::Painter,
     row: Rect,
     view: &TimelineView,
-    points: &[(f64, i64)],
+    (points, index): (&[(f64, i64)], &[f64]),
     to_x: &impl Fn(f64, &TimelineView) -> f32,
     visuals: &egui::Visuals,
 ) {
@@ -401,19 +517,19 @@ fn draw_steps(
     let vis = visible_range(points, view.start, view.end, |p| p.0);
     let from = vis.start.saturating_sub(1);
     let to = (vis.end + 1).min(points.len());
-    let slice = &points[from..to];
     let stroke = Stroke::new(1.5, visuals.hyperlink_color);
-    // Pass 1: one (x, min, max, last) per pixel column. A column is found by binary search; a
-    // very dense column is sampled (at most 64 points), so a frame stays O(pixels × log n).
+    // Pass 1: one (x, min, max, last) per pixel column. A column's end is found by galloping
+    // from its start; a very dense column is sampled (at most 64 points), so a frame stays
+    // O(pixels × log(n / pixels)).
     let width = f64::from(row.width().max(1.0));
     let px_time = |x: f32| view.start + f64::from(x - row.left()) / width * (view.end - view.start);
     let mut columns: Vec<(f32, i64, i64, i64)> = Vec::new();
-    let mut i = 0;
-    while i < slice.len() {
-        let x = to_x(slice[i].0, view).clamp(row.left(), row.right());
+    let mut i = from;
+    while i < to {
+        let x = to_x(points[i].0, view).clamp(row.left(), row.right());
         let col_end = px_time(x.floor() + 1.0);
-        let n = 1 + slice[i + 1..].partition_point(|p| p.0 < col_end);
-        let col = &slice[i..i + n];
+        let n = advance(&points[..to], index, i + 1, |p| p.0, col_end) - i;
+        let col = &points[i..i + n];
         let step = (col.len() / 64).max(1);
         let last = col[col.len() - 1].1;
         let (lo_v, hi_v) = col
@@ -452,7 +568,7 @@ fn draw_markers(
     painter: &egui::Painter,
     row: Rect,
     view: &TimelineView,
-    points: &[(f64, u64)],
+    (points, index): (&[(f64, u64)], &[f64]),
     color: Color32,
     to_x: &impl Fn(f64, &TimelineView) -> f32,
     click: Option<Pos2>,
@@ -510,7 +626,7 @@ fn draw_markers(
             );
         }
         let next_pixel = px_time(x.floor() + 1.0);
-        i += 1 + points[i + 1..vis.end].partition_point(|p| p.0 < next_pixel);
+        i = advance(&points[..vis.end], index, i + 1, |p| p.0, next_pixel);
     }
     if !ticks.is_empty() {
         painter.add(egui::Shape::mesh(ticks));
@@ -523,12 +639,69 @@ mod tests {
     use super::*;
 
     #[test]
+    fn gallop_agrees_with_partition_point() {
+        let v: Vec<u32> = (0..1000).map(|i| i * 3).collect();
+        for from in [0usize, 1, 7, 500, 999, 1000, 1200] {
+            for bound in [0u32, 1, 2, 3, 100, 1500, 2997, 2998, 5000] {
+                let want = if from >= v.len() {
+                    v.len()
+                } else {
+                    from + v[from..].partition_point(|x| *x < bound)
+                };
+                assert_eq!(gallop(&v, from, |x| *x < bound), want, "{from} {bound}");
+            }
+        }
+        assert_eq!(gallop::<u32>(&[], 0, |_| true), 0);
+    }
+
+    #[test]
+    fn advance_through_the_index_agrees_with_partition_point() {
+        let mut series = Series::default();
+        // Bursty keys: runs of equal and close times, then gaps.
+        let mut t = 0.0;
+        for i in 0..10_000u32 {
+            t += if i % 97 == 0 {
+                5.0
+            } else {
+                f64::from(i % 3) * 0.01
+            };
+            series.push((t, i), t);
+        }
+        let items = series.items();
+        for from in [0usize, 1, 63, 64, 65, 500, 9_990, 9_999, 10_000] {
+            for bound in [-1.0, 0.0, 0.02, 5.0, 100.0, 250.5, t, t + 1.0] {
+                let want = if from >= items.len() {
+                    items.len()
+                } else {
+                    from + items[from..].partition_point(|p| p.0 < bound)
+                };
+                let got = advance(items, series.index(), from, |p| p.0, bound);
+                let dense = want.saturating_sub(from) > DENSE_BLOCKS * INDEX_STRIDE;
+                if dense {
+                    assert!(got <= want && want - got < INDEX_STRIDE, "{from} {bound}");
+                    assert!(got == items.len() || items[got].0 <= bound);
+                } else {
+                    assert_eq!(got, want, "from {from} bound {bound}");
+                }
+                assert_eq!(advance(items, &[], from, |p| p.0, bound), want);
+            }
+        }
+        // An index shorter than the items (being built) is used only as far as it goes.
+        let short = &series.index()[..10];
+        assert_eq!(
+            advance(items, short, 0, |p| p.0, t),
+            items.partition_point(|p| p.0 < t)
+        );
+    }
+
+    #[test]
     fn view_math() {
         let mut v = TimelineView::default();
         let pts = [(10.0, 0), (20.0, 1), (110.0, 0)];
         let tracks = [Track::Steps {
             name: "refcnt",
             points: &pts,
+            index: &[],
         }];
         v.fit(&tracks);
         assert!(
@@ -555,6 +728,7 @@ mod tests {
         let tracks = [Track::Markers {
             name: "calls",
             points: &pts,
+            index: &[],
             color: Color32::RED,
         }];
         let mut view = TimelineView {

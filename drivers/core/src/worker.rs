@@ -20,6 +20,44 @@ use crate::{DriverError, LineSettings, ReconnectPolicy, Source};
 /// Called by a worker after it sent events; the app sets it to `request_repaint`.
 pub type Waker = Arc<dyn Fn() + Send + Sync>;
 
+/// A waker that asks for at most one immediate repaint per `min_interval`: the first event
+/// after a quiet spell wakes the UI at once (`wake`), events during a stream are gathered
+/// into one repaint at the end of the interval (`wake_after`). A device streaming hundreds of
+/// events a second then costs the UI a bounded frame rate instead of a frame per event.
+pub fn paced_waker(
+    min_interval: Duration,
+    wake: impl Fn() + Send + Sync + 'static,
+    wake_after: impl Fn(Duration) + Send + Sync + 'static,
+) -> Waker {
+    let start = Instant::now();
+    // (earliest time the next frame may come, time of the frame already asked for), both
+    // since `start`; a frame asked for counts as the frame of its interval.
+    let state = std::sync::Mutex::new((Duration::ZERO, None::<Duration>));
+    Arc::new(move || {
+        let now = start.elapsed();
+        let Ok(mut s) = state.lock() else {
+            wake();
+            return;
+        };
+        let (next_allowed, pending) = &mut *s;
+        if pending.is_some_and(|p| p > now) {
+            return; // a frame is coming; this event is drained in it
+        }
+        if now >= *next_allowed {
+            *next_allowed = now + min_interval;
+            *pending = None;
+            drop(s);
+            wake();
+        } else {
+            let at = *next_allowed;
+            *pending = Some(at);
+            *next_allowed = at + min_interval;
+            drop(s);
+            wake_after(at - now);
+        }
+    })
+}
+
 /// A waker that does nothing (for tests and the CLI).
 pub fn noop_waker() -> Waker {
     Arc::new(|| {})
@@ -658,5 +696,46 @@ impl<P: Protocol> Worker<P> {
         }
         (self.waker)();
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::sync::Mutex;
+
+    use super::*;
+
+    #[test]
+    fn a_stream_of_events_wakes_the_ui_once_per_interval() {
+        let immediate = Arc::new(Mutex::new(0u32));
+        let later = Arc::new(Mutex::new(Vec::new()));
+        let (i2, l2) = (Arc::clone(&immediate), Arc::clone(&later));
+        let waker = paced_waker(
+            Duration::from_millis(200),
+            move || *i2.lock().unwrap() += 1,
+            move |d| l2.lock().unwrap().push(d),
+        );
+        // A burst: the first event wakes at once, the rest are folded into one later frame.
+        for _ in 0..100 {
+            waker();
+        }
+        assert_eq!(*immediate.lock().unwrap(), 1);
+        let l = later.lock().unwrap().clone();
+        assert_eq!(l.len(), 1, "one frame at the end of the interval: {l:?}");
+        assert!(l[0] <= Duration::from_millis(200) && !l[0].is_zero());
+        // Right after that frame, a streaming device gets the next one an interval later,
+        // not at once (one frame per interval, never two).
+        std::thread::sleep(l[0] + Duration::from_millis(20));
+        waker();
+        assert_eq!(*immediate.lock().unwrap(), 1);
+        let l = later.lock().unwrap().clone();
+        assert_eq!(l.len(), 2);
+        assert!(l[1] > Duration::from_millis(100), "{:?}", l[1]);
+        // After a quiet spell the next event wakes at once again.
+        std::thread::sleep(Duration::from_millis(450));
+        waker();
+        assert_eq!(*immediate.lock().unwrap(), 2);
     }
 }
