@@ -24,7 +24,7 @@ pub struct Series<T> {
 impl<T> Series<T> {
     /// Appends an item whose search key is `key` (keys must not decrease).
     pub fn push(&mut self, item: T, key: f64) {
-        if self.items.len() % INDEX_STRIDE == 0 {
+        if self.items.len().is_multiple_of(INDEX_STRIDE) {
             self.index.push(key);
         }
         self.items.push(item);
