@@ -903,7 +903,12 @@ impl PowerPanel {
                                 ui.label(s.function.func_name());
                                 ui.label(st.calls.to_string());
                                 ui.label(st.balance().to_string());
-                                ui.label(span_text(st.longest_hold, data.time_base));
+                                if st.released == 0 {
+                                    // Not a force-awake site, or none released yet.
+                                    ui.weak("—");
+                                } else {
+                                    ui.label(span_text(st.longest_hold, data.time_base));
+                                }
                                 ui.end_row();
                             }
                         });

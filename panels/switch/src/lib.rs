@@ -905,7 +905,7 @@ impl SwitchPanel {
             .show(ui, |ui| self.tools_ui(ui));
         egui::Panel::right("switch-findings")
             .resizable(true)
-            .default_size(370.0)
+            .default_size(300.0)
             .min_size(220.0)
             .show(ui, |ui| findings::ui(self, ui));
         egui::CentralPanel::default().show(ui, |ui| matrix::ui(self, ui));

@@ -13,8 +13,8 @@ use crate::{Edit, SwitchPanel, colors, findings, words};
 
 const W_SLOT: f32 = 34.0;
 const W_VID: f32 = 58.0;
-const W_DESC: f32 = 168.0;
-const W_CELL: f32 = 86.0;
+const W_DESC: f32 = 150.0;
+const W_CELL: f32 = 80.0;
 const W_DEL: f32 = 22.0;
 const ROW_H: f32 = 26.0;
 const GAP: f32 = 4.0;
@@ -301,7 +301,20 @@ pub(crate) fn ui(panel: &mut SwitchPanel, ui: &mut Ui) {
                 fixed(ui, W_DESC, |ui| {
                     ui.weak("Description");
                 });
-                ui.weak("click a cell to cycle off, untagged, tagged; right-click for a menu; • marks the port's PVID");
+                // The hint takes the width of the port columns (truncated, whole on hover), so the
+                // matrix is no wider than its cells.
+                fixed(ui, NUM_PORTS as f32 * (W_CELL + GAP), |ui| {
+                    ui.add(
+                        egui::Label::new(
+                            egui::RichText::new(
+                                "click a cell to cycle off, untagged, tagged; right-click for a \
+                                 menu; • marks the port's PVID",
+                            )
+                            .weak(),
+                        )
+                        .truncate(),
+                    );
+                });
             });
             let need_tag = board.need_tag;
             egui::ScrollArea::vertical()
