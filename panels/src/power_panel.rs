@@ -44,6 +44,10 @@ pub const MODE_PALETTE: [(Color32, &str); 4] = [
     (Color32::from_rgb(0x90, 0x90, 0x90), "UNDEFINED"),
 ];
 
+/// Events a live session keeps on the timeline; past this the oldest quarter is dropped
+/// (about 100 MB at most, hours of a board logging hundreds of power calls a second).
+pub const LIVE_EVENTS: usize = 1_000_000;
+
 /// One event as the panel keeps it (no strings: names are `'static`, sites are indices).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct EventRow {
@@ -124,6 +128,8 @@ pub struct PowerData {
     end: f64,
     /// Raw lines of a live session (newest [`LIVE_LINES`]).
     live_lines: std::collections::VecDeque<(u64, String)>,
+    /// First log line still on the timeline (a long live session drops its oldest events).
+    kept_from_line: u64,
     analysis: Option<Arc<Analysis>>,
 }
 
@@ -153,6 +159,7 @@ impl PowerData {
             tracks: vec![DeviceTracks::default(); tl.devices().len()],
             end: tl.axis_end(),
             live_lines: Default::default(),
+            kept_from_line: 0,
             analysis: Some(Arc::clone(&analysis)),
         };
         for ev in tl.events() {
@@ -185,6 +192,7 @@ impl PowerData {
             tracks: Vec::new(),
             end: 0.0,
             live_lines: Default::default(),
+            kept_from_line: 0,
             analysis: None,
         }
     }
@@ -236,6 +244,10 @@ impl PowerData {
         let Some(f) = self.findings.get(i) else {
             return;
         };
+        if f.line < self.kept_from_line {
+            // Its events were dropped from this long live session; it stays in the list.
+            return;
+        }
         let di = self
             .devices
             .iter()
@@ -253,6 +265,36 @@ impl PowerData {
         let flags = &mut self.tracks[di].flags;
         let pos = flags.partition_point(|x| x.0 <= t);
         flags.insert(pos, (t, i as u64));
+    }
+
+    /// Drops the oldest `n` events of a live session, and what was drawn for them, so a board
+    /// can stream for days in bounded memory. Findings stay listed; their flags go with the
+    /// events. Event indices shift down by the number returned.
+    pub fn drop_oldest(&mut self, n: usize) -> usize {
+        let n = n.min(self.events.len());
+        let Some(first_kept) = self.events.get(n).copied() else {
+            return 0;
+        };
+        self.events.drain(..n);
+        self.kept_from_line = first_kept.line;
+        let cutoff = first_kept.t;
+        let shift = n as u64;
+        for tr in &mut self.tracks {
+            for b in [&mut tr.cur, &mut tr.target, &mut tr.selfgen] {
+                let gone = b.spans.items().partition_point(|s| s.1 < cutoff);
+                b.spans.drop_first(gone, |s| s.1);
+            }
+            // Keep the step that holds at the cutoff.
+            let gone = tr.refcnt.items().partition_point(|p| p.0 < cutoff);
+            tr.refcnt.drop_first(gone.saturating_sub(1), |p| p.0);
+            let gone = tr.calls.items().partition_point(|c| c.1 < shift);
+            tr.calls.drop_first(gone, |c| c.0);
+            for c in tr.calls.items_mut() {
+                c.1 -= shift;
+            }
+        }
+        self.index_findings();
+        n
     }
 
     /// Takes the live driver's per-site counts (open holds, longest hold) for the sites
@@ -545,6 +587,10 @@ impl PowerPanel {
             AthEvent::Event(ev) => {
                 let first = data.events.is_empty();
                 data.push_live(&ev);
+                if data.events.len() > LIVE_EVENTS {
+                    let dropped = data.drop_oldest(LIVE_EVENTS / 4);
+                    self.selected = self.selected.and_then(|i| i.checked_sub(dropped));
+                }
                 if first {
                     // A sensible first window: 20 s, or 2000 lines without timestamps.
                     let width = match data.time_base {
@@ -1104,6 +1150,56 @@ mod tests {
     use egui_kittest::kittest::Queryable as _;
 
     use super::*;
+
+    #[test]
+    fn a_long_live_session_drops_its_oldest_events_consistently() {
+        let mut log = Vec::new();
+        let cfg = benchtop_ath::SimConfig {
+            scenario: benchtop_ath::Scenario::Race,
+            ..benchtop_ath::SimConfig::default()
+        };
+        benchtop_ath::write_log(&mut log, &cfg, benchtop_ath::SimLimit::Lines(30_000))
+            .expect("log");
+        let a = Analysis::from_bytes(&log, CheckConfig::default());
+        let mut d = PowerData::from_analysis("live", a, None);
+        let (n, findings) = (d.events.len(), d.findings.len());
+        assert!(
+            n > 10_000 && findings > 2,
+            "{n} events, {findings} findings"
+        );
+        let dropped = d.drop_oldest(n / 2);
+        assert_eq!(dropped, n / 2);
+        assert_eq!(d.events.len(), n - n / 2);
+        assert_eq!(d.findings.len(), findings, "findings stay listed");
+        let first = d.events[0];
+        for tr in &d.tracks {
+            // Every call marker still names a kept event, at that event's time.
+            for &(t, id) in tr.calls.items() {
+                let e = d.events.get(id as usize).expect("kept event");
+                assert_eq!(e.t, t);
+            }
+            for b in [&tr.cur, &tr.target, &tr.selfgen] {
+                assert!(b.spans.items().first().is_none_or(|s| s.1 >= first.t));
+                // The rebuilt index still finds what a plain search finds.
+                for bound in [first.t, first.t + 1.0, d.end] {
+                    let items = b.spans.items();
+                    let got = crate::timeline::advance(items, b.spans.index(), 0, |s| s.1, bound);
+                    let want = items.partition_point(|s| s.1 < bound);
+                    // Exact, or a block early for a dense stretch (level of detail).
+                    assert!(got <= want && want - got < crate::timeline::INDEX_STRIDE);
+                }
+            }
+            assert!(tr.flags.iter().all(|(t, _)| *t >= first.t));
+        }
+        // Live events keep arriving after a drop.
+        let before = d.events.len();
+        d.push(EventRow {
+            line: first.line + 1_000_000,
+            t: d.end + 1.0,
+            ..first
+        });
+        assert_eq!(d.events.len(), before + 1);
+    }
 
     #[test]
     fn spans_read_in_the_unit_that_fits() {

@@ -44,6 +44,19 @@ impl<T> Series<T> {
     pub fn last(&self) -> Option<&T> {
         self.items.last()
     }
+
+    /// Drops the first `n` items (a long live session keeps a window) and rebuilds the
+    /// index with `key`, the same key the items were pushed with.
+    pub fn drop_first(&mut self, n: usize, key: impl Fn(&T) -> f64) {
+        let n = n.min(self.items.len());
+        self.items.drain(..n);
+        self.index = self.items.iter().step_by(INDEX_STRIDE).map(key).collect();
+    }
+
+    /// The items, for adjusting ids after [`Series::drop_first`] (keys must not change).
+    pub fn items_mut(&mut self) -> &mut [T] {
+        &mut self.items
+    }
 }
 
 /// One row of the timeline. Tracks borrow their data, so drawing a million items costs no

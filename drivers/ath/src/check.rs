@@ -603,19 +603,21 @@ impl Checker {
             let Some(site) = tl.sites().get(i) else {
                 continue;
             };
-            let lines: Vec<u64> = self
+            let open: Vec<(usize, u64)> = self
                 .holds
                 .iter()
-                .flat_map(|h| h.iter())
-                .filter(|h| h.site == Some(i as u32))
-                .map(|h| h.line)
+                .enumerate()
+                .flat_map(|(dev, h)| h.iter().map(move |h| (dev, h)))
+                .filter(|(_, h)| h.site == Some(i as u32))
+                .map(|(dev, h)| (dev, h.line))
                 .take(MAX_RELATED + 1)
                 .collect();
-            let device = lines
+            let lines: Vec<u64> = open.iter().map(|(_, l)| *l).collect();
+            // The device from the hold itself (its event may have been forgotten in a long
+            // live session).
+            let device = open
                 .first()
-                .and_then(|&l| tl.event_at_line(l))
-                .and_then(|e| tl.events().get(e))
-                .and_then(|e| tl.devices().get(usize::from(e.device)))
+                .and_then(|(dev, _)| tl.devices().get(*dev))
                 .cloned()
                 .unwrap_or_default();
             out.push(Finding {

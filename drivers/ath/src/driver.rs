@@ -73,6 +73,10 @@ pub struct AthProtocol {
 
 const STATS_EVERY: Duration = Duration::from_secs(1);
 
+/// Events the live worker keeps at most; past this the oldest half is forgotten (the panel
+/// has them; the state machine and the checker need only the current state).
+pub const LIVE_WORKER_EVENTS: usize = 200_000;
+
 impl AthProtocol {
     /// A live driver with these thresholds.
     pub fn new(config: CheckConfig) -> Self {
@@ -118,6 +122,9 @@ impl AthProtocol {
             link.emit(AthEvent::Finding(f.clone()));
         }
         self.reported = found.len();
+        if self.analysis.timeline().events().len() > LIVE_WORKER_EVENTS {
+            self.analysis.forget_oldest_events(LIVE_WORKER_EVENTS / 2);
+        }
     }
 }
 

@@ -153,6 +153,12 @@ impl Analysis {
         }
     }
 
+    /// Forgets the `n` oldest events of the timeline (live sessions keep a bounded window;
+    /// the reconstruction, the checker's state and the counters carry on).
+    pub fn forget_oldest_events(&mut self, n: usize) {
+        self.timeline.forget_oldest(n);
+    }
+
     /// Line counters.
     pub fn stats(&self) -> ParseStats {
         self.stats
@@ -409,5 +415,47 @@ mod tests {
             CheckConfig::default(),
         );
         assert!(b.state_totals().is_none());
+    }
+
+    #[test]
+    fn forgetting_old_events_keeps_reconstruction_and_findings_whole() {
+        let mut log = Vec::new();
+        sim::write_log(
+            &mut log,
+            &SimConfig {
+                scenario: Scenario::MissingRestore,
+                ..SimConfig::default()
+            },
+            SimLimit::Lines(6_000),
+        )
+        .expect("generate");
+        let lines: Vec<&[u8]> = log
+            .split(|&b| b == b'\n')
+            .filter(|l| !l.is_empty())
+            .collect();
+        let whole = Analysis::from_bytes(&log, CheckConfig::default());
+        // A live session that keeps a small window of events.
+        let mut live = Analysis::new(CheckConfig::default());
+        for line in &lines {
+            live.feed_line(line);
+            if live.timeline().events().len() > 500 {
+                live.forget_oldest_events(250);
+            }
+        }
+        assert!(live.timeline().events().len() <= 500);
+        assert_eq!(
+            whole.findings(),
+            live.findings(),
+            "the checker needs no history"
+        );
+        let last = |a: &Analysis| a.timeline().events().last().map(|e| (e.line, e.after));
+        assert_eq!(last(&whole), last(&live), "the reconstruction carries on");
+        let open: Vec<_> = live
+            .findings()
+            .into_iter()
+            .filter(|f| f.rule == Rule::CallsiteImbalance)
+            .collect();
+        assert!(!open.is_empty(), "the leaked hold is reported");
+        assert!(open.iter().all(|f| f.device == "ath0"), "{open:?}");
     }
 }

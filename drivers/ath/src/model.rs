@@ -383,7 +383,14 @@ impl Timeline {
         a..b.max(a)
     }
 
-    /// Index of the event on log line `line`, if that line was recognised.
+    /// Forgets the `n` oldest events (a long live session keeps a bounded window; device
+    /// states, sites and line counts are kept). Indices into [`Timeline::events`] shift by `n`.
+    pub fn forget_oldest(&mut self, n: usize) {
+        let n = n.min(self.events.len());
+        self.events.drain(..n);
+    }
+
+    /// Index of the event of log line `line`, if it is still kept.
     pub fn event_at_line(&self, line: u64) -> Option<usize> {
         let i = self.events.partition_point(|e| e.line < line);
         self.events.get(i).filter(|e| e.line == line).map(|_| i)
