@@ -441,6 +441,20 @@ fn power_panel_opens_a_log_through_the_file_dialog() {
     let mut h = harness(app);
     h.run();
     click(&mut h, "Browse…");
+    // The dialog lists the current folder first (a background job), then we type another.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while h
+        .get_by_role_and_label(Role::TextInput, "Folder")
+        .value()
+        .is_none_or(|v| v.is_empty())
+    {
+        h.step();
+        assert!(
+            Instant::now() < deadline,
+            "the first folder was never listed"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
     let folder = h.get_by_role_and_label(Role::TextInput, "Folder");
     folder.focus();
     h.step();

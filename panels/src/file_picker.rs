@@ -96,6 +96,12 @@ pub struct FilePicker {
     listing: Option<Listing>,
     loading: Option<PathBuf>,
     request: Option<PathBuf>,
+    /// Bumped by every folder asked for: a listing that comes back after a newer request
+    /// (the user typed ahead) is ignored.
+    generation: u64,
+    /// The user typed in the folder field since the last navigation: a listing arriving
+    /// now must not overwrite what they are typing.
+    path_edited: bool,
     error: Option<String>,
     path_field: String,
     name: String,
@@ -116,6 +122,8 @@ impl FilePicker {
             listing: None,
             loading: None,
             request: None,
+            generation: 0,
+            path_edited: false,
             error: None,
             path_field: String::new(),
             name: String::new(),
@@ -168,6 +176,8 @@ impl FilePicker {
     }
 
     fn go(&mut self, dir: PathBuf) {
+        self.generation += 1;
+        self.path_edited = false;
         self.request = Some(dir.clone());
         self.loading = Some(dir);
         self.selected = None;
@@ -176,7 +186,10 @@ impl FilePicker {
     /// The listing job to run, if a folder was asked for since the last call.
     pub fn take_job(&mut self) -> Option<PanelJob> {
         let dir = self.request.take()?;
-        Some(PanelJob::new(self.job_name, move |_| list_dir(&dir)))
+        let generation = self.generation;
+        Some(PanelJob::new(self.job_name, move |_| {
+            Ok((generation, list_dir(&dir)))
+        }))
     }
 
     /// Takes a listing job's result.
@@ -184,13 +197,26 @@ impl FilePicker {
         let JobUpdate::Done(result) = update else {
             return;
         };
-        self.loading = None;
-        match result.and_then(|b| {
-            b.downcast::<Listing>()
+        let result = result.and_then(|b| {
+            b.downcast::<(u64, Result<Listing, String>)>()
                 .map_err(|_| "the folder listing returned something unexpected".to_owned())
-        }) {
+        });
+        let result = match result {
+            Ok(answer) => {
+                let (generation, listing) = *answer;
+                if generation != self.generation {
+                    return; // an older folder: a newer listing is on its way
+                }
+                listing.map(Box::new)
+            }
+            Err(e) => Err(e),
+        };
+        self.loading = None;
+        match result {
             Ok(listing) => {
-                self.path_field = listing.dir.display().to_string();
+                if !self.path_edited {
+                    self.path_field = listing.dir.display().to_string();
+                }
                 self.listing = Some(*listing);
                 self.error = None;
             }
@@ -247,6 +273,7 @@ impl FilePicker {
                                 .desired_width(f32::INFINITY),
                         )
                         .labelled_by(label.id);
+                    self.path_edited |= r.changed();
                     if r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)) {
                         navigate = Some(PathBuf::from(self.path_field.trim()));
                     }
@@ -398,7 +425,10 @@ mod tests {
         let job = p.take_job().expect("a listing job");
         assert_eq!(job.name, "pick");
         assert!(p.take_job().is_none(), "one job per request");
-        p.on_job(JobUpdate::Done(Ok(Box::new(l))));
+        p.on_job(JobUpdate::Done(Ok(Box::new((
+            p.generation,
+            Ok::<_, String>(l),
+        )))));
         let shown: Vec<&str> = p
             .listing
             .as_ref()
@@ -423,7 +453,25 @@ mod tests {
         let mut p = FilePicker::new("pick");
         p.open(PickMode::Save, "Save", Some(Path::new("/tmp/x.json")), &[]);
         assert_eq!(p.name, "x.json", "a save proposes the file name");
-        p.on_job(JobUpdate::Done(Err(e.clone())));
+        p.on_job(JobUpdate::Done(Ok(Box::new((
+            p.generation,
+            Err::<Listing, _>(e.clone()),
+        )))));
         assert_eq!(p.error.as_deref(), Some(e.as_str()));
+        // A listing of a folder asked for earlier is ignored once a newer one is pending.
+        let stale = p.generation;
+        p.go(PathBuf::from("/tmp"));
+        p.on_job(JobUpdate::Done(Ok(Box::new((
+            stale,
+            Ok::<_, String>(Listing {
+                dir: PathBuf::from("/old"),
+                entries: Vec::new(),
+                truncated: false,
+            }),
+        )))));
+        assert!(
+            p.listing.is_none() && p.loading.is_some(),
+            "the stale answer is dropped"
+        );
     }
 }
