@@ -90,7 +90,11 @@ pub const PANEL_KEYS: &[(&str, &str, &str)] = &[
         "Enter · ↑ / ↓",
         "send the command line · walk its history",
     ),
-    ("Console", "Ctrl+F", "find in the scrollback"),
+    (
+        "Console",
+        "Ctrl+F",
+        "find in the scrollback (not while typing into the terminal)",
+    ),
     (
         "Console",
         "PgUp / PgDn · Ctrl+Home / Ctrl+End",

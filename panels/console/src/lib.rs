@@ -1162,7 +1162,11 @@ impl ConsolePanel {
         {
             ui.ctx().request_repaint_after(Duration::from_millis(250));
         }
-        if ui.input_mut(|i| i.consume_key(egui::Modifiers::COMMAND, egui::Key::F)) {
+        // Ctrl+F finds, unless keys go straight to the device (there it is the byte 0x06;
+        // the Find field is a click away).
+        if !self.settings.raw_keys
+            && ui.input_mut(|i| i.consume_key(egui::Modifiers::COMMAND, egui::Key::F))
+        {
             self.focus_search = true;
         }
         egui::Panel::top("console-top").show(ui, |ui| {
