@@ -200,6 +200,20 @@ struct Running {
     answered: bool,
 }
 
+impl Running {
+    /// Reports the finished command with everything it printed.
+    fn report(self, outcome: Outcome, now: Instant, out: &mut QueueOutput) {
+        out.events.push(QueueEvent::Done(CommandResult {
+            id: self.id,
+            origin: self.origin,
+            command: self.text,
+            lines: self.lines,
+            outcome,
+            elapsed: now.saturating_duration_since(self.started),
+        }));
+    }
+}
+
 /// Why the queue cannot send right now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Blocked {
@@ -551,14 +565,7 @@ impl CommandQueue {
 
     fn finish_typed(&mut self, outcome: Outcome, now: Instant, out: &mut QueueOutput) {
         if let Some(r) = self.typed.take() {
-            out.events.push(QueueEvent::Done(CommandResult {
-                id: r.id,
-                origin: r.origin,
-                command: r.text,
-                lines: r.lines,
-                outcome,
-                elapsed: now.saturating_duration_since(r.started),
-            }));
+            r.report(outcome, now, out);
         }
     }
 
@@ -581,14 +588,7 @@ impl CommandQueue {
 
     fn finish(&mut self, outcome: Outcome, now: Instant, out: &mut QueueOutput) {
         if let Some(r) = self.running.take() {
-            out.events.push(QueueEvent::Done(CommandResult {
-                id: r.id,
-                origin: r.origin,
-                command: r.text,
-                lines: r.lines,
-                outcome,
-                elapsed: now.saturating_duration_since(r.started),
-            }));
+            r.report(outcome, now, out);
         }
     }
 
