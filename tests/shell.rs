@@ -23,8 +23,8 @@ fn echo_app(start_simulators: bool) -> BenchtopApp {
     app
 }
 
-fn echo(app: &BenchtopApp) -> &benchtop_panels::EchoPanel {
-    app.panel::<benchtop_panels::EchoPanel>(Tab::Echo)
+fn echo(app: &BenchtopApp) -> &benchtop_panel_echo::EchoPanel {
+    app.panel::<benchtop_panel_echo::EchoPanel>(Tab::Echo)
         .expect("echo panel")
 }
 
@@ -359,14 +359,14 @@ fn power_panel_streams_live_from_the_simulated_console() {
     let mut h = harness(app);
     wait_for_label(&mut h, "Live: lines from the console connection.");
     wait_until(&mut h, "power events", |a| {
-        a.panel::<benchtop_panels::PowerPanel>(Tab::Power)
+        a.panel::<benchtop_panel_power::PowerPanel>(Tab::Power)
             .and_then(|p| p.data())
             .is_some_and(|d| d.events.len() > 10)
     });
     wait_for_label(&mut h, "device ath0");
     // The worker's checker keeps per-site holds; the sites table shows them live.
     wait_until(&mut h, "a site with a measured hold", |a| {
-        a.panel::<benchtop_panels::PowerPanel>(Tab::Power)
+        a.panel::<benchtop_panel_power::PowerPanel>(Tab::Power)
             .and_then(|p| p.data())
             .is_some_and(|d| {
                 d.sites
@@ -418,7 +418,7 @@ fn power_panel_loads_a_log_file_off_the_ui_thread() {
     wait_for_label(&mut h, "cannot open");
     let kept = h
         .state()
-        .panel::<benchtop_panels::PowerPanel>(Tab::Power)
+        .panel::<benchtop_panel_power::PowerPanel>(Tab::Power)
         .and_then(|p| p.data())
         .map(|d| d.origin.clone());
     assert_eq!(kept, Some(name), "the loaded log stays after a failed load");

@@ -10,7 +10,7 @@ use benchtop_drivers::sim::{self, Endpoint, Faults};
 use benchtop_drivers::usb::{self, UsbScan};
 use clap::{Args, Parser, Subcommand};
 
-use crate::devices::echo_model;
+use crate::registry::echo_model;
 use crate::shell::{StartOptions, run_gui};
 
 /// A desktop workbench for embedded hardware at a lab bench.

@@ -1,13 +1,12 @@
-//! The device hub: starts and stops each device's worker (and simulator), runs panels'
-//! background jobs, and builds the simulator models the panels start.
+//! The device hub: starts and stops each device's worker (and simulator) and runs panels'
+//! background jobs. Which devices exist is said once, in [`crate::registry`].
 
 use std::any::Any;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use benchtop_drivers::job::Job;
 use benchtop_drivers::ports::PortInfo;
-use benchtop_panels::connection_bar::BAR_PICKER_JOB;
 use benchtop_panels::{
     ConnectionAction, ConnectionSettings, DevicePanel, DeviceStatus, JobUpdate, PanelAction,
     SourceChoice,
@@ -15,50 +14,11 @@ use benchtop_panels::{
 
 use crate::Tab;
 
-use benchtop_drivers::echo::EchoSim;
 use benchtop_drivers::sim::{self, Endpoint, Faults, SimDevice, SimHandle};
 use benchtop_drivers::worker::{self, WorkerConfig, drain_with_budget};
 use benchtop_drivers::{
     DriverCommand, DriverError, DriverEvent, DriverHandle, Protocol, Source, Waker,
 };
-
-/// The ath(4) console model the Power panel's simulator runs.
-pub fn ath_model(scenario: benchtop_ath::Scenario, speed: f64) -> Box<dyn SimDevice> {
-    Box::new(benchtop_ath::AthConsoleSim::new(
-        benchtop_ath::SimConfig {
-            scenario,
-            ..benchtop_ath::SimConfig::default()
-        },
-        speed,
-    ))
-}
-
-/// The MindWave dongle + headset model the panel's simulator runs (wearer and mains
-/// frequency from the panel).
-pub fn mindwave_model(options: benchtop_mindwave::SimOptions) -> Box<dyn SimDevice> {
-    Box::new(benchtop_mindwave::MindwaveSim::new(options))
-}
-
-/// The Meraki Sparky RedBoot board the Console panel's simulator runs (its timings come
-/// from the panel: it powers on just after the console opens, so the banner is seen, and
-/// with "Stop in RedBoot" on the prompt follows within a second).
-pub fn sparky_model(options: benchtop_redboot::sim::SparkyOptions) -> Box<dyn SimDevice> {
-    Box::new(benchtop_redboot::sim::SparkySim::new(options))
-}
-
-/// The board shell with an AR8327 the Switch panel's simulator runs: OpenWrt (swconfig) or
-/// FreeBSD (etherswitchcfg), as the panel's "Board runs" says. The panel learns the
-/// simulator's shared state (to plug simulated cables, and for tests to read what was applied).
-pub fn openwrt_switch_model(panel: &benchtop_panel_switch::SwitchPanel) -> Box<dyn SimDevice> {
-    let sim = benchtop_ar8327::sim::SwitchShellSim::new(panel.tool());
-    panel.simulated_board().set(sim.shared());
-    Box::new(sim)
-}
-
-/// The echo device model with a heartbeat every `tick_ms` (0 = none).
-pub fn echo_model(tick_ms: u64) -> Box<dyn SimDevice> {
-    Box::new(EchoSim::new(Some(Duration::from_millis(tick_ms))))
-}
 
 /// Starts a simulator on a fresh pseudo-terminal.
 pub fn start_sim(name: &str, model: Box<dyn SimDevice>) -> Result<SimHandle, DriverError> {
@@ -193,6 +153,8 @@ pub trait Device {
     fn jobs_running(&self) -> bool;
     /// The panel's own settings to remember.
     fn saved_state(&self) -> Option<serde_json::Value>;
+    /// The keys the panel handles itself (help overlay).
+    fn keys(&self) -> &'static [(&'static str, &'static str)];
     /// Restores the panel's remembered settings.
     fn restore_state(&mut self, state: &serde_json::Value);
     /// The panel, for tests and for shell features that know the concrete type.
@@ -244,43 +206,46 @@ where
         }
     }
 
-    /// Starts the jobs the panel queued and hands running jobs' news back to it.
+    /// Starts the jobs the panel queued and hands running jobs' news back to it (the
+    /// file dialogs' listings to the panel's core, the rest to the panel).
     fn run_jobs(&mut self) {
-        for name in self.panel.take_job_cancels() {
+        let core = self.panel.core_mut();
+        for name in core.take_cancels() {
             for (n, job, _) in &self.jobs {
                 if *n == name {
                     job.cancel();
                 }
             }
         }
-        let mut requests = self.panel.take_jobs();
-        if let Some(bar) = self.panel.bar_mut() {
-            requests.extend(bar.take_job());
-        }
-        for request in requests {
+        for request in core.take_jobs() {
             match Job::spawn(request.name, Arc::clone(&self.waker), request.work) {
                 Ok(job) => self.jobs.push((request.name, job, -1.0)),
-                Err(e) => self
-                    .panel
-                    .on_job(request.name, JobUpdate::Done(Err(e.to_string()))),
+                Err(e) => self.deliver(request.name, JobUpdate::Done(Err(e.to_string()))),
             }
         }
-        let panel = &mut self.panel;
+        let mut news = Vec::new();
         self.jobs.retain_mut(|(name, job, shown)| {
             if let Some(result) = job.poll() {
-                match panel.bar_mut() {
-                    Some(bar) if *name == BAR_PICKER_JOB => bar.on_job(JobUpdate::Done(result)),
-                    _ => panel.on_job(name, JobUpdate::Done(result)),
-                }
+                news.push((*name, JobUpdate::Done(result)));
                 return false;
             }
             let (fraction, words) = job.progress();
             if fraction != *shown {
                 *shown = fraction;
-                panel.on_job(name, JobUpdate::Progress(fraction, words.to_owned()));
+                news.push((*name, JobUpdate::Progress(fraction, words.to_owned())));
             }
             true
         });
+        for (name, update) in news {
+            self.deliver(name, update);
+        }
+    }
+
+    /// Hands a job's news to the panel's core, and to the panel when it is the panel's own.
+    fn deliver(&mut self, name: &'static str, update: JobUpdate) {
+        if let Some(update) = self.panel.core_mut().on_job(name, update) {
+            self.panel.on_job(name, update);
+        }
     }
 }
 
@@ -301,13 +266,13 @@ where
 
     fn apply_actions(&mut self) -> Vec<HubRequest> {
         let mut requests = Vec::new();
-        for action in self.panel.take_actions() {
+        for action in self.panel.core_mut().take_actions() {
             let result = match action {
                 PanelAction::Command(c) => self.slot.send(DriverCommand::Device(c)),
                 PanelAction::Connection(ConnectionAction::Connect(choice)) => self.connect(choice),
                 PanelAction::Connection(ConnectionAction::Disconnect) => {
                     self.slot.disconnect();
-                    self.panel.status_mut().stopped();
+                    self.panel.core_mut().status.stopped();
                     Ok(())
                 }
                 PanelAction::Connection(ConnectionAction::Resume) => {
@@ -325,7 +290,7 @@ where
                 }
             };
             if let Err(e) = result {
-                self.panel.status_mut().last_error = Some(e.to_string());
+                self.panel.core_mut().status.last_error = Some(e.to_string());
             }
         }
         self.run_jobs();
@@ -337,11 +302,11 @@ where
     }
 
     fn status(&self) -> &DeviceStatus {
-        self.panel.status()
+        &self.panel.core().status
     }
 
     fn connection_settings(&self) -> ConnectionSettings {
-        self.panel.bar().settings.clone()
+        self.panel.core().bar.settings.clone()
     }
 
     fn connect(&mut self, choice: SourceChoice) -> Result<(), DriverError> {
@@ -359,9 +324,9 @@ where
             }
         };
         match &result {
-            Ok(()) => self.panel.status_mut().started(simulated),
+            Ok(()) => self.panel.core_mut().status.started(simulated),
             Err(e) => {
-                let status = self.panel.status_mut();
+                let status = &mut self.panel.core_mut().status;
                 status.stopped();
                 status.last_error = Some(e.to_string());
             }
@@ -387,6 +352,10 @@ where
 
     fn restore_state(&mut self, state: &serde_json::Value) {
         self.panel.restore_state(state);
+    }
+
+    fn keys(&self) -> &'static [(&'static str, &'static str)] {
+        self.panel.keys()
     }
 
     fn panel_any(&self) -> &dyn Any {

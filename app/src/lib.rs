@@ -10,6 +10,7 @@ pub mod cli_console;
 pub mod cli_mindwave;
 pub mod cli_switch;
 pub mod devices;
+pub mod registry;
 pub mod settings;
 pub mod shell;
 pub mod shortcuts;

@@ -41,9 +41,9 @@ impl Tab {
             Tab::Mindwave => benchtop_panel_mindwave::MindwavePanel::TITLE,
             Tab::Console => benchtop_panel_console::ConsolePanel::TITLE,
             Tab::Switch => benchtop_panel_switch::SwitchPanel::TITLE,
-            Tab::Echo => benchtop_panels::EchoPanel::TITLE,
-            Tab::Power => benchtop_panels::PowerPanel::TITLE,
-            Tab::Usb => benchtop_panels::UsbPanel::TITLE,
+            Tab::Echo => benchtop_panel_echo::EchoPanel::TITLE,
+            Tab::Power => benchtop_panel_power::PowerPanel::TITLE,
+            Tab::Usb => benchtop_panel_usb::UsbPanel::TITLE,
         }
     }
 }

@@ -5,17 +5,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use benchtop_drivers::Waker;
-use benchtop_drivers::echo::EchoProtocol;
 use benchtop_drivers::monitor::{HardwareMonitor, spawn_monitor};
 use benchtop_drivers::ports::PortInfo;
 use benchtop_drivers::usb::UsbScan;
 use benchtop_drivers::worker::{drain_with_budget, noop_waker};
-use benchtop_panels::{DeviceStatus, EchoPanel, PowerPanel, SourceChoice, UsbAction, UsbPanel};
+use benchtop_panel_usb::{UsbAction, UsbPanel};
+use benchtop_panels::{DeviceStatus, SourceChoice};
 
-use crate::devices::{
-    Device, DeviceUnit, HubRequest, ath_model, echo_model, mindwave_model, openwrt_switch_model,
-    sparky_model,
-};
+use crate::devices::{Device, HubRequest};
 use crate::settings::{Settings, Tab, ThemeChoice, default_dock};
 use crate::shortcuts::{self, Command};
 
@@ -73,53 +70,7 @@ pub struct BenchtopApp {
 impl BenchtopApp {
     /// Builds the app from saved settings. `waker` is called by workers after they send.
     pub fn new(settings: Settings, options: StartOptions, waker: Waker) -> Self {
-        let echo_tick = options.echo_tick_ms;
-        let devices: Vec<Box<dyn Device>> = vec![
-            Box::new(DeviceUnit::new(
-                Tab::Mindwave,
-                "mindwave",
-                benchtop_panel_mindwave::MindwavePanel::new(settings.connection(Tab::Mindwave)),
-                |p: &benchtop_panel_mindwave::MindwavePanel| {
-                    benchtop_mindwave::LiveProtocol::new(p.live_config())
-                },
-                |p: &benchtop_panel_mindwave::MindwavePanel| mindwave_model(p.sim_options()),
-                Arc::clone(&waker),
-            )),
-            Box::new(DeviceUnit::new(
-                Tab::Console,
-                "console",
-                benchtop_panel_console::ConsolePanel::new(settings.connection(Tab::Console)),
-                |p: &benchtop_panel_console::ConsolePanel| {
-                    benchtop_redboot::driver::ConsoleProtocol::new(p.console_options())
-                },
-                |p: &benchtop_panel_console::ConsolePanel| sparky_model(p.sim.options()),
-                Arc::clone(&waker),
-            )),
-            Box::new(DeviceUnit::new(
-                Tab::Switch,
-                "switch",
-                benchtop_panel_switch::SwitchPanel::new(settings.connection(Tab::Switch)),
-                |_| benchtop_ar8327::apply::SwitchConsoleProtocol::default(),
-                openwrt_switch_model,
-                Arc::clone(&waker),
-            )),
-            Box::new(DeviceUnit::new(
-                Tab::Power,
-                "ath",
-                PowerPanel::new(settings.connection(Tab::Power)),
-                |_| benchtop_ath::AthProtocol::new(benchtop_ath::CheckConfig::default()),
-                |_| ath_model(benchtop_ath::Scenario::Race, 1.0),
-                Arc::clone(&waker),
-            )),
-            Box::new(DeviceUnit::new(
-                Tab::Echo,
-                "echo",
-                EchoPanel::new(settings.connection(Tab::Echo)),
-                |_| EchoProtocol::default(),
-                move |_| echo_model(echo_tick),
-                Arc::clone(&waker),
-            )),
-        ];
+        let devices = crate::registry::devices(&settings, options.echo_tick_ms, &waker);
         let mut app = Self {
             settings,
             waker,
@@ -434,11 +385,13 @@ impl BenchtopApp {
                 ui.add_space(6.0);
                 ui.strong("In the panels");
                 egui::Grid::new("panel-keys").striped(true).show(ui, |ui| {
-                    for (panel, keys, what) in shortcuts::PANEL_KEYS {
-                        ui.weak(*panel);
-                        ui.monospace(*keys);
-                        ui.label(*what);
-                        ui.end_row();
+                    for d in &self.devices {
+                        for (keys, what) in d.keys() {
+                            ui.weak(d.tab().title());
+                            ui.monospace(*keys);
+                            ui.label(*what);
+                            ui.end_row();
+                        }
                     }
                 });
                 ui.add_space(6.0);

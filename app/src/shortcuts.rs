@@ -82,49 +82,6 @@ pub fn shortcuts() -> Vec<(KeyboardShortcut, Command, String)> {
     v
 }
 
-/// Keys a panel handles itself while it has the pointer or the keyboard focus, for the help
-/// overlay: (panel, keys, what they do).
-pub const PANEL_KEYS: &[(&str, &str, &str)] = &[
-    (
-        "Console",
-        "Enter · ↑ / ↓",
-        "send the command line · walk its history",
-    ),
-    (
-        "Console",
-        "Ctrl+F",
-        "find in the scrollback (not while typing into the terminal)",
-    ),
-    (
-        "Console",
-        "PgUp / PgDn · Ctrl+Home / Ctrl+End",
-        "scroll the terminal · to the top / back to following",
-    ),
-    (
-        "Console",
-        "any key (Type into terminal on)",
-        "goes straight to the device; Ctrl+C sends ^C",
-    ),
-    (
-        "Switch",
-        "Ctrl+Z · Ctrl+Shift+Z or Ctrl+Y",
-        "undo · redo a matrix edit",
-    ),
-    (
-        "Switch",
-        "click · right-click a cell",
-        "cycle off/untagged/tagged · choose",
-    ),
-    ("Power timeline", "W / S · wheel", "zoom in / out"),
-    ("Power timeline", "A / D · drag", "pan left / right"),
-    ("Power timeline", "F", "fit the whole log"),
-    (
-        "Power timeline",
-        "click the ruler",
-        "place the two cursors (time between them shown)",
-    ),
-];
-
 /// The commands whose shortcuts were pressed this frame.
 pub fn pressed(ctx: &egui::Context) -> Vec<Command> {
     let all = shortcuts();

@@ -2,7 +2,7 @@
 //! and however they are split into reads.
 #![no_main]
 
-use benchtop_drivers::echo::LineDecoder;
+use benchtop_drivers::line_codec::LineDecoder;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -6,7 +6,7 @@ use benchtop_drivers::DriverEvent;
 use benchtop_drivers::job::JobContext;
 use benchtop_drivers::ports::PortInfo;
 
-use crate::{ConnectionAction, ConnectionBar, DeviceStatus};
+use crate::{ConnectionAction, PanelCore};
 
 /// What a device panel asks the app to do.
 #[derive(Debug, Clone, PartialEq)]
@@ -60,7 +60,12 @@ pub enum JobUpdate {
     Done(JobOutput),
 }
 
-/// A panel showing one device's worker.
+/// A panel showing one device's worker: the contract the app drives every device panel by.
+///
+/// A panel writes only what is its own — its title, what it does with its device's events,
+/// how it draws, and (optionally) its jobs and settings. Everything panels share (the
+/// connection bar, the link status, queued actions, jobs, cancels, the file dialog) lives in
+/// the [`PanelCore`] it owns and returns from [`DevicePanel::core`]; the app drains that.
 pub trait DevicePanel {
     /// Commands this panel sends to its worker.
     type Command;
@@ -70,36 +75,36 @@ pub trait DevicePanel {
     /// Tab title.
     fn title(&self) -> &'static str;
 
-    /// Feeds one worker event (called by the app's per-frame drain).
-    fn on_event(&mut self, event: DriverEvent<Self::Event>);
+    /// The shared part: connection bar, status, queued actions and jobs, file dialog.
+    fn core(&self) -> &PanelCore<Self::Command>;
+
+    /// The shared part, mutable.
+    fn core_mut(&mut self) -> &mut PanelCore<Self::Command>;
+
+    /// One event of the panel's own device.
+    fn on_device(&mut self, event: Self::Event);
 
     /// Draws the panel.
     fn ui(&mut self, ui: &mut egui::Ui, ports: &[PortInfo]);
 
-    /// Takes the actions queued since the last call.
-    fn take_actions(&mut self) -> Vec<PanelAction<Self::Command>>;
+    /// News of the link (state, error, the worker's end), after the core's status took it
+    /// in. Most panels need nothing here.
+    fn on_link(&mut self, _event: &DriverEvent<Self::Event>) {}
 
-    /// The connection bar (its settings are persisted).
-    fn bar(&self) -> &ConnectionBar;
-
-    /// The connection bar, for the app to run its file dialog's jobs. Panels that show
-    /// their bar return it; the default (`None`) means the bar has no "Browse…" jobs to run.
-    fn bar_mut(&mut self) -> Option<&mut ConnectionBar> {
-        None
+    /// Feeds one worker event (called by the app's per-frame drain): the status learns the
+    /// link news, the panel its device's events. Panels implement the two halves.
+    fn on_event(&mut self, event: DriverEvent<Self::Event>) {
+        match event {
+            DriverEvent::Device(e) => self.on_device(e),
+            other => {
+                self.core_mut().status.observe(&other);
+                self.on_link(&other);
+            }
+        }
     }
 
-    /// Link state and counters.
-    fn status(&self) -> &DeviceStatus;
-
-    /// Link state and counters, for the app to update on connect/disconnect.
-    fn status_mut(&mut self) -> &mut DeviceStatus;
-
-    /// Background jobs queued since the last call (the app runs them off the UI thread).
-    fn take_jobs(&mut self) -> Vec<PanelJob> {
-        Vec::new()
-    }
-
-    /// Progress or the result of a job this panel queued.
+    /// Progress or the result of a job this panel queued (file-dialog listings are the
+    /// core's and never arrive here).
     fn on_job(&mut self, _name: &'static str, _update: JobUpdate) {}
 
     /// The panel's own settings to remember across restarts (the connection bar's are kept
@@ -112,8 +117,8 @@ pub trait DevicePanel {
     /// the first connect; what it does not understand (another version) is ignored.
     fn restore_state(&mut self, _state: &serde_json::Value) {}
 
-    /// Names of jobs the panel wants cancelled (the app sets their cancel flag).
-    fn take_job_cancels(&mut self) -> Vec<&'static str> {
-        Vec::new()
+    /// The keys the panel handles itself, for the help overlay: (keys, what they do).
+    fn keys(&self) -> &'static [(&'static str, &'static str)] {
+        &[]
     }
 }

@@ -1,5 +1,7 @@
-//! egui widgets for benchtop: one panel per subsystem plus the pieces they share (the
-//! connection bar, device status words).
+//! Shared egui widgets for benchtop's panels: the panel contract ([`DevicePanel`] and the
+//! [`PanelCore`] every device panel owns), the connection bar, device status words, the
+//! timeline, the sample chart, the in-window file dialog and the colour tokens. Each device's
+//! panel is its own crate under `panels/<device>/`.
 //!
 //! **Panels never open ports or spawn threads.** They render state they were handed and
 //! queue actions (connect, send…) that the app carries out; events from driver workers
@@ -8,20 +10,16 @@
 pub mod chart;
 pub mod connection_bar;
 pub mod device_panel;
-pub mod echo_panel;
 pub mod file_picker;
-pub mod power_panel;
+pub mod panel_core;
 pub mod status;
 pub mod timeline;
 pub mod tokens;
-pub mod usb_panel;
 
 pub use connection_bar::{
     ConnectionAction, ConnectionBar, ConnectionSettings, SourceChoice, SourceKind,
 };
 pub use device_panel::{DevicePanel, JobOutput, JobUpdate, PanelAction, PanelJob};
-pub use echo_panel::{EchoAction, EchoPanel};
 pub use file_picker::{FilePicker, PickMode};
-pub use power_panel::{PowerData, PowerPanel};
+pub use panel_core::PanelCore;
 pub use status::DeviceStatus;
-pub use usb_panel::{UsbAction, UsbPanel};

@@ -21,31 +21,34 @@ impl DeviceStatus {
     /// Updates from a worker event. Returns the device event, if it was one.
     pub fn apply<E>(&mut self, event: DriverEvent<E>) -> Option<E> {
         match event {
+            DriverEvent::Device(e) => Some(e),
+            other => {
+                self.observe(&other);
+                None
+            }
+        }
+    }
+
+    /// Takes in the link news of a worker event (device events change nothing here).
+    pub fn observe<E>(&mut self, event: &DriverEvent<E>) {
+        match event {
             DriverEvent::Link(state) => {
-                match &state {
+                match state {
                     LinkState::Retrying { error, .. } | LinkState::GaveUp { error, .. } => {
                         self.last_error = Some(error.to_string());
                     }
                     LinkState::Connected { .. } => self.last_error = None,
                     _ => {}
                 }
-                self.state = Some(state);
+                self.state = Some(state.clone());
                 self.running = true;
-                None
             }
-            DriverEvent::Stats(s) => {
-                self.stats = s;
-                None
-            }
-            DriverEvent::Device(e) => Some(e),
-            DriverEvent::Error(e) => {
-                self.last_error = Some(e.to_string());
-                None
-            }
+            DriverEvent::Stats(s) => self.stats = *s,
+            DriverEvent::Device(_) => {}
+            DriverEvent::Error(e) => self.last_error = Some(e.to_string()),
             DriverEvent::Disconnected(_) => {
                 self.running = false;
                 self.state = None;
-                None
             }
         }
     }

@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use benchtop_drivers::DriverError;
-use benchtop_drivers::echo::LineDecoder;
+use benchtop_drivers::line_codec::LineDecoder;
 use benchtop_drivers::worker::{Link, Protocol};
 
 use crate::Analysis;

@@ -6,15 +6,16 @@
 //! serves a device model on the master side of a pseudo-terminal, and USB / serial-port
 //! discovery.
 //!
-//! Each device lives in its own module with the same skeleton: a pure codec
-//! (`protocol.rs`, bytes in → events out, never panics), a [`worker::Protocol`]
-//! implementation (`driver.rs`) and a simulator (`sim.rs`).
+//! Devices live in their own crates under `drivers/<device>/` with the same skeleton: a
+//! pure codec (`protocol.rs`, bytes in → events out, never panics), a [`worker::Protocol`]
+//! implementation (`driver.rs`) and a simulator (`sim.rs`). Codecs several devices share
+//! (text lines) live here.
 
 pub mod clock;
-pub mod echo;
 pub mod error;
 pub mod job;
 pub mod line;
+pub mod line_codec;
 pub mod monitor;
 pub mod ports;
 pub mod rate;

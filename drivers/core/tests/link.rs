@@ -8,13 +8,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use benchtop_drivers::echo::{EchoCommand, EchoEvent, EchoProtocol, EchoSim};
 use benchtop_drivers::sim::{self, Endpoint, Faults, SimHandle};
 use benchtop_drivers::worker::{self, WorkerConfig, noop_waker};
 use benchtop_drivers::{
     DriverCommand, DriverError, DriverEvent, DriverHandle, LineSettings, LinkState,
     ReconnectPolicy, Source,
 };
+use benchtop_echo::{EchoCommand, EchoEvent, EchoProtocol, EchoSim};
 
 type Handle = DriverHandle<EchoCommand, EchoEvent>;
 

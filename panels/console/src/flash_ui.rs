@@ -268,12 +268,12 @@ impl ConsolePanel {
             .is_some_and(|s| s.finished.is_none());
         ui.add_enabled_ui(!running, |ui| self.flash_form_ui(ui));
         ui.horizontal(|ui| {
-            let connected = self.status.is_connected();
+            let connected = self.core.status.is_connected();
             if ui
                 .add_enabled(connected && !running, egui::Button::new("Start flashing"))
                 .clicked()
             {
-                match self.flash.plan(self.bar.settings.line.baud) {
+                match self.flash.plan(self.core.bar.settings.line.baud) {
                     Ok(plan) => {
                         self.flash.error = None;
                         self.command(ConsoleCommand::Flash(plan));
@@ -359,7 +359,7 @@ impl ConsolePanel {
                 if browse {
                     self.picking = crate::Picking::Image;
                     let start = std::path::PathBuf::from(f.local_path.trim());
-                    self.picker.open(
+                    self.core.picker.open(
                         benchtop_panels::PickMode::Open,
                         "Choose the image to flash",
                         Some(start.as_path()),
@@ -370,8 +370,8 @@ impl ConsolePanel {
                     let path = f.local_path.trim().to_owned();
                     f.loading = Some((0.0, format!("reading {path}")));
                     f.image_error = None;
-                    self.jobs
-                        .push(PanelJob::new(IMAGE_JOB, move |ctx| read_image(&path, ctx)));
+                    self.core
+                        .job(PanelJob::new(IMAGE_JOB, move |ctx| read_image(&path, ctx)));
                 }
                 let f = &mut self.flash;
                 if let Some((p, words)) = &f.loading {
@@ -460,12 +460,12 @@ impl ConsolePanel {
             } else {
                 1029.0 / 1024.0
             };
-            let baud = f64::from(self.bar.settings.line.baud.max(300));
+            let baud = f64::from(self.core.bar.settings.line.baud.max(300));
             let secs = img.data.len() as f64 * 10.0 * overhead / baud;
             let text = format!(
                 "The upload takes about {} at {} baud; no pat can be sent during it.",
                 clock(std::time::Duration::from_secs_f64(secs)),
-                self.bar.settings.line.baud
+                self.core.bar.settings.line.baud
             );
             if secs + 5.0 >= timeout.as_secs_f64() {
                 ui.colored_label(

@@ -19,12 +19,9 @@ use std::time::{Duration, Instant};
 use benchtop_drivers::ports::PortInfo;
 use benchtop_drivers::{DriverEvent, LinkState};
 use benchtop_panels::{
-    ConnectionBar, ConnectionSettings, DevicePanel, DeviceStatus, FilePicker, JobUpdate,
-    PanelAction, PanelJob, PickMode, SourceKind,
+    ConnectionSettings, DevicePanel, DeviceStatus, JobUpdate, PanelAction, PanelCore, PickMode,
+    SourceKind,
 };
-
-/// Name of the file dialog's folder-listing jobs.
-const PICK_JOB: &str = "console-pick";
 
 /// What the file dialog was opened for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -242,17 +239,12 @@ pub struct RegisterRead {
 
 /// The panel.
 pub struct ConsolePanel {
-    /// The connection bar.
-    pub bar: ConnectionBar,
-    /// Link state and counters.
-    pub status: DeviceStatus,
+    /// Connection bar, status, queued actions and jobs, file dialog.
+    pub core: PanelCore<ConsoleCommand>,
     /// Console settings (used when connecting).
     pub settings: ConsoleSettings,
     /// The built-in simulator's setup (used when connecting to it; tests shorten it).
     pub sim: SimSettings,
-    actions: Vec<Action>,
-    jobs: Vec<PanelJob>,
-    job_cancels: Vec<&'static str>,
     term: Terminal,
     raw: ByteRing,
     view: ViewState,
@@ -292,7 +284,6 @@ pub struct ConsolePanel {
     log_status: Option<LogStatus>,
     // Flash helper
     flash: flash_ui::FlashForm,
-    picker: FilePicker,
     picking: Picking,
     flash_status: Option<FlashStatus>,
     notice: Option<String>,
@@ -315,14 +306,10 @@ impl ConsolePanel {
     pub fn new(settings: ConnectionSettings) -> Self {
         let console = ConsoleSettings::default();
         Self {
-            bar: ConnectionBar::new(settings),
-            status: DeviceStatus::default(),
+            core: PanelCore::new(settings),
             pat_form: PatForm::from_config(&console.pat),
             settings: console,
             sim: SimSettings::default(),
-            actions: Vec::new(),
-            jobs: Vec::new(),
-            job_cancels: Vec::new(),
             term: Terminal::new(TerminalOptions {
                 limits: ScrollbackLimits::default(),
                 ..TerminalOptions::default()
@@ -364,7 +351,6 @@ impl ConsolePanel {
             log_format: LogFormat::Timestamped,
             log_status: None,
             flash: flash_ui::FlashForm::default(),
-            picker: FilePicker::new(PICK_JOB),
             picking: Picking::Log,
             flash_status: None,
             notice: None,
@@ -381,8 +367,8 @@ impl ConsolePanel {
             auto_pat: self.settings.auto_pat,
             pat: self.settings.pat,
             auto_baud: self.settings.auto_baud
-                && matches!(self.bar.settings.kind, SourceKind::Serial),
-            baud: self.bar.settings.line.baud,
+                && matches!(self.core.bar.settings.kind, SourceKind::Serial),
+            baud: self.core.bar.settings.line.baud,
             ..ConsoleOptions::default()
         }
     }
@@ -442,7 +428,7 @@ impl ConsolePanel {
     }
 
     fn command(&mut self, c: ConsoleCommand) {
-        self.actions.push(PanelAction::Command(c));
+        self.core.command(c);
     }
 
     /// Sends keystrokes (mapped for Enter/Backspace), echoing them when local echo is on.
@@ -540,12 +526,12 @@ impl ConsolePanel {
                 self.notice = Some(format!(
                     "The input looked like the wrong speed: the port now runs at {b} baud."
                 ));
-                self.bar.settings.line.baud = b;
+                self.core.bar.settings.line.baud = b;
             }
         }
     }
 
-    fn on_link(&mut self, state: &LinkState) {
+    fn link_changed(&mut self, state: &LinkState) {
         match state {
             LinkState::Connected { description } => {
                 self.connected_at = Some(Instant::now());
@@ -648,7 +634,7 @@ impl ConsolePanel {
 
     fn toolbar_ui(&mut self, ui: &mut egui::Ui) {
         ui.horizontal_wrapped(|ui| {
-            let connected = self.status.is_connected();
+            let connected = self.core.status.is_connected();
             if ui
                 .checkbox(&mut self.settings.catch_boot, "Stop in RedBoot")
                 .on_hover_text(
@@ -713,7 +699,7 @@ impl ConsolePanel {
                 self.restart_search();
             }
             ui.separator();
-            let st = &self.status.stats;
+            let st = &self.core.status.stats;
             ui.label(format!(
                 "RX {} · TX {}",
                 bytes_text(st.rx_bytes),
@@ -830,7 +816,7 @@ impl ConsolePanel {
             if ui.button("Browse…").clicked() {
                 self.picking = Picking::Log;
                 let start = PathBuf::from(self.log_path.trim());
-                self.picker.open(
+                self.core.picker.open(
                     PickMode::Save,
                     "Log the console to…",
                     Some(start.as_path()),
@@ -1170,8 +1156,8 @@ impl ConsolePanel {
             self.focus_search = true;
         }
         egui::Panel::top("console-top").show(ui, |ui| {
-            if let Some(a) = self.bar.ui(ui, "console", &self.status, ports) {
-                self.actions.push(PanelAction::Connection(a));
+            if let Some(a) = self.core.bar_action_ui(ui, "console", ports) {
+                self.core.connection(a);
             }
             ui.separator();
             self.toolbar_ui(ui);
@@ -1339,9 +1325,21 @@ impl DevicePanel for ConsolePanel {
         Self::TITLE
     }
 
-    fn on_event(&mut self, event: DriverEvent<ConsoleEvent>) {
-        match &event {
-            DriverEvent::Link(state) => self.on_link(state),
+    fn core(&self) -> &PanelCore<ConsoleCommand> {
+        &self.core
+    }
+
+    fn core_mut(&mut self) -> &mut PanelCore<ConsoleCommand> {
+        &mut self.core
+    }
+
+    fn on_device(&mut self, event: ConsoleEvent) {
+        self.handle(event);
+    }
+
+    fn on_link(&mut self, event: &DriverEvent<ConsoleEvent>) {
+        match event {
+            DriverEvent::Link(state) => self.link_changed(state),
             DriverEvent::Error(e) => self.notice = Some(e.to_string()),
             DriverEvent::Disconnected(_) => {
                 if self.connected_at.take().is_some() {
@@ -1351,13 +1349,10 @@ impl DevicePanel for ConsolePanel {
             }
             _ => {}
         }
-        if let Some(ev) = self.status.apply(event) {
-            self.handle(ev);
-        }
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, ports: &[PortInfo]) {
-        if let Some(path) = self.picker.ui(ui.ctx()) {
+        if let Some(path) = self.core.picked(ui.ctx()) {
             let path = path.display().to_string();
             match self.picking {
                 Picking::Log => self.log_path = path,
@@ -1367,42 +1362,28 @@ impl DevicePanel for ConsolePanel {
         self.draw(ui, ports);
     }
 
-    fn bar_mut(&mut self) -> Option<&mut ConnectionBar> {
-        Some(&mut self.bar)
-    }
-
-    fn take_actions(&mut self) -> Vec<Action> {
-        std::mem::take(&mut self.actions)
-    }
-
-    fn bar(&self) -> &ConnectionBar {
-        &self.bar
-    }
-
-    fn status(&self) -> &DeviceStatus {
-        &self.status
-    }
-
-    fn status_mut(&mut self) -> &mut DeviceStatus {
-        &mut self.status
-    }
-
-    fn take_jobs(&mut self) -> Vec<PanelJob> {
-        let mut jobs = std::mem::take(&mut self.jobs);
-        jobs.extend(self.picker.take_job());
-        jobs
-    }
-
     fn on_job(&mut self, name: &'static str, update: JobUpdate) {
-        match name {
-            flash_ui::IMAGE_JOB => self.flash.on_job(update),
-            PICK_JOB => self.picker.on_job(update),
-            _ => {}
+        if name == flash_ui::IMAGE_JOB {
+            self.flash.on_job(update);
         }
     }
 
-    fn take_job_cancels(&mut self) -> Vec<&'static str> {
-        std::mem::take(&mut self.job_cancels)
+    fn keys(&self) -> &'static [(&'static str, &'static str)] {
+        &[
+            ("Enter · ↑ / ↓", "send the command line · walk its history"),
+            (
+                "Ctrl+F",
+                "find in the scrollback (not while typing into the terminal)",
+            ),
+            (
+                "PgUp / PgDn · Ctrl+Home / Ctrl+End",
+                "scroll the terminal · to the top / back to following",
+            ),
+            (
+                "any key (Type into terminal on)",
+                "goes straight to the device; Ctrl+C sends ^C",
+            ),
+        ]
     }
 
     fn saved_state(&self) -> Option<serde_json::Value> {

@@ -47,7 +47,7 @@ impl ConsolePanel {
     }
 
     fn redboot_status_ui(&mut self, ui: &mut egui::Ui, now: Instant) {
-        let connected = self.status.is_connected();
+        let connected = self.core.status.is_connected();
         ui.horizontal_wrapped(|ui| {
             let (color, text) = if !connected {
                 (ui.visuals().weak_text_color(), "Not connected".to_owned())
@@ -424,7 +424,7 @@ impl ConsolePanel {
     }
 
     fn board_ui(&mut self, ui: &mut egui::Ui) {
-        let connected = self.status.is_connected();
+        let connected = self.core.status.is_connected();
         if ui
             .add_enabled(connected, egui::Button::new("Read board (bdshow)"))
             .clicked()
@@ -515,7 +515,7 @@ impl ConsolePanel {
     fn fis_ui(&mut self, ui: &mut egui::Ui, now: Instant) {
         if ui
             .add_enabled(
-                self.status.is_connected(),
+                self.core.status.is_connected(),
                 egui::Button::new("List images (fis list)"),
             )
             .clicked()
@@ -556,7 +556,7 @@ impl ConsolePanel {
     }
 
     fn registers_ui(&mut self, ui: &mut egui::Ui, now: Instant) {
-        let connected = self.status.is_connected();
+        let connected = self.core.status.is_connected();
         ui.horizontal(|ui| {
             let l = ui.label("Address");
             ui.add(

@@ -24,8 +24,8 @@ use benchtop_mindwave::{
     SimOptions, UV_PER_COUNT,
 };
 use benchtop_panels::{
-    ConnectionAction, ConnectionBar, ConnectionSettings, DevicePanel, DeviceStatus, FilePicker,
-    JobUpdate, PanelAction, PanelJob, PickMode, SourceChoice, SourceKind,
+    ConnectionAction, ConnectionSettings, DevicePanel, JobUpdate, PanelAction, PanelCore, PanelJob,
+    PickMode, SourceChoice, SourceKind,
 };
 use egui::{Color32, RichText};
 
@@ -59,7 +59,6 @@ pub const SCALES: [Option<f32>; 7] = [
 const FS: f64 = SAMPLE_RATE as f64;
 const JOB_CONVERT: &str = "mindwave-edf-to-capture";
 const JOB_EXPORT: &str = "mindwave-csv-export";
-const JOB_PICK: &str = "mindwave-pick";
 
 /// What the file dialog was opened for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -135,15 +134,10 @@ enum JobNote {
 
 /// The panel.
 pub struct MindwavePanel {
-    /// The connection bar.
-    pub bar: ConnectionBar,
-    /// Link state and counters.
-    pub status: DeviceStatus,
+    /// Connection bar, status, queued actions and jobs, file dialog.
+    pub core: PanelCore<LiveCommand>,
     /// What the user chose.
     pub settings: MindwaveSettings,
-    actions: Vec<Action>,
-    jobs: Vec<PanelJob>,
-    cancels: Vec<&'static str>,
 
     pairing: PairingState,
     stream_started: Option<SystemTime>,
@@ -185,7 +179,6 @@ pub struct MindwavePanel {
     export: Option<JobNote>,
     /// A temporary capture made from an EDF+ file for replay.
     converted: Option<PathBuf>,
-    picker: FilePicker,
     picking: Picking,
 }
 
@@ -228,12 +221,8 @@ impl MindwavePanel {
     /// A panel with saved connection settings.
     pub fn new(settings: ConnectionSettings) -> Self {
         Self {
-            bar: ConnectionBar::new(settings),
-            status: DeviceStatus::default(),
+            core: PanelCore::new(settings),
             settings: MindwaveSettings::default(),
-            actions: Vec::new(),
-            jobs: Vec::new(),
-            cancels: Vec::new(),
             pairing: PairingState::Offline,
             stream_started: None,
             raw: History::new(FS, HISTORY_SECS),
@@ -269,7 +258,6 @@ impl MindwavePanel {
             convert: None,
             export: None,
             converted: None,
-            picker: FilePicker::new(JOB_PICK),
             picking: Picking::Record,
         }
     }
@@ -578,7 +566,7 @@ impl MindwavePanel {
     // ----- actions --------------------------------------------------------------------------
 
     fn command(&mut self, c: LiveCommand) {
-        self.actions.push(PanelAction::Command(c));
+        self.core.command(c);
     }
 
     fn send_analysis(&mut self) {
@@ -620,8 +608,8 @@ impl MindwavePanel {
                 "Converting {} for replay…",
                 edf.display()
             )));
-            self.cancels.push(JOB_CONVERT);
-            self.jobs.push(PanelJob::new(JOB_CONVERT, move |ctx| {
+            self.core.cancel(JOB_CONVERT);
+            self.core.job(PanelJob::new(JOB_CONVERT, move |ctx| {
                 convert_for_replay(&edf, &out, |f| {
                     ctx.progress(f, "converting EDF+ to a ThinkGear capture");
                     !ctx.cancelled()
@@ -636,15 +624,15 @@ impl MindwavePanel {
 
     fn connect_replay(&mut self, capture: PathBuf) {
         self.replaying = true;
-        self.bar.settings.kind = SourceKind::File;
-        self.bar.settings.file_path = capture.display().to_string();
+        self.core.bar.settings.kind = SourceKind::File;
+        self.core.bar.settings.file_path = capture.display().to_string();
         self.clear_stream(0);
-        self.actions
-            .push(PanelAction::Connection(ConnectionAction::Connect(
-                SourceChoice::Real(Source::File {
+        self.core
+            .connection(ConnectionAction::Connect(SourceChoice::Real(
+                Source::File {
                     path: capture,
                     line: Self::replay_line(),
-                }),
+                },
             )));
     }
 
@@ -670,7 +658,7 @@ impl MindwavePanel {
     }
 
     fn recording_active(&self) -> bool {
-        self.status.running
+        self.core.status.running
             && self
                 .recording
                 .as_ref()
@@ -680,7 +668,7 @@ impl MindwavePanel {
     fn export_csv(&mut self, edf: PathBuf) {
         let csv = edf.with_extension("csv");
         self.export = Some(JobNote::Running(format!("Exporting {}…", csv.display())));
-        self.jobs.push(PanelJob::new(JOB_EXPORT, move |_ctx| {
+        self.core.job(PanelJob::new(JOB_EXPORT, move |_ctx| {
             benchtop_mindwave::edf::edf_to_csv(&edf, &csv)
                 .map(|rows| (csv, rows))
                 .map_err(|e| format!("{e}"))
@@ -719,18 +707,26 @@ impl DevicePanel for MindwavePanel {
         Self::TITLE
     }
 
-    fn on_event(&mut self, event: DriverEvent<LiveEvent>) {
-        let disconnected = matches!(event, DriverEvent::Disconnected(_));
-        if let Some(ev) = self.status.apply(event) {
-            self.on_live(ev);
-        }
-        if disconnected {
+    fn core(&self) -> &PanelCore<LiveCommand> {
+        &self.core
+    }
+
+    fn core_mut(&mut self) -> &mut PanelCore<LiveCommand> {
+        &mut self.core
+    }
+
+    fn on_device(&mut self, event: LiveEvent) {
+        self.on_live(event);
+    }
+
+    fn on_link(&mut self, event: &DriverEvent<LiveEvent>) {
+        if matches!(event, DriverEvent::Disconnected(_)) {
             self.pairing = PairingState::Offline;
         }
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, ports: &[PortInfo]) {
-        if let Some(path) = self.picker.ui(ui.ctx()) {
+        if let Some(path) = self.core.picked(ui.ctx()) {
             let path = path.display().to_string();
             match self.picking {
                 Picking::Record => self.record_path = path,
@@ -738,10 +734,6 @@ impl DevicePanel for MindwavePanel {
             }
         }
         self.ui_impl(ui, ports);
-    }
-
-    fn bar_mut(&mut self) -> Option<&mut ConnectionBar> {
-        Some(&mut self.bar)
     }
 
     fn saved_state(&self) -> Option<serde_json::Value> {
@@ -755,36 +747,8 @@ impl DevicePanel for MindwavePanel {
         }
     }
 
-    fn take_actions(&mut self) -> Vec<Action> {
-        std::mem::take(&mut self.actions)
-    }
-
-    fn bar(&self) -> &ConnectionBar {
-        &self.bar
-    }
-
-    fn status(&self) -> &DeviceStatus {
-        &self.status
-    }
-
-    fn status_mut(&mut self) -> &mut DeviceStatus {
-        &mut self.status
-    }
-
-    fn take_jobs(&mut self) -> Vec<PanelJob> {
-        let mut jobs = std::mem::take(&mut self.jobs);
-        jobs.extend(self.picker.take_job());
-        jobs
-    }
-
-    fn take_job_cancels(&mut self) -> Vec<&'static str> {
-        // A conversion superseded by a newer one is cancelled.
-        std::mem::take(&mut self.cancels)
-    }
-
     fn on_job(&mut self, name: &'static str, update: JobUpdate) {
         match (name, update) {
-            (JOB_PICK, update) => self.picker.on_job(update),
             (JOB_CONVERT, JobUpdate::Progress(f, _)) => {
                 self.convert = Some(JobNote::Running(format!(
                     "Converting EDF+ for replay… {:.0}%",
@@ -874,7 +838,7 @@ fn section(ui: &mut egui::Ui, title: &str) {
 
 impl MindwavePanel {
     fn ui_impl(&mut self, ui: &mut egui::Ui, ports: &[PortInfo]) {
-        if let Some(a) = self.bar.ui(ui, "mindwave", &self.status, ports) {
+        if let Some(a) = self.core.bar_action_ui(ui, "mindwave", ports) {
             self.on_bar_action(a);
         }
         self.header_ui(ui);
@@ -916,10 +880,9 @@ impl MindwavePanel {
             ConnectionAction::Connect(c) => {
                 self.replaying = false;
                 self.clear_stream(0);
-                self.actions
-                    .push(PanelAction::Connection(ConnectionAction::Connect(c)));
+                self.core.connection(ConnectionAction::Connect(c));
             }
-            other => self.actions.push(PanelAction::Connection(other)),
+            other => self.core.connection(other),
         }
     }
 
@@ -945,7 +908,7 @@ impl MindwavePanel {
             }
         });
         ui.horizontal_wrapped(|ui| {
-            let live = !(self.replaying && self.status.running);
+            let live = !(self.replaying && self.core.status.running);
             ui.add_enabled_ui(live, |ui| {
                 ui.label("Pair with");
                 let mut use_id = self.use_id;
@@ -971,7 +934,7 @@ impl MindwavePanel {
                     self.settings.pairing = m;
                 }
                 if ui
-                    .add_enabled(mode.is_some() && self.status.is_connected(), egui::Button::new("Pair"))
+                    .add_enabled(mode.is_some() && self.core.status.is_connected(), egui::Button::new("Pair"))
                     .on_hover_text("Send C2 (any headset) or C0 with the ID to the dongle")
                     .clicked()
                     && let Some(m) = mode
@@ -979,7 +942,7 @@ impl MindwavePanel {
                     self.command(LiveCommand::Pair(m));
                 }
                 if ui
-                    .add_enabled(self.status.is_connected(), egui::Button::new("Unpair"))
+                    .add_enabled(self.core.status.is_connected(), egui::Button::new("Unpair"))
                     .on_hover_text("Send C1: the dongle drops the headset and stays idle")
                     .clicked()
                 {
@@ -992,7 +955,7 @@ impl MindwavePanel {
                     );
                 }
             });
-            if self.bar.settings.kind == SourceKind::Simulator {
+            if self.core.bar.settings.kind == SourceKind::Simulator {
                 ui.separator();
                 let scenario = &mut self.settings.scenario;
                 combo(
@@ -1027,10 +990,7 @@ impl MindwavePanel {
                 if ui.button("Restart simulator").clicked() {
                     self.replaying = false;
                     self.clear_stream(0);
-                    self.actions
-                        .push(PanelAction::Connection(ConnectionAction::Connect(
-                            SourceChoice::Simulator,
-                        )));
+                    self.core.connection(ConnectionAction::Connect(SourceChoice::Simulator,));
                 }
             }
         });
@@ -1558,7 +1518,7 @@ impl MindwavePanel {
             {
                 self.picking = Picking::Record;
                 let start = PathBuf::from(self.record_path.trim());
-                self.picker.open(
+                self.core.picker.open(
                     PickMode::Save,
                     "Record EEG to an EDF+ file",
                     Some(start.as_path()),
@@ -1572,7 +1532,7 @@ impl MindwavePanel {
                     self.command(LiveCommand::StopRecording);
                 }
             } else if ui
-                .add_enabled(self.status.running, egui::Button::new("⏺ Record"))
+                .add_enabled(self.core.status.running, egui::Button::new("⏺ Record"))
                 .on_disabled_hover_text("Connect first")
                 .clicked()
             {
@@ -1588,7 +1548,7 @@ impl MindwavePanel {
             }
         });
         match &self.recording {
-            Some(r) if r.state == RecordingState::Running && self.status.running => {
+            Some(r) if r.state == RecordingState::Running && self.core.status.running => {
                 let blink_on = (ui.input(|i| i.time) * 2.0) as i64 % 2 == 0;
                 ui.horizontal_wrapped(|ui| {
                     ui.label(
@@ -1672,7 +1632,7 @@ impl MindwavePanel {
             if ui.button("Browse…").clicked() {
                 self.picking = Picking::Replay;
                 let start = PathBuf::from(self.replay_path.trim());
-                self.picker.open(
+                self.core.picker.open(
                     PickMode::Open,
                     "Replay a recording",
                     Some(start.as_path()),
@@ -1832,10 +1792,10 @@ mod tests {
     fn replay_of_edf_becomes_a_job_and_captures_connect_at_the_stream_rate() {
         let mut p = MindwavePanel::default();
         p.start_replay("/tmp/x.edf");
-        assert_eq!(p.take_jobs().len(), 1);
-        assert!(p.take_actions().is_empty());
+        assert_eq!(p.core.take_jobs().len(), 1);
+        assert!(p.core.take_actions().is_empty());
         p.start_replay("/tmp/x.bin");
-        let a = p.take_actions();
+        let a = p.core.take_actions();
         assert_eq!(
             a,
             vec![PanelAction::Connection(ConnectionAction::Connect(

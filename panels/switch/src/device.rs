@@ -108,7 +108,7 @@ pub(crate) fn ui(panel: &mut SwitchPanel, ui: &mut Ui) {
     let mut apply = false;
     let mut adopt = false;
     let mut cancel = false;
-    let connected = panel.status.is_connected();
+    let connected = panel.core.status.is_connected();
     let idle = panel.session == Session::Idle;
     ui.horizontal_wrapped(|ui| {
         ui.label("I manage the board from");
@@ -316,7 +316,7 @@ pub(crate) fn ui(panel: &mut SwitchPanel, ui: &mut Ui) {
 
 /// On the built-in simulator: plug and unplug the simulated cables.
 fn sim_cables(panel: &mut SwitchPanel, ui: &mut Ui) {
-    if !panel.status.simulated {
+    if !panel.core.status.simulated {
         return;
     }
     let Some(shared) = panel.sim_board.get() else {

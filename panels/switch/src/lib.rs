@@ -34,8 +34,8 @@ use benchtop_ar8327::sim::SimShared;
 use benchtop_drivers::DriverEvent;
 use benchtop_drivers::ports::PortInfo;
 use benchtop_panels::{
-    ConnectionAction, ConnectionBar, ConnectionSettings, DevicePanel, DeviceStatus, FilePicker,
-    JobUpdate, PanelAction, PanelJob, PickMode, SourceChoice, SourceKind,
+    ConnectionAction, ConnectionSettings, DevicePanel, JobUpdate, PanelAction, PanelCore, PanelJob,
+    PickMode, SourceChoice, SourceKind,
 };
 
 pub use edit::{EditKey, History};
@@ -46,7 +46,6 @@ pub type Action = PanelAction<SwitchConsoleCommand>;
 /// Job names (threads `benchtop-job-<name>`).
 const JOB_OPEN: &str = "switch-open";
 const JOB_SAVE: &str = "switch-save";
-const JOB_PICK: &str = "switch-pick";
 
 /// How often port status is re-read when polling is on.
 const POLL_EVERY: Duration = Duration::from_secs(5);
@@ -216,12 +215,8 @@ pub enum Outcome {
 
 /// The Switch panel.
 pub struct SwitchPanel {
-    /// The connection bar.
-    pub bar: ConnectionBar,
-    /// Link state and counters.
-    pub status: DeviceStatus,
-    actions: Vec<Action>,
-    jobs: Vec<PanelJob>,
+    /// Connection bar, status, queued actions and jobs, file dialog.
+    pub core: PanelCore<SwitchConsoleCommand>,
     boards: Vec<Board>,
     board: usize,
     config: Config,
@@ -254,7 +249,6 @@ pub struct SwitchPanel {
     // Registers.
     regs: registers::RegisterView,
     // The file dialog and what it was opened for.
-    picker: FilePicker,
     picking: PickMode,
 }
 
@@ -273,10 +267,7 @@ impl SwitchPanel {
         let boards = Board::all();
         let config = boards.first().map(Board::stock_config).unwrap_or_default();
         Self {
-            bar: ConnectionBar::new(settings),
-            status: DeviceStatus::default(),
-            actions: Vec::new(),
-            jobs: Vec::new(),
+            core: PanelCore::new(settings),
             boards,
             board: 0,
             config,
@@ -303,7 +294,6 @@ impl SwitchPanel {
             frames: frames::FrameTool::default(),
             files: files::FileTool::default(),
             regs: registers::RegisterView::default(),
-            picker: FilePicker::new(JOB_PICK),
             picking: PickMode::Open,
         }
     }
@@ -515,12 +505,12 @@ impl SwitchPanel {
     }
 
     fn send(&mut self, c: SwitchConsoleCommand) {
-        self.actions.push(PanelAction::Command(c));
+        self.core.command(c);
     }
 
     /// Asks the worker to read the device's state (when connected and idle).
     pub fn read_device(&mut self) {
-        if !self.status.is_connected() {
+        if !self.core.status.is_connected() {
             self.outcome = Some(Outcome::Error(
                 "Not connected: connect to the board's console first (the bar above).".into(),
             ));
@@ -536,7 +526,7 @@ impl SwitchPanel {
     /// Asks the worker to apply the configuration (it refuses a management cut unless the
     /// user confirmed).
     pub fn apply_to_device(&mut self) {
-        if !self.status.is_connected() {
+        if !self.core.status.is_connected() {
             self.outcome = Some(Outcome::Error(
                 "Not connected: connect to the board's console first (the bar above).".into(),
             ));
@@ -613,8 +603,9 @@ impl SwitchPanel {
         self.dirty = true;
     }
 
-    fn handle_event(&mut self, event: DriverEvent<ApplyEvent>) {
-        if let DriverEvent::Error(e) = &event
+    /// Link news (the core's status has taken it in already).
+    fn link_changed(&mut self, event: &DriverEvent<ApplyEvent>) {
+        if let DriverEvent::Error(e) = event
             && self.session != Session::Idle
         {
             self.session = Session::Idle;
@@ -623,10 +614,7 @@ impl SwitchPanel {
         if matches!(event, DriverEvent::Disconnected(_)) {
             self.session = Session::Idle;
         }
-        if let Some(ev) = self.status.apply(event) {
-            self.on_apply_event(ev);
-        }
-        let connected = self.status.is_connected();
+        let connected = self.core.status.is_connected();
         if connected && !self.was_connected {
             // A fresh console: learn what the board has and its port links.
             self.session = Session::Idle;
@@ -829,11 +817,9 @@ impl SwitchPanel {
         self.dirty = true;
         self.device = None;
         self.outcome = None;
-        if self.bar.settings.kind == SourceKind::Simulator && self.status.running {
-            self.actions
-                .push(PanelAction::Connection(ConnectionAction::Connect(
-                    SourceChoice::Simulator,
-                )));
+        if self.core.bar.settings.kind == SourceKind::Simulator && self.core.status.running {
+            self.core
+                .connection(ConnectionAction::Connect(SourceChoice::Simulator));
             self.was_connected = false;
             self.note = Some(format!(
                 "The simulated board now runs {}; reconnecting.",
@@ -859,7 +845,7 @@ impl SwitchPanel {
 
     fn draw(&mut self, ui: &mut egui::Ui, ports: &[PortInfo]) {
         let rect = ui.max_rect();
-        if let Some(path) = self.picker.ui(ui.ctx()) {
+        if let Some(path) = self.core.picker.ui(ui.ctx()) {
             match self.picking {
                 PickMode::Open => {
                     self.files.path = path.display().to_string();
@@ -878,7 +864,7 @@ impl SwitchPanel {
         }
         if self.poll
             && self.session == Session::Idle
-            && self.status.is_connected()
+            && self.core.status.is_connected()
             && self
                 .device_read_at
                 .is_none_or(|t| t.elapsed() >= POLL_EVERY)
@@ -888,11 +874,11 @@ impl SwitchPanel {
         if self.poll {
             ui.ctx().request_repaint_after(POLL_EVERY);
         }
-        if let Some(a) = self.bar.ui(ui, "switch", &self.status, ports) {
+        if let Some(a) = self.core.bar_action_ui(ui, "switch", ports) {
             if matches!(a, ConnectionAction::Connect(_)) {
                 self.was_connected = false;
             }
-            self.actions.push(PanelAction::Connection(a));
+            self.core.connection(a);
         }
         ui.separator();
         self.toolbar(ui);
@@ -937,7 +923,7 @@ impl SwitchPanel {
             PickMode::Open => {
                 let start = std::path::PathBuf::from(self.files.path.trim());
                 // UCI's file is `network`, scripts end in anything: list everything.
-                self.picker.open(
+                self.core.picker.open(
                     mode,
                     "Open a switch configuration",
                     (!self.files.path.trim().is_empty()).then_some(start.as_path()),
@@ -950,7 +936,7 @@ impl SwitchPanel {
                 } else {
                     std::path::PathBuf::from(self.files.save_path.trim())
                 };
-                self.picker.open(
+                self.core.picker.open(
                     mode,
                     &format!("Save as {}", format_name(self.files.format)),
                     Some(proposed.as_path()),
@@ -973,7 +959,7 @@ impl SwitchPanel {
         let board = self.board().clone();
         self.files.busy = true;
         self.files.message = Some((false, format!("Opening {}…", path.display())));
-        self.jobs.push(PanelJob::new(JOB_OPEN, move |ctx| {
+        self.core.job(PanelJob::new(JOB_OPEN, move |ctx| {
             ctx.progress(0.1, "reading");
             files::open(&path, &board)
         }));
@@ -992,7 +978,7 @@ impl SwitchPanel {
         let text = export.text.clone();
         let format = self.files.format;
         self.files.busy = true;
-        self.jobs.push(PanelJob::new(JOB_SAVE, move |_| {
+        self.core.job(PanelJob::new(JOB_SAVE, move |_| {
             files::save(&path, &text, format)
         }));
     }
@@ -1079,45 +1065,40 @@ impl DevicePanel for SwitchPanel {
         Self::TITLE
     }
 
-    fn on_event(&mut self, event: DriverEvent<ApplyEvent>) {
-        self.handle_event(event);
+    fn core(&self) -> &PanelCore<SwitchConsoleCommand> {
+        &self.core
+    }
+
+    fn core_mut(&mut self) -> &mut PanelCore<SwitchConsoleCommand> {
+        &mut self.core
+    }
+
+    fn on_device(&mut self, event: ApplyEvent) {
+        self.on_apply_event(event);
+    }
+
+    fn on_link(&mut self, event: &DriverEvent<ApplyEvent>) {
+        self.link_changed(event);
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, ports: &[PortInfo]) {
         self.draw(ui, ports);
     }
 
-    fn take_actions(&mut self) -> Vec<Action> {
-        std::mem::take(&mut self.actions)
-    }
-
-    fn bar(&self) -> &ConnectionBar {
-        &self.bar
-    }
-
-    fn bar_mut(&mut self) -> Option<&mut ConnectionBar> {
-        Some(&mut self.bar)
-    }
-
-    fn status(&self) -> &DeviceStatus {
-        &self.status
-    }
-
-    fn status_mut(&mut self) -> &mut DeviceStatus {
-        &mut self.status
-    }
-
-    fn take_jobs(&mut self) -> Vec<PanelJob> {
-        let mut jobs = std::mem::take(&mut self.jobs);
-        jobs.extend(self.picker.take_job());
-        jobs
+    fn keys(&self) -> &'static [(&'static str, &'static str)] {
+        &[
+            (
+                "Ctrl+Z · Ctrl+Shift+Z or Ctrl+Y",
+                "undo · redo a matrix edit",
+            ),
+            (
+                "click · right-click a cell",
+                "cycle off/untagged/tagged · choose",
+            ),
+        ]
     }
 
     fn on_job(&mut self, name: &'static str, update: JobUpdate) {
-        if name == JOB_PICK {
-            self.picker.on_job(update);
-            return;
-        }
         match update {
             JobUpdate::Progress(_, words) => {
                 self.files.message = Some((false, format!("{words}…")));
@@ -1187,7 +1168,7 @@ mod tests {
     use super::*;
 
     fn connected(p: &mut SwitchPanel) {
-        p.status.started(true);
+        p.core.status.started(true);
         p.on_event(DriverEvent::Link(LinkState::Connected {
             description: "pty /dev/pts/9".into(),
         }));
@@ -1197,7 +1178,7 @@ mod tests {
     fn a_new_console_is_read_and_the_diff_follows() {
         let mut p = SwitchPanel::default();
         connected(&mut p);
-        let actions = p.take_actions();
+        let actions = p.core.take_actions();
         assert!(
             matches!(
                 &actions[..],
@@ -1232,12 +1213,12 @@ mod tests {
     fn apply_progress_refusal_and_outcomes() {
         let mut p = SwitchPanel::default();
         connected(&mut p);
-        p.take_actions();
+        p.core.take_actions();
         p.on_event(DriverEvent::Device(ApplyEvent::Done { ok: true }));
         p.ensure_derived();
         p.apply_to_device();
         assert!(matches!(
-            p.take_actions().as_slice(),
+            p.core.take_actions().as_slice(),
             [PanelAction::Command(SwitchConsoleCommand::Apply {
                 confirmed_cut: false,
                 ..
@@ -1265,9 +1246,9 @@ mod tests {
         assert_eq!(p.outcome, Some(Outcome::Refused(Vec::new())));
         // Not connected: nothing is sent, the panel says what to do.
         p.on_event(DriverEvent::Disconnected("closed".into()));
-        p.take_actions();
+        p.core.take_actions();
         p.apply_to_device();
-        assert!(p.take_actions().is_empty());
+        assert!(p.core.take_actions().is_empty());
         assert!(matches!(&p.outcome, Some(Outcome::Error(e)) if e.starts_with("Not connected")));
     }
 

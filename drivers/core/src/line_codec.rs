@@ -1,4 +1,5 @@
-//! Pure line codec: bytes in, lines out. Never panics; bounded memory.
+//! Pure line codec shared by line-oriented devices (the echo device, ath(4) console logs):
+//! bytes in, lines out. Never panics; bounded memory.
 
 /// One decoded line.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -2,8 +2,8 @@
 
 use std::time::{Duration, Instant};
 
-use super::protocol::LineDecoder;
-use crate::sim::SimDevice;
+use benchtop_drivers::line_codec::LineDecoder;
+use benchtop_drivers::sim::SimDevice;
 
 /// Echoes every received line and sends `tick N` every `tick` (if set).
 #[derive(Debug)]

@@ -1,13 +1,12 @@
-//! The line-echo device panel: the simulator framework's demo device. Shows received lines
-//! live and sends lines typed by the user.
+//! The Echo panel: the line-echo device (the simulator framework's demo device). Shows
+//! received lines live and sends lines typed by the user. The smallest device panel: a
+//! [`PanelCore`] plus what is its own.
 
 use std::collections::VecDeque;
 
-use benchtop_drivers::DriverEvent;
-use benchtop_drivers::echo::{EchoCommand, EchoEvent};
 use benchtop_drivers::ports::PortInfo;
-
-use crate::{ConnectionBar, ConnectionSettings, DevicePanel, DeviceStatus, PanelAction};
+use benchtop_echo::{EchoCommand, EchoEvent};
+use benchtop_panels::{ConnectionSettings, DevicePanel, PanelAction, PanelCore};
 
 /// Lines kept in the panel's scrollback.
 pub const SCROLLBACK_LINES: usize = 10_000;
@@ -25,14 +24,11 @@ enum Dir {
 /// The echo panel.
 #[derive(Debug, Default)]
 pub struct EchoPanel {
-    /// The connection bar.
-    pub bar: ConnectionBar,
-    /// Link state and counters.
-    pub status: DeviceStatus,
+    /// Connection bar, status, queued actions.
+    pub core: PanelCore<EchoCommand>,
     lines: VecDeque<(Dir, String)>,
     received: u64,
     input: String,
-    actions: Vec<EchoAction>,
 }
 
 impl EchoPanel {
@@ -42,19 +38,8 @@ impl EchoPanel {
     /// A panel with saved connection settings.
     pub fn new(settings: ConnectionSettings) -> Self {
         Self {
-            bar: ConnectionBar::new(settings),
+            core: PanelCore::new(settings),
             ..Self::default()
-        }
-    }
-
-    fn handle_event(&mut self, event: DriverEvent<EchoEvent>) {
-        match self.status.apply(event) {
-            Some(EchoEvent::Line { text, .. }) => {
-                self.received += 1;
-                self.push(Dir::Rx, text);
-            }
-            Some(EchoEvent::Sent(text)) => self.push(Dir::Tx, text),
-            None => {}
         }
     }
 
@@ -79,14 +64,8 @@ impl EchoPanel {
             .map(|(_, t)| t.as_str())
     }
 
-    fn drain_actions(&mut self) -> Vec<EchoAction> {
-        std::mem::take(&mut self.actions)
-    }
-
     fn draw(&mut self, ui: &mut egui::Ui, ports: &[PortInfo]) {
-        if let Some(a) = self.bar.ui(ui, "echo", &self.status, ports) {
-            self.actions.push(PanelAction::Connection(a));
-        }
+        self.core.bar_ui(ui, "echo", ports);
         ui.separator();
         ui.horizontal(|ui| {
             let label = ui.label("Send line:");
@@ -99,10 +78,8 @@ impl EchoPanel {
                 .labelled_by(label.id);
             let enter = resp.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
             if (ui.button("Send").clicked() || enter) && !self.input.is_empty() {
-                self.actions
-                    .push(PanelAction::Command(EchoCommand::SendLine(std::mem::take(
-                        &mut self.input,
-                    ))));
+                let line = std::mem::take(&mut self.input);
+                self.core.command(EchoCommand::SendLine(line));
                 resp.request_focus();
             }
             ui.separator();
@@ -133,31 +110,25 @@ impl DevicePanel for EchoPanel {
         Self::TITLE
     }
 
-    fn on_event(&mut self, event: DriverEvent<EchoEvent>) {
-        self.handle_event(event);
+    fn core(&self) -> &PanelCore<EchoCommand> {
+        &self.core
+    }
+
+    fn core_mut(&mut self) -> &mut PanelCore<EchoCommand> {
+        &mut self.core
+    }
+
+    fn on_device(&mut self, event: EchoEvent) {
+        match event {
+            EchoEvent::Line { text, .. } => {
+                self.received += 1;
+                self.push(Dir::Rx, text);
+            }
+            EchoEvent::Sent(text) => self.push(Dir::Tx, text),
+        }
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, ports: &[PortInfo]) {
         self.draw(ui, ports);
-    }
-
-    fn take_actions(&mut self) -> Vec<EchoAction> {
-        self.drain_actions()
-    }
-
-    fn bar(&self) -> &ConnectionBar {
-        &self.bar
-    }
-
-    fn bar_mut(&mut self) -> Option<&mut ConnectionBar> {
-        Some(&mut self.bar)
-    }
-
-    fn status(&self) -> &DeviceStatus {
-        &self.status
-    }
-
-    fn status_mut(&mut self) -> &mut DeviceStatus {
-        &mut self.status
     }
 }

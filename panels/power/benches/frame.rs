@@ -9,7 +9,8 @@
 use std::time::Instant;
 
 use benchtop_ath::{Analysis, CheckConfig, Scenario, SimConfig, SimLimit, write_log};
-use benchtop_panels::{DevicePanel as _, PowerData, PowerPanel};
+use benchtop_panel_power::{PowerData, PowerPanel};
+use benchtop_panels::DevicePanel as _;
 
 fn main() {
     if std::env::args().any(|a| a == "--list") {

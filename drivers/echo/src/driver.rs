@@ -2,9 +2,9 @@
 
 use std::time::Instant;
 
-use super::protocol::LineDecoder;
-use crate::DriverError;
-use crate::worker::{Link, Protocol};
+use benchtop_drivers::DriverError;
+use benchtop_drivers::line_codec::LineDecoder;
+use benchtop_drivers::worker::{Link, Protocol};
 
 /// Commands the echo panel sends.
 #[derive(Debug, Clone, PartialEq, Eq)]
