@@ -5,10 +5,6 @@
 //! panels (which never open ports or spawn threads).
 
 pub mod cli;
-pub mod cli_ath;
-pub mod cli_console;
-pub mod cli_mindwave;
-pub mod cli_switch;
 pub mod devices;
 pub mod registry;
 pub mod settings;

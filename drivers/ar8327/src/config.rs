@@ -127,10 +127,10 @@ impl Vlan {
         }
     }
 
-    /// Builder: sets the memberships from a swconfig-style list such as `"0t 1 2 3"`.
-    /// Unparseable words are ignored; use [`crate::formats::swconfig::parse_ports`] for errors.
+    /// Builder: sets the memberships from a port list such as `"0t 1 2 3"`.
+    /// Unparseable words are ignored; use [`parse_ports`] for errors.
     pub fn with_ports(mut self, list: &str) -> Self {
-        if let Ok(p) = crate::formats::swconfig::parse_ports(list) {
+        if let Ok(p) = parse_ports(list) {
             self.ports = p;
         }
         self
@@ -261,7 +261,7 @@ impl Config {
     /// The ARL age in register units as OpenWrt rounds it (`(secs+3)/7`), `None` when it
     /// rounds to 0 or exceeds the 16-bit field.
     pub fn arl_age_units(&self) -> Option<u16> {
-        crate::regs::arl_age_units(self.arl_age_secs)
+        arl_age_units(self.arl_age_secs)
     }
 
     /// The VLAN with this VID (the first one, if VIDs are duplicated).
@@ -707,6 +707,46 @@ impl Default for Board {
     fn default() -> Self {
         Self::generic()
     }
+}
+
+/// Parses a port list such as `"0t 1 2 3"` — the notation swconfig, UCI and LuCI share and
+/// benchtop uses as its own shorthand (`t` = tagged; `u` and `*` accepted
+/// and ignored as LuCI/netifd write them).
+pub fn parse_ports(list: &str) -> Result<[Membership; NUM_PORTS], String> {
+    let mut out = [Membership::Off; NUM_PORTS];
+    for word in list.split_whitespace() {
+        let (num, m) = match word.strip_suffix('t') {
+            Some(n) => (n, Membership::Tagged),
+            None => (word.trim_end_matches(['u', '*']), Membership::Untagged),
+        };
+        let p: usize = num
+            .parse()
+            .ok()
+            .filter(|p| *p < NUM_PORTS)
+            .ok_or_else(|| format!("\"{word}\" is not a port 0..6 with optional t suffix"))?;
+        out[p] = m;
+    }
+    Ok(out)
+}
+
+/// Formats a port list as swconfig prints it: `"0t 2 3 "` style without the trailing space.
+pub fn format_ports(ports: &[Membership; NUM_PORTS]) -> String {
+    let mut s = String::new();
+    for (p, m) in ports.iter().enumerate() {
+        match m {
+            Membership::Off => continue,
+            Membership::Untagged => s.push_str(&format!("{p} ")),
+            Membership::Tagged => s.push_str(&format!("{p}t ")),
+        }
+    }
+    s.trim_end().to_owned()
+}
+
+/// Seconds of ARL ageing in the switch's 7 s units, as OpenWrt rounds them (`(secs+3)/7`);
+/// `None` when that is 0 or exceeds the 16-bit field.
+pub fn arl_age_units(secs: u32) -> Option<u16> {
+    let u = (secs.saturating_add(3)) / 7;
+    if u == 0 { None } else { u16::try_from(u).ok() }
 }
 
 #[cfg(test)]

@@ -1011,12 +1011,7 @@ pub fn register_diff(old: &Config, new: &Config) -> Vec<RegChange> {
     out
 }
 
-/// ARL age time register units for a time in seconds, as OpenWrt rounds it: `(secs+3)/7`.
-/// `None` when that rounds to 0 or exceeds 0xffff.
-pub fn arl_age_units(secs: u32) -> Option<u16> {
-    let u = (secs.saturating_add(3)) / 7;
-    if u == 0 { None } else { u16::try_from(u).ok() }
-}
+pub use crate::config::arl_age_units;
 
 #[cfg(test)]
 mod tests {

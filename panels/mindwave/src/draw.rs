@@ -2,9 +2,8 @@
 //! spectrum, the spectrogram, gauges and bars. Everything here only reads state the panel
 //! already holds (decimated per pixel column); nothing is filtered or transformed here.
 
-use egui::{Align2, Color32, FontId, Mesh, Pos2, Rect, Sense, Shape, Stroke, pos2, vec2};
-
 use benchtop_panels::chart::nice_ticks;
+use egui::{Align2, Color32, FontId, Mesh, Pos2, Rect, Sense, Shape, Stroke, pos2, vec2};
 
 use crate::history::{Column, History};
 

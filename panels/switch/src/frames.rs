@@ -76,7 +76,7 @@ impl FrameTool {
         self.learned.clear();
     }
 
-    fn send(&mut self, f: Frame, board: &Board) {
+    pub(crate) fn send(&mut self, f: Frame, board: &Board) {
         let Some(sim) = self.sim.as_mut() else {
             return;
         };

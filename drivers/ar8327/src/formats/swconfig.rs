@@ -21,41 +21,7 @@ use crate::config::{
 };
 use crate::error::SwitchError;
 
-/// Parses a swconfig/UCI port list such as `"0t 1 2 3"` (`t` = tagged; `u` and `*` accepted
-/// and ignored as LuCI/netifd write them).
-pub fn parse_ports(list: &str) -> Result<[Membership; NUM_PORTS], String> {
-    let mut out = [Membership::Off; NUM_PORTS];
-    for word in list.split_whitespace() {
-        let (num, m) = match word.strip_suffix('t') {
-            Some(n) => (n, Membership::Tagged),
-            None => (word.trim_end_matches(['u', '*']), Membership::Untagged),
-        };
-        let p: usize = num
-            .parse()
-            .ok()
-            .filter(|p| *p < NUM_PORTS)
-            .ok_or_else(|| format!("\"{word}\" is not a port 0..6 with optional t suffix"))?;
-        out[p] = m;
-    }
-    Ok(out)
-}
-
-/// Formats a port list as swconfig prints it: `"0t 2 3 "` style without the trailing space.
-pub fn format_ports(ports: &[Membership; NUM_PORTS]) -> String {
-    let mut s = String::new();
-    for (p, m) in ports.iter().enumerate() {
-        match m {
-            Membership::Off => continue,
-            Membership::Untagged => {
-                let _ = write!(s, "{p} ");
-            }
-            Membership::Tagged => {
-                let _ = write!(s, "{p}t ");
-            }
-        }
-    }
-    s.trim_end().to_owned()
-}
+pub use crate::config::{format_ports, parse_ports};
 
 /// Link state of one port, as `swconfig ... get link` reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]

@@ -1,12 +1,47 @@
 //! `benchtop mindwave decode | record`.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
 use benchtop_mindwave::record::{RecordOptions, RecordSource, record};
 use benchtop_mindwave::{PairMode, decode_to_json_lines};
+use clap::Subcommand;
 
-use crate::cli::MindwaveCli;
+/// `benchtop mindwave …`
+#[derive(Debug, Subcommand)]
+pub enum MindwaveCli {
+    /// Decode a raw ThinkGear byte capture: every value, then a summary with the packet,
+    /// bad-checksum and skipped-byte counts.
+    Decode {
+        /// The capture (raw bytes from the dongle).
+        file: PathBuf,
+        /// One JSON object per line (`type` raw, poor_signal, attention, …, summary).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Record raw EEG and the 1 Hz values to EDF+ without the window.
+    Record {
+        /// The dongle's serial port (115200 8N1).
+        #[arg(long, conflicts_with = "sim", required_unless_present = "sim")]
+        port: Option<String>,
+        /// Record from the built-in headset simulator.
+        #[arg(long)]
+        sim: bool,
+        /// Headset ID (hex, e.g. 0x1a2b) or `auto`.
+        #[arg(long, default_value = "auto")]
+        headset: String,
+        /// Seconds of raw to record.
+        #[arg(long)]
+        seconds: f64,
+        /// The EDF+ file to write.
+        #[arg(long)]
+        out: PathBuf,
+        /// Also keep the raw byte capture here.
+        #[arg(long)]
+        capture: Option<PathBuf>,
+    },
+}
 
 /// Runs a `mindwave` subcommand.
 pub fn run(cmd: MindwaveCli) -> anyhow::Result<ExitCode> {

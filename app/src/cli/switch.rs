@@ -1,6 +1,7 @@
 //! `benchtop switch lint | convert | trace | regs`.
 
 use std::path::Path;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
@@ -8,8 +9,49 @@ use benchtop_ar8327::config::Board;
 use benchtop_ar8327::formats::{self, Format, Imported};
 use benchtop_ar8327::fwd::{Frame, trace_on};
 use benchtop_ar8327::{lint, regs};
+use clap::Subcommand;
 
-use crate::cli::SwitchCli;
+/// `benchtop switch …` (FILE: UCI, swconfig script, etherswitchcfg script or register list;
+/// the format is detected from the content).
+#[derive(Debug, Subcommand)]
+pub enum SwitchCli {
+    /// Check a configuration against the AR8327 rules; exit status 1 when there are errors.
+    Lint {
+        /// The configuration.
+        file: PathBuf,
+        /// JSON instead of text.
+        #[arg(long)]
+        json: bool,
+        /// The board runs openwrt or freebsd (FreeBSD-only rules become warnings).
+        #[arg(long)]
+        target: Option<String>,
+        /// The switch port you manage the board from, PORT or PORT:VID when tagged: a
+        /// configuration that cuts that path is an error.
+        #[arg(long = "from")]
+        management: Option<String>,
+    },
+    /// Convert a configuration to another tool's format.
+    Convert {
+        /// The configuration.
+        file: PathBuf,
+        /// uci | swconfig | etherswitchcfg | dsa | registers
+        #[arg(long)]
+        to: String,
+    },
+    /// Run frames through the forwarding model, in order (learning carries over).
+    Trace {
+        /// The configuration.
+        file: PathBuf,
+        /// "port=1 src=MAC dst=MAC [vid=N]"
+        #[arg(long = "frame", required = true)]
+        frames: Vec<String>,
+    },
+    /// The register writes the configuration compiles to, each field decoded.
+    Regs {
+        /// The configuration.
+        file: PathBuf,
+    },
+}
 
 fn load(file: &Path, board: &Board) -> anyhow::Result<Imported> {
     let text =

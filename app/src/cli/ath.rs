@@ -1,12 +1,50 @@
 //! `benchtop ath parse | check | export`.
 
 use std::io::Write as _;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
 use benchtop_ath::{Analysis, CheckConfig, finding_json};
+use clap::Subcommand;
 
-use crate::cli::AthCli;
+/// `benchtop ath …`
+#[derive(Debug, Subcommand)]
+pub enum AthCli {
+    /// One JSON object (or text line) per power-save event: line, time, device, function,
+    /// file, file_line, printed values, reconstructed cur/target/selfgen/refcnt.
+    Parse {
+        /// The log (dmesg, console capture).
+        log: PathBuf,
+        /// JSON lines instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Findings with rule id and line number; exit status 1 when there are any.
+    Check {
+        /// The log.
+        log: PathBuf,
+        /// JSON lines instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Export a timeline for Perfetto (Chrome trace JSON) or GTKWave/PulseView (VCD).
+    Export {
+        /// The log.
+        log: PathBuf,
+        /// Write Chrome trace-event JSON here.
+        #[arg(
+            long,
+            value_name = "OUT",
+            conflicts_with = "vcd",
+            required_unless_present = "vcd"
+        )]
+        chrome_trace: Option<PathBuf>,
+        /// Write VCD here.
+        #[arg(long, value_name = "OUT")]
+        vcd: Option<PathBuf>,
+    },
+}
 
 /// Runs an `ath` subcommand.
 pub fn run(cmd: AthCli) -> anyhow::Result<ExitCode> {

@@ -2,6 +2,7 @@
 
 use std::io::{IsTerminal as _, Read as _, Write as _};
 use std::os::fd::AsRawFd as _;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -13,9 +14,57 @@ use benchtop_redboot::driver::{
 };
 use benchtop_redboot::pat::PatConfig;
 use benchtop_redboot::terminal::LogFormat;
+use clap::Args;
 use crossbeam_channel::bounded;
 
-use crate::cli::{ConsoleArgs, ConsoleLogFormat};
+/// `benchtop console …`
+#[derive(Debug, Args)]
+pub struct ConsoleArgs {
+    /// Serial port (or PTY) path.
+    #[arg(long, group = "target")]
+    pub port: Option<String>,
+    /// Raw TCP host:port (ser2net raw mode).
+    #[arg(long, group = "target")]
+    pub tcp: Option<String>,
+    /// Telnet RFC 2217 host:port (ser2net telnet mode; sets the far end's baud).
+    #[arg(long, group = "target")]
+    pub rfc2217: Option<String>,
+    /// Baud rate.
+    #[arg(long, default_value_t = 115_200)]
+    pub baud: u32,
+    /// Append everything received to this file (written by the console worker).
+    #[arg(long)]
+    pub log: Option<PathBuf>,
+    /// How the log is written: raw bytes, plain text lines, or lines with a UTC timestamp.
+    #[arg(long, value_enum, default_value_t = ConsoleLogFormat::Raw)]
+    pub log_format: ConsoleLogFormat,
+    /// Send ^C when RedBoot's boot script countdown appears (stay in RedBoot).
+    #[arg(long)]
+    pub catch_boot: bool,
+    /// Keep the GPIO watchdog from resetting the board (RedBoot only).
+    #[arg(long)]
+    pub auto_pat: bool,
+    /// Watchdog GPIO pin (default: from `bdshow`).
+    #[arg(long)]
+    pub pat_pin: Option<u8>,
+    /// Seconds between pats.
+    #[arg(long, default_value_t = 60.0)]
+    pub pat_period: f64,
+    /// The watchdog's time-out in seconds.
+    #[arg(long, default_value_t = 300.0)]
+    pub watchdog_secs: f64,
+}
+
+/// How `benchtop console --log` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ConsoleLogFormat {
+    /// The received bytes exactly.
+    Raw,
+    /// Text lines without escape sequences.
+    Plain,
+    /// Text lines, each prefixed `[HH:MM:SS.mmm]` (UTC).
+    Timestamped,
+}
 
 /// Ctrl-] quits an interactive session (as in telnet).
 const QUIT_KEY: u8 = 0x1d;

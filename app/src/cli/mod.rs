@@ -1,0 +1,100 @@
+//! The command line: `benchtop` (the window) or a subcommand. Each subcommand's file owns its
+//! arguments and its `run`; this file only dispatches.
+
+pub mod ath;
+pub mod console;
+pub mod mindwave;
+pub mod sim;
+pub mod switch;
+pub mod usb;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+use crate::shell::{StartOptions, run_gui};
+
+/// A desktop workbench for embedded hardware at a lab bench.
+#[derive(Debug, Parser)]
+#[command(name = "benchtop", version, about, long_about = None)]
+pub struct Cli {
+    /// Start with every device disconnected instead of on its simulator.
+    #[arg(long)]
+    pub no_sim: bool,
+    /// Close after the first frame and print `first-frame-ms=N` (start-up benchmark).
+    #[arg(long, hide = true)]
+    pub exit_after_first_frame: bool,
+    /// What to do (nothing: open the workbench window).
+    #[command(subcommand)]
+    pub command: Option<Commands>,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Commands {
+    /// USB devices.
+    Usb {
+        /// What to do with them.
+        #[command(subcommand)]
+        command: usb::UsbCommand,
+    },
+    /// List serial ports with their USB details.
+    Ports {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// A serial console on stdin/stdout (picocom-like), RedBoot-aware: catch boot, auto-pat
+    /// the GPIO watchdog. Quit with Ctrl-]. With piped stdin, each line is sent at a prompt
+    /// and the command exits when they are all done.
+    Console(console::ConsoleArgs),
+    /// AR8327 switch configurations: lint, convert between tools' formats, trace frames.
+    Switch {
+        /// What to do.
+        #[command(subcommand)]
+        command: switch::SwitchCli,
+    },
+    /// NeuroSky MindWave: decode captures, record EDF+ headless.
+    Mindwave {
+        /// What to do.
+        #[command(subcommand)]
+        command: mindwave::MindwaveCli,
+    },
+    /// FreeBSD ath(4) power-save logs: parse, check, export.
+    Ath {
+        /// What to do.
+        #[command(subcommand)]
+        command: ath::AthCli,
+    },
+    /// Serve a built-in device simulator on a new pseudo-terminal (or TCP port); prints the
+    /// path to open as the first line of stdout and serves until interrupted.
+    Sim {
+        /// Options every simulator takes.
+        #[command(flatten)]
+        common: sim::SimCommon,
+        /// Which device.
+        #[command(subcommand)]
+        device: sim::SimDevice,
+    },
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli, process_start: std::time::Instant) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        None => {
+            run_gui(StartOptions {
+                start_simulators: !cli.no_sim,
+                exit_after_first_frame: cli.exit_after_first_frame,
+                process_start,
+                ..StartOptions::default()
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Commands::Usb { command }) => usb::run(command),
+        Some(Commands::Ports { json }) => usb::ports(json),
+        Some(Commands::Sim { common, device }) => sim::run(&common, device),
+        Some(Commands::Ath { command }) => ath::run(command),
+        Some(Commands::Mindwave { command }) => mindwave::run(command),
+        Some(Commands::Console(args)) => console::run(&args),
+        Some(Commands::Switch { command }) => switch::run(command),
+    }
+}
