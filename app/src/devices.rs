@@ -272,6 +272,10 @@ where
                 PanelAction::Connection(ConnectionAction::Connect(choice)) => self.connect(choice),
                 PanelAction::Connection(ConnectionAction::Disconnect) => {
                     self.slot.disconnect();
+                    // The dropped worker sends nothing more: the panel hears the end here,
+                    // as it would from the worker, so no label outlives the link.
+                    self.panel
+                        .on_event(DriverEvent::Disconnected("disconnected by the user".into()));
                     self.panel.core_mut().status.stopped();
                     Ok(())
                 }
@@ -312,6 +316,10 @@ where
     fn connect(&mut self, choice: SourceChoice) -> Result<(), DriverError> {
         let waker = Arc::clone(&self.waker);
         let simulated = matches!(choice, SourceChoice::Simulator);
+        // The old worker (if any) goes first; its device's state goes with it.
+        self.slot.disconnect();
+        self.panel.core_mut().status.started(simulated);
+        self.panel.on_source_change(&choice);
         let result = match choice {
             SourceChoice::Simulator => self.slot.connect_sim(
                 (self.new_sim)(&self.panel),

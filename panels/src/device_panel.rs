@@ -6,7 +6,7 @@ use benchtop_drivers::DriverEvent;
 use benchtop_drivers::job::JobContext;
 use benchtop_drivers::ports::PortInfo;
 
-use crate::{ConnectionAction, PanelCore};
+use crate::{ConnectionAction, PanelCore, SourceChoice};
 
 /// What a device panel asks the app to do.
 #[derive(Debug, Clone, PartialEq)]
@@ -90,6 +90,12 @@ pub trait DevicePanel {
     /// News of the link (state, error, the worker's end), after the core's status took it
     /// in. Most panels need nothing here.
     fn on_link(&mut self, _event: &DriverEvent<Self::Event>) {}
+
+    /// The app is connecting the panel to a new source (the simulator, a port, a file): what
+    /// the panel learned about the previous source's device no longer holds, so it resets it
+    /// here (keeping what the user keeps, such as history, marked with a gap). Called before
+    /// the new worker starts, after the core's status was reset.
+    fn on_source_change(&mut self, _source: &SourceChoice) {}
 
     /// Feeds one worker event (called by the app's per-frame drain): the status learns the
     /// link news, the panel its device's events. Panels implement the two halves.

@@ -13,6 +13,7 @@
 
 pub mod clock;
 pub mod error;
+pub mod files;
 pub mod job;
 pub mod line;
 pub mod line_codec;
@@ -22,6 +23,7 @@ pub mod rate;
 pub mod reconnect;
 pub mod sim;
 pub mod source;
+pub mod text;
 pub mod transport;
 pub mod usb;
 pub mod worker;
