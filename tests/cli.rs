@@ -433,10 +433,13 @@ fn console_bad_targets_are_clear_errors() {
         err.contains("--port PATH, --tcp HOST:PORT or --rfc2217 HOST:PORT"),
         "{err}"
     );
-    let (code, _, err) =
-        run_with_stdin(&["console", "--port", "/dev/ttyBENCHTOPNOPE"], "version\n");
+    let (code, _, err) = run_with_stdin(
+        &["console", "--port", "/dev/ttyBENCHTOPNOPE", "--wait", "0"],
+        "version\n",
+    );
     assert_eq!(code, 1);
     assert!(err.contains("/dev/ttyBENCHTOPNOPE does not exist"), "{err}");
+    assert!(err.contains("gave up"), "{err}");
 }
 
 #[test]
@@ -453,7 +456,13 @@ fn console_permission_denied_names_the_dialout_group() {
     };
     let target = std::fs::canonicalize(&path).expect("pty path");
     let out = cmd
-        .args(["console", "--port", &target.to_string_lossy()])
+        .args([
+            "console",
+            "--port",
+            &target.to_string_lossy(),
+            "--wait",
+            "0",
+        ])
         .stdin(Stdio::null())
         .output()
         .expect("run");
@@ -464,6 +473,126 @@ fn console_permission_denied_names_the_dialout_group() {
         "{err}"
     );
     assert_eq!(terminate(&mut sim), 0);
+}
+
+/// Reads a child's stderr on a thread, so a test can look at it while the child runs.
+fn stderr_lines(child: &mut Child) -> std::sync::Arc<std::sync::Mutex<String>> {
+    let err = child.stderr.take().expect("stderr");
+    let text = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let t = std::sync::Arc::clone(&text);
+    std::thread::Builder::new()
+        .name("test-stderr".into())
+        .spawn(move || {
+            for line in BufReader::new(err).lines().map_while(Result::ok) {
+                t.lock().unwrap().push_str(&(line + "\n"));
+            }
+        })
+        .expect("reader");
+    text
+}
+
+#[test]
+fn console_waits_for_a_missing_port_says_how_long_and_catches_the_boot_when_it_appears() {
+    let link = std::env::temp_dir().join(format!("benchtop-cli-late-{}", std::process::id()));
+    let _ = std::fs::remove_file(&link);
+    let link_s = link.to_string_lossy().into_owned();
+    // The shared policy's wait, said when the port is missing (a script, not a terminal).
+    let mut child = Command::new(BIN)
+        .args(["console", "--port", &link_s])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let err = stderr_lines(&mut child);
+    std::thread::sleep(Duration::from_millis(1_500));
+    assert!(child.try_wait().expect("wait").is_none(), "it waits");
+    terminate(&mut child);
+    let text = err.lock().unwrap().clone();
+    assert!(
+        text.contains("does not exist") && text.contains("waiting up to 83 s"),
+        "{text}"
+    );
+
+    // The board appears 1.5 s later with a 2 s boot countdown: caught.
+    let mut child = Command::new(BIN)
+        .args(["console", "--port", &link_s, "--catch-boot", "--wait", "20"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let err = stderr_lines(&mut child);
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin.write_all(b"version\n").expect("stdin");
+    drop(stdin);
+    std::thread::sleep(Duration::from_millis(1_500));
+    let (mut sim, _) = start_sim(&[
+        "sim",
+        "sparky",
+        "--link",
+        &link_s,
+        "--watchdog-secs",
+        "0",
+        "--boot-secs",
+        "2",
+        "--power-on-delay",
+        "0.3",
+    ]);
+    let out = child.wait_with_output().expect("wait");
+    let text = err.lock().unwrap().clone();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}\n{stdout}");
+    assert!(text.contains("waiting up to 20 s"), "{text}");
+    assert!(text.contains("back after"), "{text}");
+    assert!(text.contains("caught the boot script"), "{text}");
+    assert!(stdout.contains("RedBoot> version"), "{stdout}");
+    assert_eq!(terminate(&mut sim), 0);
+}
+
+#[test]
+fn console_shows_control_sequences_from_the_device_instead_of_obeying_them() {
+    let device: &[u8] =
+        b"boot \x1b]52;c;cm0gLXJmIC8K\x07 \x1b[6n \x1b]0;owned\x07 \x1b[1;31mred\x1b[0m\r\n";
+    for raw in [false, true] {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("addr").to_string();
+        let server = std::thread::Builder::new()
+            .name("test-device".into())
+            .spawn(move || {
+                let (mut c, _) = listener.accept().expect("accept");
+                c.write_all(device).expect("write");
+                std::thread::sleep(Duration::from_millis(800));
+            })
+            .expect("server");
+        let mut args = vec!["console", "--tcp", &addr, "--wait", "0"];
+        if raw {
+            args.push("--raw");
+        }
+        let (_, out, err) = run_with_stdin(&args, "");
+        server.join().expect("server");
+        if raw {
+            assert!(
+                out.contains("\x1b]52;c;"),
+                "--raw passes everything: {out:?} {err}"
+            );
+        } else {
+            assert!(
+                !out.contains("\x1b]"),
+                "no OSC reaches the terminal: {out:?}"
+            );
+            assert!(!out.contains("\x1b[6n"), "no query: {out:?}");
+            assert!(out.contains("␛]52;c;cm0gLXJmIC8K␇"), "{out:?}");
+            assert!(
+                out.contains("␛[6n") && out.contains("␛]0;owned␇"),
+                "{out:?}"
+            );
+            assert!(
+                out.contains("\x1b[1;31mred\x1b[0m"),
+                "colours pass: {out:?}"
+            );
+        }
+    }
 }
 
 fn assets(rel: &str) -> String {

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
+use benchtop_drivers::text::TerminalGuard;
 use benchtop_drivers::worker::{self, WorkerConfig, noop_waker};
 use benchtop_drivers::{DriverEvent, LineSettings, LinkState, ReconnectPolicy, Source};
 use benchtop_redboot::driver::{
@@ -53,6 +54,16 @@ pub struct ConsoleArgs {
     /// The watchdog's time-out in seconds.
     #[arg(long, default_value_t = 300.0)]
     pub watchdog_secs: f64,
+    /// Pass every byte from the device to this terminal as it is (as picocom does). By
+    /// default text, CR/LF/TAB/BS and colours pass and any other control sequence (clipboard,
+    /// title, queries, cursor moves) is shown as visible text instead, e.g. `␛]52;…`.
+    #[arg(long)]
+    pub raw: bool,
+    /// Seconds to wait for a port that is missing or went away before giving up (it is
+    /// reopened as soon as it is back). Default: the shared reconnect policy (about 83 s);
+    /// 0 fails at once.
+    #[arg(long, value_name = "SECS")]
+    pub wait: Option<f64>,
 }
 
 /// How `benchtop console --log` writes.
@@ -138,14 +149,18 @@ pub fn run(args: &ConsoleArgs) -> anyhow::Result<ExitCode> {
         .validate()
         .map_err(|e| anyhow::anyhow!("{e} (--pat-period, --watchdog-secs, --pat-pin)"))?;
     let interactive = std::io::stdin().is_terminal();
-    // At a keyboard the console waits for the port to come back; a script fails fast.
-    let policy = if interactive {
-        ReconnectPolicy::default()
-    } else {
-        ReconnectPolicy {
-            max_attempts: 2,
-            ..ReconnectPolicy::default()
-        }
+    // At a keyboard or in a script, the console waits for a port that went away to come
+    // back (it is reopened as soon as its path is there again) and says when it gives up.
+    let (policy, wait) = match args.wait {
+        None => (ReconnectPolicy::default(), None),
+        Some(w) if w <= 0.0 || !w.is_finite() => (ReconnectPolicy::never(), None),
+        Some(w) => (
+            ReconnectPolicy {
+                max_attempts: 0,
+                ..ReconnectPolicy::default()
+            },
+            Some(Duration::from_secs_f64(w)),
+        ),
     };
     let config = WorkerConfig {
         policy,
@@ -175,7 +190,13 @@ pub fn run(args: &ConsoleArgs) -> anyhow::Result<ExitCode> {
     if interactive {
         eprint!("benchtop: console; Ctrl-] quits\r\n");
     }
-    let code = session(&handle, interactive, args.auto_pat)?;
+    let code = session(
+        &handle,
+        interactive,
+        args.auto_pat,
+        args.raw,
+        (policy, wait),
+    )?;
     if args.log.is_some() {
         // Let the worker write the last, unfinished line and close the file.
         let _ = handle.send_device(ConsoleCommand::StopLog);
@@ -200,7 +221,12 @@ fn session(
     handle: &benchtop_drivers::DriverHandle<ConsoleCommand, ConsoleEvent>,
     interactive: bool,
     auto_pat: bool,
+    raw: bool,
+    (policy, wait): (ReconnectPolicy, Option<Duration>),
 ) -> anyhow::Result<ExitCode> {
+    let mut guard = TerminalGuard::default();
+    let mut shown = Vec::new();
+    let mut waiting_since: Option<Instant> = None;
     // Stdin on its own named thread, into a bounded channel.
     let (in_tx, in_rx) = bounded::<Option<Vec<u8>>>(64);
     std::thread::Builder::new()
@@ -303,7 +329,13 @@ fn session(
         match handle.events().recv_timeout(Duration::from_millis(20)) {
             Ok(DriverEvent::Device(ev)) => match ev {
                 ConsoleEvent::Rx(bytes) => {
-                    out.write_all(&bytes)?;
+                    if raw {
+                        out.write_all(&bytes)?;
+                    } else {
+                        shown.clear();
+                        guard.filter(&bytes, &mut shown);
+                        out.write_all(&shown)?;
+                    }
                     out.flush()?;
                 }
                 ConsoleEvent::Log(LogStatus::Failed(e)) => {
@@ -337,11 +369,33 @@ fn session(
                 ever_connected |= connected;
                 match &state {
                     LinkState::Connected { description } => {
-                        eprint!("benchtop: connected to {description}\r\n")
+                        if let Some(t) = waiting_since.take() {
+                            eprint!(
+                                "benchtop: back after {:.1} s: connected to {description}\r\n",
+                                t.elapsed().as_secs_f64()
+                            );
+                        } else {
+                            eprint!("benchtop: connected to {description}\r\n");
+                        }
                     }
-                    LinkState::Retrying { error, .. } => eprint!("benchtop: {error}; retrying\r\n"),
-                    LinkState::GaveUp { error, .. } => {
-                        eprint!("benchtop: {error}\r\n");
+                    LinkState::Retrying { error, attempt, .. } => {
+                        if waiting_since.is_none() {
+                            waiting_since = Some(Instant::now());
+                            let gives_up = wait
+                                .or_else(|| policy.gives_up_in(*attempt))
+                                .map(|d| format!(" up to {:.0} s", d.as_secs_f64()))
+                                .unwrap_or_default();
+                            eprint!(
+                                "benchtop: {error}; waiting{gives_up} for it to come back \
+                                 (reopened as soon as it is there)\r\n"
+                            );
+                        }
+                    }
+                    LinkState::GaveUp { error, attempts } => {
+                        let waited = waiting_since
+                            .map(|t| format!(" and {:.0} s", t.elapsed().as_secs_f64()))
+                            .unwrap_or_default();
+                        eprint!("benchtop: gave up after {attempts} tries{waited}: {error}\r\n");
                         return Ok(ExitCode::from(1));
                     }
                     LinkState::Finished { reason } => {
@@ -357,6 +411,15 @@ fn session(
                 return Ok(ExitCode::from(1));
             }
             Ok(DriverEvent::Stats(_)) | Err(_) => {}
+        }
+        if let (Some(w), Some(t)) = (wait, waiting_since)
+            && t.elapsed() >= w
+        {
+            eprint!(
+                "benchtop: gave up after waiting {:.0} s (--wait) for the port to come back\r\n",
+                w.as_secs_f64()
+            );
+            return Ok(ExitCode::from(1));
         }
         // Piped input: leave once every line was answered, and the output has gone quiet.
         if stdin_closed

@@ -52,6 +52,23 @@ impl ReconnectPolicy {
     }
 }
 
+impl ReconnectPolicy {
+    /// How long the policy keeps trying from retry number `attempt` (1-based) on: the sum of
+    /// the waits still to come. `None` when it never gives up (or never retries).
+    pub fn gives_up_in(&self, attempt: u32) -> Option<Duration> {
+        if !self.enabled || self.max_attempts == 0 {
+            return None;
+        }
+        let mut total = Duration::ZERO;
+        let mut a = attempt.max(1);
+        while let Some(d) = self.delay(a) {
+            total += d;
+            a += 1;
+        }
+        Some(total)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -78,6 +95,10 @@ mod tests {
             ]
         );
         assert_eq!(ReconnectPolicy::never().delay(1), None);
+        assert_eq!(p.gives_up_in(1), Some(Duration::from_millis(3500)));
+        assert_eq!(p.gives_up_in(6), Some(Duration::from_millis(1000)));
+        assert_eq!(p.gives_up_in(7), Some(Duration::ZERO));
+        assert_eq!(ReconnectPolicy::never().gives_up_in(1), None);
         let forever = ReconnectPolicy {
             max_attempts: 0,
             ..p

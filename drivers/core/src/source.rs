@@ -44,6 +44,17 @@ pub enum Source {
     },
 }
 
+impl Source {
+    /// The device node or link a serial or pseudo-terminal source opens (what disappears
+    /// when the cable is pulled); `None` for network and file sources.
+    pub fn device_path(&self) -> Option<PathBuf> {
+        match self {
+            Self::Serial { path, .. } | Self::Pty { path } => Some(PathBuf::from(path)),
+            Self::Tcp { .. } | Self::Rfc2217 { .. } | Self::File { .. } => None,
+        }
+    }
+}
+
 impl fmt::Display for Source {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

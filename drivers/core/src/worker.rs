@@ -382,6 +382,9 @@ pub fn drain_with_budget<T>(rx: &Receiver<T>, deadline: Instant, mut f: impl FnM
     }
 }
 
+/// How often a missing device path is looked for while the worker waits to retry.
+const PATH_WATCH_INTERVAL: Duration = Duration::from_millis(50);
+
 /// How often counters are sent when only they changed (each send costs the UI a frame).
 const STATS_INTERVAL: Duration = Duration::from_secs(1);
 
@@ -465,6 +468,9 @@ impl<P: Protocol> Worker<P> {
     /// Opens, runs, and reopens per the policy. Returns the reason the worker ends.
     fn connect_loop(&mut self) -> String {
         let mut attempt: u32 = 0;
+        // Quick reopen tries left after a watched device path came back (its permissions
+        // may lag the node by a few milliseconds).
+        let mut settle: u32 = 0;
         loop {
             self.pending.push(DriverEvent::Link(LinkState::Opening {
                 source: self.source.to_string(),
@@ -482,8 +488,16 @@ impl<P: Protocol> Worker<P> {
                         SessionEnd::Lost(e) => e,
                     }
                 }
+                Err(e) if settle > 0 && e.is_retryable() => {
+                    settle -= 1;
+                    if !self.idle_until(Some(Instant::now() + PATH_WATCH_INTERVAL), None) {
+                        return "closed by the application".into();
+                    }
+                    continue;
+                }
                 Err(e) => e,
             };
+            settle = 0;
             self.counters.stats.errors += 1;
             let mut out = Vec::new();
             self.protocol.on_disconnect(&mut out);
@@ -493,7 +507,7 @@ impl<P: Protocol> Worker<P> {
             if !error.is_retryable() {
                 self.pending
                     .push(DriverEvent::Link(LinkState::Finished { reason: error }));
-                if !self.flush() || !self.idle_until(None) {
+                if !self.flush() || !self.idle_until(None, None) {
                     return "closed by the application".into();
                 }
                 continue;
@@ -517,20 +531,39 @@ impl<P: Protocol> Worker<P> {
             if wait.is_none() {
                 attempt = 0;
             }
-            if !self.idle_until(wait.map(|w| Instant::now() + w)) {
+            // A device path that has gone (a cable pulled, a board powered off) is watched
+            // during the wait: it is reopened as soon as it is back, not at the next retry.
+            let watch = self.source.device_path().filter(|p| !p.exists());
+            if !self.idle_until(wait.map(|w| Instant::now() + w), watch.as_deref()) {
                 return "closed by the application".into();
+            }
+            if watch.as_deref().is_some_and(std::path::Path::exists) {
+                settle = 10;
             }
         }
     }
 
-    /// Waits while disconnected, handling commands, until `deadline` (or forever) or a
-    /// Resume. Returns false when the UI has gone.
-    fn idle_until(&mut self, deadline: Option<Instant>) -> bool {
+    /// Waits while disconnected, handling commands, until `deadline` (or forever), a
+    /// Resume, or `watch` (a device path that was missing) appearing. Returns false when the
+    /// UI has gone.
+    fn idle_until(&mut self, deadline: Option<Instant>, watch: Option<&std::path::Path>) -> bool {
         loop {
-            let cmd = match deadline {
-                Some(d) => match self.commands.recv_deadline(d) {
+            let slice = watch.map(|_| Instant::now() + PATH_WATCH_INTERVAL);
+            let until = match (deadline, slice) {
+                (Some(d), Some(s)) => Some(d.min(s)),
+                (d, s) => d.or(s),
+            };
+            let cmd = match until {
+                Some(u) => match self.commands.recv_deadline(u) {
                     Ok(c) => c,
-                    Err(RecvTimeoutError::Timeout) => return true,
+                    Err(RecvTimeoutError::Timeout) => {
+                        if deadline.is_some_and(|d| Instant::now() >= d)
+                            || watch.is_some_and(std::path::Path::exists)
+                        {
+                            return true;
+                        }
+                        continue;
+                    }
                     Err(RecvTimeoutError::Disconnected) => return false,
                 },
                 None => match self.commands.recv() {

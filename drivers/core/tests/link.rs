@@ -520,3 +520,111 @@ fn faults_corrupt_the_stream_deterministically() {
             if !(text.starts_with("tick ") && text[5..].chars().all(|c| c.is_ascii_digit())))
     });
 }
+
+fn try_sim(endpoint: Endpoint) -> Result<SimHandle, benchtop_drivers::DriverError> {
+    sim::spawn(
+        "echo",
+        Box::new(EchoSim::new(None)),
+        endpoint,
+        Faults::default(),
+    )
+}
+
+#[test]
+fn a_simulator_link_never_replaces_the_users_files() {
+    let dir = std::env::temp_dir().join(format!("benchtop-link-safety-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+
+    // A regular file at the link's path is the user's: refused, and left as it was.
+    let file = dir.join("notes.txt");
+    std::fs::write(&file, b"my notes").expect("write");
+    let err = match try_sim(Endpoint::Pty {
+        link: Some(file.clone()),
+    }) {
+        Ok(_) => panic!("a simulator took over a regular file"),
+        Err(e) => e.to_string(),
+    };
+    assert!(err.contains("not a simulator's link"), "{err}");
+    assert_eq!(std::fs::read(&file).expect("read"), b"my notes");
+
+    // A link to something else is the user's too.
+    let other = dir.join("other-link");
+    std::os::unix::fs::symlink(&file, &other).expect("symlink");
+    assert!(
+        try_sim(Endpoint::Pty {
+            link: Some(other.clone())
+        })
+        .is_err()
+    );
+    assert_eq!(std::fs::read_link(&other).expect("still there"), file);
+
+    // A stale simulator link (to a pseudo-terminal) is taken over, and removed at the end.
+    let stale = dir.join("sim-link");
+    std::os::unix::fs::symlink("/dev/pts/4242", &stale).expect("symlink");
+    let sim = try_sim(Endpoint::Pty {
+        link: Some(stale.clone()),
+    })
+    .expect("takes over");
+    let target = std::fs::read_link(&stale).expect("link");
+    assert_ne!(target, PathBuf::from("/dev/pts/4242"));
+    sim.stop();
+    assert!(
+        std::fs::symlink_metadata(&stale).is_err(),
+        "removed at the end"
+    );
+
+    // A file put at the link's path while the simulator runs survives its end.
+    let live = dir.join("live-link");
+    let sim = try_sim(Endpoint::Pty {
+        link: Some(live.clone()),
+    })
+    .expect("new link");
+    std::fs::remove_file(&live).expect("rm");
+    std::fs::write(&live, b"replaced by the user").expect("write");
+    sim.stop();
+    assert_eq!(std::fs::read(&live).expect("kept"), b"replaced by the user");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_port_that_comes_back_is_reopened_at_once_not_at_the_next_retry() {
+    let link: PathBuf =
+        std::env::temp_dir().join(format!("benchtop-test-return-{}", std::process::id()));
+    let sim = echo_sim(
+        0,
+        Endpoint::Pty {
+            link: Some(link.clone()),
+        },
+    );
+    // The shared default policy: its waits grow to 5 s, far longer than a boot countdown.
+    let h = start(
+        Source::Pty {
+            path: sim.path().into(),
+        },
+        ReconnectPolicy::default(),
+    );
+    wait_for(&h, 5, "connected", connected);
+    sim.unplug();
+    // Let the back-off grow past a second (retries at 0.25, 0.75, 1.75, 3.75 s…).
+    std::thread::sleep(Duration::from_millis(2_200));
+    let mut waits = Vec::new();
+    while let Ok(ev) = h.events().try_recv() {
+        if let DriverEvent::Link(LinkState::Retrying { retry_in, .. }) = ev {
+            waits.push(retry_in);
+        }
+    }
+    assert!(
+        waits.last().is_some_and(|w| *w >= Duration::from_secs(1)),
+        "the next retry is far away: {waits:?}"
+    );
+    let back = Instant::now();
+    sim.replug();
+    wait_for(&h, 5, "reconnected", connected);
+    let took = back.elapsed();
+    assert!(
+        took < Duration::from_millis(300),
+        "reopened {took:?} after the port came back"
+    );
+    sim.stop();
+}

@@ -13,7 +13,7 @@ use std::collections::VecDeque;
 use std::io::{Read as _, Write as _};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::os::fd::{AsRawFd as _, RawFd};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::JoinHandle;
@@ -202,9 +202,31 @@ impl Port {
     }
 }
 
+/// Whether `path` is a symlink a simulator made: one that points at a pseudo-terminal.
+fn is_simulator_link(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
+        && std::fs::read_link(path).is_ok_and(|t| t.starts_with("/dev/pts/"))
+}
+
+/// Points the simulator's stable symlink at `target` (or removes it for `None`). The link is
+/// only ever created where nothing is, or where a simulator's link was: a file or another
+/// link the user has at that path is never touched.
 fn update_link(link: &Option<PathBuf>, target: Option<&str>) -> Result<(), DriverError> {
     let Some(link) = link else { return Ok(()) };
-    let _ = std::fs::remove_file(link);
+    let exists = std::fs::symlink_metadata(link).is_ok();
+    if exists {
+        if !is_simulator_link(link) {
+            return Err(DriverError::InvalidSetting(format!(
+                "{} exists and is not a simulator's link to a pseudo-terminal: benchtop does \
+                 not replace it; choose another --link path",
+                link.display()
+            )));
+        }
+        std::fs::remove_file(link).map_err(|e| DriverError::Io {
+            what: format!("replacing the link {}", link.display()),
+            detail: e.to_string(),
+        })?;
+    }
     if let Some(target) = target {
         std::os::unix::fs::symlink(target, link).map_err(|e| DriverError::Io {
             what: format!("linking {} to {target}", link.display()),
@@ -212,6 +234,16 @@ fn update_link(link: &Option<PathBuf>, target: Option<&str>) -> Result<(), Drive
         })?;
     }
     Ok(())
+}
+
+/// Removes the simulator's link if it still points at `ours` (a link someone else made or
+/// replaced since is theirs).
+fn remove_link(link: &Option<PathBuf>, ours: &str) {
+    if let Some(link) = link
+        && std::fs::read_link(link).is_ok_and(|t| t == Path::new(ours))
+    {
+        let _ = std::fs::remove_file(link);
+    }
 }
 
 /// Starts serving `device` at `endpoint` on a thread named `benchtop-sim-<name>`.
@@ -399,7 +431,8 @@ impl Runner {
             self.drain_outbox();
         }
         if let Port::Pty { link, .. } = &self.port {
-            let _ = update_link(link, None);
+            let ours = self.current.lock().map(|c| c.clone()).unwrap_or_default();
+            remove_link(link, &ours);
         }
     }
 
@@ -409,7 +442,8 @@ impl Runner {
                 Ok(Control::Unplug) => {
                     if let Port::Pty { pair, link } = &mut self.port {
                         *pair = None;
-                        let _ = update_link(link, None);
+                        let ours = self.current.lock().map(|c| c.clone()).unwrap_or_default();
+                        remove_link(link, &ours);
                     } else if let Port::Tcp { client, .. } = &mut self.port {
                         *client = None;
                     }
