@@ -121,7 +121,7 @@ impl TerminalGuard {
             GuardState::Csi => {
                 self.seq.push(b);
                 match b {
-                    0x30..=0x3f | 0x20..=0x2f => {
+                    0x20..=0x3f => {
                         if self.seq.len() > MAX_SEQUENCE {
                             self.end_sequence(false, out);
                         }
