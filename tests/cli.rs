@@ -666,3 +666,192 @@ fn switch_lint_trace_and_convert_show_the_flooding_bug_and_its_fix() {
     assert!(err.contains("--to cisco"), "{err}");
     std::fs::remove_dir_all(&dir).expect("cleanup");
 }
+
+/// The record count in an EDF header.
+fn edf_records(path: &std::path::Path) -> i64 {
+    let b = std::fs::read(path).expect("edf");
+    String::from_utf8_lossy(&b[236..244])
+        .trim()
+        .parse()
+        .expect("count")
+}
+
+/// Raw samples in a ThinkGear capture, by the CLI's own decoder.
+fn capture_raws(path: &std::path::Path) -> usize {
+    let (_, out, _) = run(&["mindwave", "decode", "--json", &path.to_string_lossy()]);
+    out.lines()
+        .filter(|l| l.contains(r#""type":"raw""#))
+        .count()
+}
+
+/// pyedflib's view of an EDF file (data records), when pyedflib is installed.
+fn pyedflib_records(path: &std::path::Path) -> Option<i64> {
+    let out = Command::new("python3")
+        .args([
+            "-c",
+            "import sys, pyedflib; print(pyedflib.EdfReader(sys.argv[1]).datarecords_in_file)",
+            &path.to_string_lossy(),
+        ])
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        let err = String::from_utf8_lossy(&out.stderr);
+        if err.contains("No module named") {
+            assert!(
+                std::env::var_os("BENCHTOP_REQUIRE_PYEDFLIB").is_none(),
+                "pyedflib is required here"
+            );
+            return None;
+        }
+        panic!("pyedflib cannot open {}: {err}", path.display());
+    }
+    String::from_utf8_lossy(&out.stdout).trim().parse().ok()
+}
+
+fn start_recording(edf: &std::path::Path, cap: &std::path::Path) -> Child {
+    Command::new(BIN)
+        .args([
+            "mindwave",
+            "record",
+            "--sim",
+            "--seconds",
+            "60",
+            "--out",
+            &edf.to_string_lossy(),
+            "--capture",
+            &cap.to_string_lossy(),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("record")
+}
+
+fn wait_records(edf: &std::path::Path, n: i64) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !(edf.exists() && edf_records(edf) >= n) {
+        assert!(Instant::now() < deadline, "never got {n} records");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn mindwave_recordings_survive_kill_9_and_finish_on_sigterm() {
+    let dir = std::env::temp_dir().join(format!("benchtop-cli-kill-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    // kill -9: whatever moment, the file opens in any reader and the capture is not behind.
+    let (edf, cap) = (dir.join("killed.edf"), dir.join("killed.bin"));
+    let mut child = start_recording(&edf, &cap);
+    wait_records(&edf, 3);
+    child.kill().expect("kill -9");
+    child.wait().expect("wait");
+    let records = edf_records(&edf);
+    assert!(records >= 3, "{records}");
+    let ours = benchtop_mindwave::edf::EdfFile::open(&edf).expect("our reader");
+    assert_eq!(ours.records() as i64, records, "the header tells the truth");
+    if let Some(n) = pyedflib_records(&edf) {
+        assert_eq!(n, records, "pyedflib reads the killed recording");
+    }
+    assert!(
+        capture_raws(&cap) >= records as usize * 512,
+        "the capture holds at least the EDF's seconds"
+    );
+    // SIGTERM: a clean finish, and the user hears it.
+    let (edf, cap) = (dir.join("term.edf"), dir.join("term.bin"));
+    let mut child = start_recording(&edf, &cap);
+    let err = stderr_lines(&mut child);
+    wait_records(&edf, 2);
+    assert_eq!(terminate(&mut child), 0);
+    let text = err.lock().unwrap().clone();
+    assert!(text.contains("stopped by SIGTERM"), "{text}");
+    let records = edf_records(&edf);
+    assert!(records >= 2);
+    if let Some(n) = pyedflib_records(&edf) {
+        assert_eq!(n, records);
+    }
+    // The file is there now: the next attempt refuses to replace it unless --force.
+    let before = std::fs::read(&edf).expect("read");
+    let args = |force: bool| {
+        let mut a = vec![
+            "mindwave".to_owned(),
+            "record".into(),
+            "--sim".into(),
+            "--seconds".into(),
+            "1".into(),
+            "--out".into(),
+            edf.to_string_lossy().into_owned(),
+        ];
+        if force {
+            a.push("--force".into());
+        }
+        a
+    };
+    let (code, _, e) = run(&args(false).iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(code, 1);
+    assert!(e.contains("already exists") && e.contains("--force"), "{e}");
+    assert_eq!(std::fs::read(&edf).expect("read"), before, "untouched");
+    let (code, _, e) = run(&args(true).iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(code, 0, "{e}");
+    assert_eq!(edf_records(&edf), 1);
+    // --out and --capture the same file: refused.
+    let same = dir.join("same.edf").to_string_lossy().into_owned();
+    let (code, _, e) = run(&[
+        "mindwave",
+        "record",
+        "--sim",
+        "--seconds",
+        "1",
+        "--out",
+        &same,
+        "--capture",
+        &same,
+    ]);
+    assert_eq!(code, 1);
+    assert!(e.contains("is also"), "{e}");
+    assert!(!std::path::Path::new(&same).exists());
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn mindwave_decode_says_when_a_file_is_not_a_thinkgear_capture() {
+    let dir = std::env::temp_dir().join(format!("benchtop-cli-noise-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    // 4 MB of noise (a fixed generator, so the test is the same every run).
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let noise: Vec<u8> = (0..4 << 20)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect();
+    // ... with one packet in it, as 50 MB of random bytes holds by chance.
+    let mut noise = noise;
+    let packet = [
+        0xAA,
+        0xAA,
+        0x04,
+        0x80,
+        0x02,
+        0x00,
+        0x10,
+        !(0x80u8 + 0x02 + 0x10),
+    ];
+    noise[1000..1008].copy_from_slice(&packet);
+    let f = dir.join("noise.bin");
+    std::fs::write(&f, &noise).expect("write");
+    let (code, _, err) = run(&["mindwave", "decode", "--json", &f.to_string_lossy()]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("not a ThinkGear capture"), "{err}");
+    // A real capture from standard input is fine.
+    let cap = assets("captures/mindwave-sim-10s.bin");
+    let out = Command::new(BIN)
+        .args(["mindwave", "decode", "--json", "-"])
+        .stdin(std::fs::File::open(&cap).expect("capture"))
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains(r#""type":"summary""#));
+    std::fs::remove_dir_all(&dir).ok();
+}

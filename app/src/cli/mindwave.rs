@@ -4,7 +4,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use benchtop_mindwave::record::{RecordOptions, RecordSource, record};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use benchtop_drivers::files::Overwrite;
+use benchtop_mindwave::record::{RecordOptions, RecordSource, record_with};
 use benchtop_mindwave::{PairMode, decode_to_json_lines};
 use clap::Subcommand;
 
@@ -31,15 +35,19 @@ pub enum MindwaveCli {
         /// Headset ID (hex, e.g. 0x1a2b) or `auto`.
         #[arg(long, default_value = "auto")]
         headset: String,
-        /// Seconds of raw to record.
+        /// Seconds of signal to record (a link gap is not counted: it is in the file, marked
+        /// as no data).
         #[arg(long)]
         seconds: f64,
-        /// The EDF+ file to write.
+        /// The EDF+ file to write (it appears with its first complete second).
         #[arg(long)]
         out: PathBuf,
         /// Also keep the raw byte capture here.
         #[arg(long)]
         capture: Option<PathBuf>,
+        /// Replace --out / --capture if they exist (only once the new recording has data).
+        #[arg(long)]
+        force: bool,
     },
 }
 
@@ -47,25 +55,15 @@ pub enum MindwaveCli {
 pub fn run(cmd: MindwaveCli) -> anyhow::Result<ExitCode> {
     match cmd {
         MindwaveCli::Decode { file, json } => {
-            let f = std::fs::File::open(&file)
-                .with_context(|| format!("opening {}", file.display()))?;
-            let reader = std::io::BufReader::new(f);
+            let reader = benchtop_drivers::files::open_input(&file)?;
+            let name = benchtop_drivers::files::shown(&file);
             let stdout = std::io::stdout().lock();
-            if json {
-                let c = decode_to_json_lines(reader, stdout)
-                    .with_context(|| format!("decoding {}", file.display()))?;
-                if c.packets == 0 {
-                    eprintln!(
-                        "benchtop: {}: no ThinkGear packets in {} bytes (a MindWave capture is taken at 115200 baud)",
-                        file.display(),
-                        c.bytes
-                    );
-                    return Ok(ExitCode::from(1));
-                }
+            let c = if json {
+                decode_to_json_lines(reader, stdout).with_context(|| format!("decoding {name}"))?
             } else {
                 let mut text = Vec::new();
                 let c = decode_to_json_lines(reader, &mut text)
-                    .with_context(|| format!("decoding {}", file.display()))?;
+                    .with_context(|| format!("decoding {name}"))?;
                 use std::io::Write as _;
                 let mut out = std::io::BufWriter::new(stdout);
                 for line in String::from_utf8_lossy(&text).lines() {
@@ -83,17 +81,10 @@ pub fn run(cmd: MindwaveCli) -> anyhow::Result<ExitCode> {
                         .unwrap_or_default();
                     writeln!(out, "{ty:<22} {}", rest.join(" "))?;
                 }
-                if c.packets == 0 {
-                    out.flush()?;
-                    eprintln!(
-                        "benchtop: {}: no ThinkGear packets in {} bytes",
-                        file.display(),
-                        c.bytes
-                    );
-                    return Ok(ExitCode::from(1));
-                }
-            }
-            Ok(ExitCode::SUCCESS)
+                out.flush()?;
+                c
+            };
+            Ok(judge_capture(&name, &c))
         }
         MindwaveCli::Record {
             port,
@@ -102,6 +93,7 @@ pub fn run(cmd: MindwaveCli) -> anyhow::Result<ExitCode> {
             seconds,
             out,
             capture,
+            force,
         } => {
             let pairing = PairMode::parse(&headset).with_context(|| {
                 format!("--headset {headset:?}: use a hex ID like 0x1a2b, or auto")
@@ -109,6 +101,9 @@ pub fn run(cmd: MindwaveCli) -> anyhow::Result<ExitCode> {
             if seconds.is_nan() || seconds <= 0.0 {
                 anyhow::bail!("--seconds must be more than 0");
             }
+            // SIGINT / SIGTERM / SIGHUP finish the file instead of cutting it: blocked here,
+            // before any thread starts, and waited for on a thread of their own.
+            let stop = stop_on_signals().context("setting up signal handling")?;
             let source = match (port, sim) {
                 (Some(p), _) => RecordSource::Port(p),
                 (None, _) => RecordSource::Sim(benchtop_mindwave::SimOptions::default()),
@@ -116,10 +111,28 @@ pub fn run(cmd: MindwaveCli) -> anyhow::Result<ExitCode> {
             let mut opts = RecordOptions::new(source, seconds, out.clone());
             opts.pairing = pairing;
             opts.capture = capture;
-            let summary = record(&opts, |state| eprintln!("benchtop: {}", state.words()))
+            opts.overwrite = if force {
+                Overwrite::Replace
+            } else {
+                Overwrite::Refuse
+            };
+            opts.stop = Some(Arc::clone(&stop.0));
+            let summary = record_with(&opts, |news| eprintln!("benchtop: {news}"))
                 .with_context(|| format!("recording {}", out.display()))?;
+            if summary.records == 0 {
+                eprintln!(
+                    "benchtop: nothing was recorded ({}); no file was written",
+                    summary.ended_early.as_deref().unwrap_or("no data")
+                );
+                return Ok(ExitCode::from(1));
+            }
+            let why = match (&summary.ended_early, stop.signal()) {
+                (_, Some(sig)) => format!(" (stopped by {sig})"),
+                (Some(e), None) => format!(" (ended early: {e})"),
+                (None, None) => String::new(),
+            };
             eprintln!(
-                "benchtop: wrote {} ({} s, {} samples, {} blinks; {} packets, {} bad checksums)",
+                "benchtop: wrote {} ({} s, {} samples, {} blinks; {} packets, {} bad checksums){why}",
                 out.display(),
                 summary.records,
                 summary.samples,
@@ -127,7 +140,82 @@ pub fn run(cmd: MindwaveCli) -> anyhow::Result<ExitCode> {
                 summary.counters.packets,
                 summary.counters.bad_checksums
             );
-            Ok(ExitCode::SUCCESS)
+            Ok(
+                if summary.ended_early.is_some() && stop.signal().is_none() {
+                    ExitCode::from(1)
+                } else {
+                    ExitCode::SUCCESS
+                },
+            )
         }
     }
+}
+
+/// A stop flag set by SIGINT, SIGTERM or SIGHUP, and which one it was.
+struct StopOnSignals(Arc<AtomicBool>, Arc<std::sync::Mutex<Option<String>>>);
+
+impl StopOnSignals {
+    fn signal(&self) -> Option<String> {
+        self.1.lock().ok().and_then(|s| s.clone())
+    }
+}
+
+/// Blocks the stop signals in this thread (every thread started later inherits that) and
+/// waits for them on a named thread that sets the flag.
+fn stop_on_signals() -> anyhow::Result<StopOnSignals> {
+    use nix::sys::signal::{SigSet, Signal};
+    let mut set = SigSet::empty();
+    set.add(Signal::SIGINT);
+    set.add(Signal::SIGTERM);
+    set.add(Signal::SIGHUP);
+    set.thread_block()?;
+    let flag = Arc::new(AtomicBool::new(false));
+    let which = Arc::new(std::sync::Mutex::new(None));
+    let (f, w) = (Arc::clone(&flag), Arc::clone(&which));
+    std::thread::Builder::new()
+        .name("benchtop-signals".into())
+        .spawn(move || {
+            if let Ok(sig) = set.wait() {
+                if let Ok(mut w) = w.lock() {
+                    *w = Some(format!("{sig:?}"));
+                }
+                f.store(true, Ordering::Relaxed);
+            }
+        })?;
+    Ok(StopOnSignals(flag, which))
+}
+
+/// Says on stderr when a decoded file is not (mostly) a ThinkGear capture: exit status 1
+/// when hardly any of it is.
+fn judge_capture(name: &str, c: &benchtop_mindwave::protocol::Counters) -> ExitCode {
+    let bytes = c.bytes.max(1);
+    let share = c.packet_bytes as f64 / bytes as f64;
+    if c.packets == 0 {
+        eprintln!(
+            "benchtop: {name}: no ThinkGear packets in {} bytes (a MindWave capture is taken at \
+             115200 baud)",
+            c.bytes
+        );
+        return ExitCode::from(1);
+    }
+    if c.bytes >= 1024 && share < 0.5 {
+        eprintln!(
+            "benchtop: {name}: only {:.2}% of its {} bytes are ThinkGear packets ({} packets, \
+             {} bad checksums, {} bytes skipped){}",
+            share * 100.0,
+            c.bytes,
+            c.packets,
+            c.bad_checksums,
+            c.skipped_bytes,
+            if share < 0.1 {
+                ": this is not a ThinkGear capture (what was found there is chance)"
+            } else {
+                ": a noisy or wrong-baud capture"
+            }
+        );
+        if share < 0.1 {
+            return ExitCode::from(1);
+        }
+    }
+    ExitCode::SUCCESS
 }

@@ -5,13 +5,20 @@
 //! record, digital = raw counts, physical −7200…7199.78 µV), `Attention`, `Meditation`,
 //! `Poor signal` (1 sample per record each) and `EDF Annotations` (64 samples = 128 bytes
 //! per record) for blinks, poor-signal spans and link drops. Records are appended as they
-//! fill (once a second) straight to the file, so a killed writer loses at most the last
-//! second; the header's record count stays −1 until [`EdfWriter::finish`], and
-//! [`repair`] fixes it (and cuts a torn last record) on the next open.
+//! fill (once a second) straight to the file, and the header's record count is rewritten
+//! after each one, so any reader opens the file at any moment and a killed writer loses at
+//! most the last second ([`repair`] still cuts a torn last record). The file is written
+//! beside its name and moved into place with its first complete record: a recording that
+//! never got a second of data leaves no file, and the file the user had stays until then.
+//! Seconds the device did not deliver (a link gap, zero-filled) are marked "no data" —
+//! poor signal 200, attention and meditation 0 — and annotated.
 
 use std::collections::VecDeque;
 use std::fs::{File, OpenOptions};
 use std::io::{Read as _, Seek as _, SeekFrom, Write as _};
+use std::os::unix::fs::FileExt as _;
+
+use benchtop_drivers::files::{FileError, Overwrite, PartialFile};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -38,6 +45,9 @@ pub enum EdfError {
         #[source]
         source: std::io::Error,
     },
+    /// The file could not be created or moved into place (it exists, or clashes).
+    #[error(transparent)]
+    File(#[from] FileError),
     /// The file is not EDF as we understand it.
     #[error("{path} is not a valid EDF file: {detail}")]
     Format {
@@ -288,19 +298,26 @@ fn header_bytes(h: &EdfHeader) -> Vec<u8> {
     out
 }
 
+/// The poor-signal value of a second with no data (the headset's "no contact" value).
+pub const NO_DATA_POOR_SIGNAL: u8 = 200;
+
 /// Streams a MindWave recording into an EDF+ file.
 pub struct EdfWriter {
-    file: File,
+    out: PartialFile,
     path: PathBuf,
     header: EdfHeader,
     records: u64,
     raw: Vec<i16>,
+    /// The record being filled holds samples that are no data (a gap's zero fill).
+    no_data: bool,
+    /// File offset and used length of the last record's annotation bytes (annotations
+    /// left at the end go there).
+    last_tal: Option<(u64, usize)>,
     attention: u8,
     meditation: u8,
     poor: u8,
     annotations: VecDeque<Annotation>,
     record_buf: Vec<u8>,
-    finished: bool,
     /// The free-text end of the recording field.
     recording_extra: String,
 }
@@ -317,13 +334,25 @@ fn start_fields(start: SystemTime, extra: &str) -> (String, String, String) {
 }
 
 impl EdfWriter {
-    /// Creates (truncates) `path` and writes the header; `start` is the wall-clock time of
-    /// the first sample. `patient` / `recording` may be empty (EDF+ "X" subfields are used).
+    /// Starts a recording for `path` (replacing a file there once the first record is
+    /// written); `start` is the wall-clock time of the first sample. `patient` /
+    /// `recording` may be empty (EDF+ "X" subfields are used).
     pub fn create(
         path: &Path,
         start: SystemTime,
         patient: &str,
         recording: &str,
+    ) -> Result<Self, EdfError> {
+        Self::create_with(path, start, patient, recording, Overwrite::Replace)
+    }
+
+    /// [`EdfWriter::create`], refusing an existing `path` with [`Overwrite::Refuse`].
+    pub fn create_with(
+        path: &Path,
+        start: SystemTime,
+        patient: &str,
+        recording: &str,
+        overwrite: Overwrite,
     ) -> Result<Self, EdfError> {
         let patient = if patient.trim().is_empty() {
             "X X X X".to_string()
@@ -347,21 +376,22 @@ impl EdfWriter {
             record_duration: 1.0,
             signals: mindwave_signals(),
         };
-        let mut file = File::create(path).map_err(io_err("creating", path))?;
-        file.write_all(&header_bytes(&header))
+        let mut out = PartialFile::create(path, overwrite)?;
+        out.write_all(&header_bytes(&header))
             .map_err(io_err("writing", path))?;
         Ok(Self {
-            file,
+            out,
             path: path.to_owned(),
             header,
             records: 0,
             raw: Vec::with_capacity(RAW_PER_RECORD),
+            no_data: false,
+            last_tal: None,
             attention: 0,
             meditation: 0,
             poor: 0,
             annotations: VecDeque::new(),
             record_buf: Vec::with_capacity(2 * (RAW_PER_RECORD + 3 + ANNOTATION_SAMPLES)),
-            finished: false,
             recording_extra: rec_extra,
         })
     }
@@ -396,11 +426,15 @@ impl EdfWriter {
         field(&mut f, &self.header.recording, 80);
         field(&mut f, &self.header.start_date, 8);
         field(&mut f, &self.header.start_time, 8);
-        self.file
-            .seek(SeekFrom::Start(88))
-            .and_then(|_| self.file.write_all(&f))
-            .and_then(|_| self.file.seek(SeekFrom::End(0)).map(|_| ()))
+        self.out
+            .file()
+            .write_all_at(&f, 88)
             .map_err(io_err("writing", &self.path))
+    }
+
+    /// Whether the file is at its path yet (it is from its first complete record on).
+    pub fn is_published(&self) -> bool {
+        self.out.is_published()
     }
 
     /// Raw samples accepted so far (written or buffered).
@@ -450,12 +484,16 @@ impl EdfWriter {
         Ok(())
     }
 
-    /// Appends `count` zero samples (a gap in the stream), so later samples keep their time.
+    /// Appends `count` zero samples (a gap in the stream), so later samples keep their time;
+    /// every second they touch is marked no data.
     pub fn push_gap(&mut self, count: u64) -> Result<(), EdfError> {
         let zeros = [0i16; RAW_PER_RECORD];
         let mut left = count;
         while left > 0 {
-            let n = left.min(RAW_PER_RECORD as u64) as usize;
+            // Never across a record boundary, so the mark lands on each record touched.
+            let room = (RAW_PER_RECORD - self.raw.len()) as u64;
+            let n = left.min(room) as usize;
+            self.no_data = true;
             self.push_samples(&zeros[..n])?;
             left -= n as u64;
         }
@@ -469,7 +507,12 @@ impl EdfWriter {
             b.extend_from_slice(&s.to_le_bytes());
         }
         b.resize(RAW_PER_RECORD * 2, 0);
-        for v in [self.attention, self.meditation, self.poor] {
+        let values = if self.no_data {
+            [0, 0, NO_DATA_POOR_SIGNAL]
+        } else {
+            [self.attention, self.meditation, self.poor]
+        };
+        for v in values {
             b.extend_from_slice(&i16::from(v).to_le_bytes());
         }
         // Annotations: the record's time-keeping TAL, then whatever fits.
@@ -490,54 +533,104 @@ impl EdfWriter {
             tal.extend_from_slice(&t);
             self.annotations.pop_front();
         }
+        let used = tal.len();
         tal.resize(cap, 0);
         b.extend_from_slice(&tal);
-        self.file
+        self.out
             .write_all(b)
             .map_err(io_err("writing", &self.path))?;
+        let record_start = (256 * (self.header.signals.len() + 1)) as u64
+            + self.records * self.header.record_bytes() as u64;
+        self.last_tal = Some((
+            record_start + (2 * (RAW_PER_RECORD + values.len())) as u64,
+            used,
+        ));
         self.raw.clear();
+        self.no_data = false;
         self.records += 1;
+        // The header says the truth after every record, so any reader opens the file now.
+        self.patch_count()?;
+        if self.records == 1 {
+            self.out.publish()?;
+        }
         Ok(())
     }
 
-    /// Pads and writes the last partial record (and any queued annotations), writes the
-    /// record count into the header, and syncs the file. Returns the number of records.
+    /// Writes the last partial second (its zero padding annotated as no data) and the annotations
+    /// still queued, and syncs the file. Returns the number of records. A recording with no
+    /// complete second leaves no file: it returns 0 and the partial file is removed.
     pub fn finish(mut self) -> Result<u64, EdfError> {
         if !self.raw.is_empty() {
+            let kept = self.raw.len();
+            self.annotations.push_back(Annotation {
+                onset: self.records as f64 + kept as f64 / RAW_PER_RECORD as f64,
+                duration: Some((RAW_PER_RECORD - kept) as f64 / RAW_PER_RECORD as f64),
+                text: "no data: the recording ended here (zero padding)".into(),
+            });
+            // The padding is annotated; the second's values are the device's own (half of
+            // it is real signal).
             self.raw.resize(RAW_PER_RECORD, 0);
             self.write_record()?;
         }
+        if self.records == 0 {
+            return Ok(0);
+        }
+        self.fit_in_last_record()?;
         let mut guard = 0;
         while !self.annotations.is_empty() && guard < 100 {
+            // More annotations than the last second holds: a record of no data carries them.
+            self.annotations.push_front(Annotation {
+                onset: self.records as f64,
+                duration: Some(1.0),
+                text: "no data: added to carry annotations".into(),
+            });
             self.raw.resize(RAW_PER_RECORD, 0);
+            self.no_data = true;
             self.write_record()?;
             guard += 1;
         }
-        self.patch_count()?;
-        self.finished = true;
+        self.out
+            .file()
+            .sync_all()
+            .map_err(io_err("finishing", &self.path))?;
         Ok(self.records)
+    }
+
+    /// Writes queued annotations into the unused end of the last record's annotation
+    /// signal, as many as fit.
+    fn fit_in_last_record(&mut self) -> Result<(), EdfError> {
+        let Some((offset, mut used)) = self.last_tal else {
+            return Ok(());
+        };
+        let cap = ANNOTATION_SAMPLES * 2;
+        let mut add = Vec::new();
+        while let Some(a) = self.annotations.front() {
+            let t = a.tal();
+            if used + add.len() + t.len() > cap {
+                break;
+            }
+            add.extend_from_slice(&t);
+            self.annotations.pop_front();
+        }
+        if !add.is_empty() {
+            self.out
+                .file()
+                .write_all_at(&add, offset + used as u64)
+                .map_err(io_err("writing", &self.path))?;
+            used += add.len();
+            self.last_tal = Some((offset, used));
+        }
+        Ok(())
     }
 
     fn patch_count(&mut self) -> Result<(), EdfError> {
         self.header.records_in_header = self.records as i64;
         let mut f = Vec::new();
         field(&mut f, &self.records.to_string(), 8);
-        self.file
-            .seek(SeekFrom::Start(RECORDS_FIELD))
-            .and_then(|_| self.file.write_all(&f))
-            .and_then(|_| self.file.seek(SeekFrom::End(0)).map(|_| ()))
-            .and_then(|_| self.file.sync_all())
-            .map_err(io_err("finishing", &self.path))
-    }
-}
-
-impl Drop for EdfWriter {
-    /// A writer dropped without [`EdfWriter::finish`] still patches the record count of
-    /// the complete records (the partial last second is lost).
-    fn drop(&mut self) {
-        if !self.finished {
-            let _ = self.patch_count();
-        }
+        self.out
+            .file()
+            .write_all_at(&f, RECORDS_FIELD)
+            .map_err(io_err("writing", &self.path))
     }
 }
 
@@ -805,18 +898,25 @@ pub fn repair(path: &Path) -> Result<RepairReport, EdfError> {
     })
 }
 
-/// Writes a raw byte capture (what the port delivered), flushed at least once a second.
+/// Writes a raw byte capture (what the port delivered). Like the EDF+ file it is written
+/// beside its name and moved into place with [`CaptureWriter::publish`] (when the recording's
+/// first second is on disk); flushed with every EDF+ record and at least once a second.
 pub struct CaptureWriter {
-    out: std::io::BufWriter<File>,
+    out: std::io::BufWriter<PartialFile>,
     path: PathBuf,
     last_flush: Instant,
     bytes: u64,
 }
 
 impl CaptureWriter {
-    /// Creates (truncates) `path`.
+    /// Starts a capture for `path` (replacing a file there once published).
     pub fn create(path: &Path) -> Result<Self, EdfError> {
-        let f = File::create(path).map_err(io_err("creating", path))?;
+        Self::create_with(path, Overwrite::Replace)
+    }
+
+    /// [`CaptureWriter::create`], refusing an existing `path` with [`Overwrite::Refuse`].
+    pub fn create_with(path: &Path, overwrite: Overwrite) -> Result<Self, EdfError> {
+        let f = PartialFile::create(path, overwrite)?;
         Ok(Self {
             out: std::io::BufWriter::with_capacity(64 * 1024, f),
             path: path.to_owned(),
@@ -849,6 +949,13 @@ impl CaptureWriter {
     pub fn flush(&mut self) -> Result<(), EdfError> {
         self.last_flush = Instant::now();
         self.out.flush().map_err(io_err("writing", &self.path))
+    }
+
+    /// Moves the capture to its path (it keeps growing there).
+    pub fn publish(&mut self) -> Result<(), EdfError> {
+        self.flush()?;
+        self.out.get_mut().publish()?;
+        Ok(())
     }
 
     /// Bytes written.

@@ -15,8 +15,10 @@ use crate::analysis::{AnalysisFrame, AnalysisSettings, Analyzer};
 use crate::driver::{
     DongleLink, DriverConfig, MindwaveCommand, MindwaveEvent, MindwaveProtocol, PairMode,
 };
+use crate::edf::EdfError;
 use crate::protocol::Value;
-use crate::record::EdfRecorder;
+use crate::record::{EdfRecorder, RecordError};
+use benchtop_drivers::files::{FileError, Overwrite};
 
 /// How the live protocol starts.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -43,6 +45,9 @@ pub enum LiveCommand {
         edf: PathBuf,
         /// The raw byte capture.
         capture: Option<PathBuf>,
+        /// Replace files that exist (the user said so); otherwise they are refused
+        /// ([`RecordingState::Exists`]).
+        overwrite: bool,
     },
     /// Finish the recording.
     StopRecording,
@@ -57,6 +62,11 @@ pub enum RecordingState {
     Stopped {
         /// EDF+ data records written.
         records: u64,
+    },
+    /// Not started: a file of that name exists (nothing was touched); ask the user.
+    Exists {
+        /// The file that exists.
+        path: PathBuf,
     },
     /// Could not start, or a write failed (the recording stopped; what was written stays).
     Failed {
@@ -283,10 +293,16 @@ impl LiveProtocol {
         &mut self,
         edf: PathBuf,
         capture: Option<PathBuf>,
+        overwrite: bool,
         out: &mut Vec<LiveEvent>,
     ) {
         self.stop_recording(out);
-        match EdfRecorder::new(&edf, capture.as_deref()) {
+        let mode = if overwrite {
+            Overwrite::Replace
+        } else {
+            Overwrite::Refuse
+        };
+        match EdfRecorder::new_with(&edf, capture.as_deref(), mode) {
             Ok(rec) => {
                 out.push(LiveEvent::Recording(Self::status(
                     &rec,
@@ -296,20 +312,30 @@ impl LiveProtocol {
                 self.recorder = Some(rec);
                 self.last_status = Instant::now();
             }
-            Err(e) => out.push(LiveEvent::Recording(RecordingStatus {
-                edf,
-                capture,
-                seconds: 0.0,
-                edf_bytes: 0,
-                capture_bytes: 0,
-                blinks: 0,
-                state: RecordingState::Failed {
-                    error: format!(
-                        "Cannot record: {e}. Choose a folder that exists and that you can \
-                         write to; nothing was recorded and the live view goes on."
-                    ),
-                },
-            })),
+            Err(e) => {
+                let state = match &e {
+                    RecordError::Edf(EdfError::File(FileError::Exists { path })) => {
+                        RecordingState::Exists {
+                            path: PathBuf::from(path),
+                        }
+                    }
+                    _ => RecordingState::Failed {
+                        error: format!(
+                            "Cannot record: {e}. Choose a folder that exists and that you can \
+                             write to; nothing was recorded and the live view goes on."
+                        ),
+                    },
+                };
+                out.push(LiveEvent::Recording(RecordingStatus {
+                    edf,
+                    capture,
+                    seconds: 0.0,
+                    edf_bytes: 0,
+                    capture_bytes: 0,
+                    blinks: 0,
+                    state,
+                }));
+            }
         }
     }
 
@@ -352,8 +378,12 @@ impl LiveProtocol {
                 self.analyzer.set_settings(s);
                 Ok(())
             }
-            LiveCommand::StartRecording { edf, capture } => {
-                self.start_recording(edf, capture, &mut out);
+            LiveCommand::StartRecording {
+                edf,
+                capture,
+                overwrite,
+            } => {
+                self.start_recording(edf, capture, overwrite, &mut out);
                 Ok(())
             }
             LiveCommand::StopRecording => {

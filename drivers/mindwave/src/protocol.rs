@@ -406,7 +406,15 @@ fn parse_payload(p: &[u8], c: &mut Counters, emit: &mut impl FnMut(Value)) {
             1
         };
         let Some(v) = p.get(k..k + vlen) else {
+            // A row whose length runs past the payload (seen from newer headsets' extended
+            // codes): shown as an unknown row with its code, not dropped without a trace.
             c.truncated_rows += 1;
+            c.unknown_rows += 1;
+            emit(Value::Unknown {
+                level,
+                code,
+                len: (p.len() - k).min(255) as u8,
+            });
             return;
         };
         k += vlen;

@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
+use benchtop_drivers::files::{Overwrite, refuse_clashes};
 use benchtop_drivers::sim::{self, Endpoint, Faults, SimHandle};
 use benchtop_drivers::worker::{self, WorkerConfig, noop_waker};
 use benchtop_drivers::{DriverError, DriverEvent, LineSettings, LinkState, Source};
@@ -51,25 +52,36 @@ pub struct EdfRecorder {
     blink_count: u64,
     gaps: u64,
     missing: u64,
+    /// Samples the device delivered (not the zero fill of gaps).
+    signal: u64,
     /// Whether the first sample has arrived (and set the start time).
     started: bool,
 }
 
 impl EdfRecorder {
-    /// Records to `edf_path` (created at once, so a bad path fails here; its start time is
-    /// set to the first sample's when that arrives) and, if given, a raw byte capture to
-    /// `capture` (needs [`DriverConfig::emit_bytes`]).
+    /// Records to `edf_path` (a bad path fails here; the file appears with its first complete
+    /// second, and a file already there is replaced only then) and, if given, a raw byte
+    /// capture to `capture` (needs [`DriverConfig::emit_bytes`]).
     pub fn new(edf_path: &Path, capture_path: Option<&Path>) -> Result<Self, RecordError> {
-        let edf = EdfWriter::create(edf_path, SystemTime::now(), "", "")?;
-        let capture = match capture_path.map(CaptureWriter::create).transpose() {
-            Ok(c) => c,
-            Err(e) => {
-                // Leave no empty EDF behind when the capture cannot be made.
-                drop(edf);
-                let _ = std::fs::remove_file(edf_path);
-                return Err(e.into());
-            }
-        };
+        Self::new_with(edf_path, capture_path, Overwrite::Replace)
+    }
+
+    /// [`EdfRecorder::new`]; with [`Overwrite::Refuse`] an existing file is an error now. The
+    /// two paths must differ.
+    pub fn new_with(
+        edf_path: &Path,
+        capture_path: Option<&Path>,
+        overwrite: Overwrite,
+    ) -> Result<Self, RecordError> {
+        let mut outputs = vec![(edf_path, "the EDF+ file")];
+        if let Some(c) = capture_path {
+            outputs.push((c, "the capture"));
+        }
+        refuse_clashes(&[], &outputs).map_err(EdfError::from)?;
+        let edf = EdfWriter::create_with(edf_path, SystemTime::now(), "", "", overwrite)?;
+        let capture = capture_path
+            .map(|c| CaptureWriter::create_with(c, overwrite))
+            .transpose()?;
         Ok(Self {
             edf: Some(edf),
             path: edf_path.to_owned(),
@@ -84,8 +96,46 @@ impl EdfRecorder {
             blink_count: 0,
             gaps: 0,
             missing: 0,
+            signal: 0,
             started: false,
         })
+    }
+
+    /// After samples went into the EDF+ writer: when it wrote a record, the capture is
+    /// flushed too (both files hold the same seconds after a crash), and moved into place
+    /// with the EDF+ file's first record.
+    fn after_write(&mut self, records_before: u64) -> Result<(), RecordError> {
+        let Some(e) = self.edf.as_ref() else {
+            return Ok(());
+        };
+        if e.records() == records_before {
+            return Ok(());
+        }
+        let published = e.is_published();
+        if let Some(c) = self.capture.as_mut() {
+            if published && records_before == 0 {
+                c.publish()?;
+            } else {
+                c.flush()?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Seconds of signal the device delivered (gaps not counted).
+    pub fn signal_seconds(&self) -> f64 {
+        self.signal as f64 / f64::from(SAMPLE_RATE)
+    }
+
+    /// Samples the device delivered (gaps not counted).
+    pub fn signal_samples(&self) -> u64 {
+        self.signal
+    }
+
+    /// Notes that the link dropped for good (the recording ends here).
+    pub fn link_dropped(&mut self, why: &str) {
+        let t = self.now_s();
+        self.annotate(t, None, format!("link lost for good: {why}"));
     }
 
     /// The EDF+ file's path.
@@ -193,9 +243,12 @@ impl EdfRecorder {
                 if *first_index > self.next {
                     self.fill_gap(*first_index - self.next)?;
                 }
+                let before = self.edf.as_ref().map_or(0, EdfWriter::records);
                 if let Some(e) = self.edf.as_mut() {
                     e.push_samples(samples)?;
                 }
+                self.signal += samples.len() as u64;
+                self.after_write(before)?;
                 self.next = first_index + samples.len() as u64;
                 let mut found = Vec::new();
                 for &s in samples {
@@ -251,11 +304,13 @@ impl EdfRecorder {
         self.annotate(
             t,
             Some(fill as f64 / f64::from(SAMPLE_RATE)),
-            format!("gap: {missing} samples lost (zero-filled)"),
+            format!("no data: gap, {missing} samples lost (zero-filled)"),
         );
+        let before = self.edf.as_ref().map_or(0, EdfWriter::records);
         if let Some(e) = self.edf.as_mut() {
             e.push_gap(fill)?;
         }
+        self.after_write(before)?;
         // The detector restarts after the gap, counting from here.
         self.blinks = BlinkDetector::new(f64::from(SAMPLE_RATE), 100.0);
         self.blink_base = self.samples();
@@ -304,19 +359,23 @@ impl EdfRecorder {
     }
 
     /// Closes an open poor-signal span, finishes the EDF+ file and flushes the capture.
-    /// Returns the EDF records written.
+    /// Returns the EDF records written; with none, neither file is left behind.
     pub fn finish(mut self) -> Result<u64, RecordError> {
         if let Some((t0, worst)) = self.poor_since.take() {
             let t = self.now_s();
             self.annotate(t0, Some(t - t0), format!("poor signal (up to {worst})"));
         }
-        if let Some(c) = self.capture.as_mut() {
-            c.flush()?;
-        }
-        Ok(match self.edf.take() {
+        let records = match self.edf.take() {
             Some(e) => e.finish()?,
             None => 0,
-        })
+        };
+        if let Some(c) = self.capture.as_mut() {
+            if records > 0 {
+                c.publish()?;
+            }
+            c.flush()?;
+        }
+        Ok(records)
     }
 }
 
@@ -332,7 +391,7 @@ pub enum RecordSource {
 }
 
 /// Options of [`record`].
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct RecordOptions {
     /// Where the data comes from.
     pub source: RecordSource,
@@ -348,6 +407,12 @@ pub struct RecordOptions {
     pub start_timeout: Duration,
     /// Driver settings (pairing is taken from `pairing`).
     pub driver: DriverConfig,
+    /// Whether existing files may be replaced (once the new one has its first second).
+    pub overwrite: Overwrite,
+    /// How long a lost link is waited for (the shared policy by default).
+    pub policy: benchtop_drivers::ReconnectPolicy,
+    /// Set from elsewhere (a signal handler) to finish the file now.
+    pub stop: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 }
 
 impl RecordOptions {
@@ -361,9 +426,77 @@ impl RecordOptions {
             capture: None,
             start_timeout: Duration::from_secs(30),
             driver: DriverConfig::default(),
+            overwrite: Overwrite::Refuse,
+            policy: benchtop_drivers::ReconnectPolicy::default(),
+            stop: None,
         }
     }
 }
+
+/// What a headless recording tells its user as it goes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RecordNews {
+    /// The dongle's pairing state changed.
+    Pairing(PairingState),
+    /// The link dropped (or the port is not there): it is reopened as soon as it is back,
+    /// for up to `gives_up_in` (`None`: no limit).
+    Waiting {
+        /// Why.
+        error: String,
+        /// How long the policy keeps trying.
+        gives_up_in: Option<Duration>,
+    },
+    /// The link is back after this long.
+    Back {
+        /// The outage.
+        after: Duration,
+    },
+    /// Bytes arrive, but none of them is ThinkGear.
+    NotThinkGear {
+        /// Seconds since the port opened.
+        secs: f64,
+        /// Bytes received.
+        bytes: u64,
+    },
+    /// The port is open but nothing arrives.
+    Silent {
+        /// Seconds since the port opened.
+        secs: f64,
+    },
+}
+
+impl std::fmt::Display for RecordNews {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Pairing(s) => write!(f, "{}", s.words()),
+            Self::Waiting {
+                error,
+                gives_up_in: Some(d),
+            } => write!(
+                f,
+                "link lost: {error}; waiting up to {:.0} s for it to come back (the \
+                 recording goes on when it does; the gap is marked as no data)",
+                d.as_secs_f64()
+            ),
+            Self::Waiting { error, .. } => {
+                write!(f, "link lost: {error}; waiting for it to come back")
+            }
+            Self::Back { after } => write!(f, "link back after {:.1} s", after.as_secs_f64()),
+            Self::NotThinkGear { secs, bytes } => write!(
+                f,
+                "no ThinkGear data after {secs:.0} s ({bytes} bytes received, none of them a \
+                 ThinkGear packet) — wrong baud or device? The MindWave dongle talks at 115200 baud"
+            ),
+            Self::Silent { secs } => write!(
+                f,
+                "nothing received after {secs:.0} s — is the dongle plugged into this port?"
+            ),
+        }
+    }
+}
+
+/// How long an open port may deliver no ThinkGear before the user is told.
+pub const NO_DATA_WARNING: Duration = Duration::from_secs(3);
 
 /// What a recording produced.
 #[derive(Debug, Clone, PartialEq)]
@@ -376,6 +509,9 @@ pub struct RecordSummary {
     pub blinks: u64,
     /// Decoder counters at the end.
     pub counters: Counters,
+    /// Why the recording ended before its length, when it did (the file is finished and
+    /// valid all the same).
+    pub ended_early: Option<String>,
 }
 
 /// Records `opts.seconds` of raw from the source into an EDF+ file, headless. `progress`
@@ -384,6 +520,24 @@ pub fn record(
     opts: &RecordOptions,
     mut progress: impl FnMut(&PairingState),
 ) -> Result<RecordSummary, RecordError> {
+    record_with(opts, |news| {
+        if let RecordNews::Pairing(s) = news {
+            progress(s);
+        }
+    })
+}
+
+/// [`record`], with everything the user should hear as it happens: pairing, a link lost and
+/// back (with how long it is waited for), a port that delivers no ThinkGear. `--seconds`
+/// counts seconds of signal: a gap the link left is not recording time (it is in the file,
+/// marked no data). A link that does not come back, the end of a replayed file, or
+/// `opts.stop` end the recording early with a finished, valid file.
+pub fn record_with(
+    opts: &RecordOptions,
+    mut news: impl FnMut(&RecordNews),
+) -> Result<RecordSummary, RecordError> {
+    // Files first: a clash or an existing file is refused before anything starts.
+    let mut rec = EdfRecorder::new_with(&opts.out, opts.capture.as_deref(), opts.overwrite)?;
     let mut _sim: Option<SimHandle> = None;
     let source = match &opts.source {
         RecordSource::Port(p) => Source::Serial {
@@ -416,16 +570,29 @@ pub fn record(
         MindwaveProtocol::new(cfg),
         WorkerConfig {
             event_capacity: 65_536,
+            policy: opts.policy,
             ..WorkerConfig::default()
         },
         noop_waker(),
     )?;
-    let mut rec = EdfRecorder::new(&opts.out, opts.capture.as_deref())?;
     let target = (opts.seconds.max(0.0) * f64::from(SAMPLE_RATE)).round() as u64;
     let started = Instant::now();
     let mut counters = Counters::default();
     let mut last_error: Option<String> = None;
-    while rec.samples() < target {
+    let mut opened_at: Option<Instant> = None;
+    let mut rx_bytes: u64 = 0;
+    let mut warned = false;
+    let mut waiting: Option<Instant> = None;
+    let mut ended_early = None;
+    while rec.signal_samples() < target {
+        if opts
+            .stop
+            .as_ref()
+            .is_some_and(|s| s.load(std::sync::atomic::Ordering::Relaxed))
+        {
+            ended_early = Some("stopped".to_owned());
+            break;
+        }
         if rec.samples() == 0 && started.elapsed() > opts.start_timeout {
             return Err(RecordError::Timeout(format!(
                 "no raw data within {:.0} s{}",
@@ -435,27 +602,82 @@ pub fn record(
                     .unwrap_or_default()
             )));
         }
+        if !warned
+            && rec.samples() == 0
+            && counters.packets == 0
+            && let Some(t) = opened_at
+            && t.elapsed() >= NO_DATA_WARNING
+        {
+            warned = true;
+            let secs = t.elapsed().as_secs_f64();
+            news(&if rx_bytes > 0 {
+                RecordNews::NotThinkGear {
+                    secs,
+                    bytes: rx_bytes,
+                }
+            } else {
+                RecordNews::Silent { secs }
+            });
+        }
         let Ok(ev) = handle.events().recv_timeout(Duration::from_millis(100)) else {
             continue;
         };
         match ev {
             DriverEvent::Device(d) => {
                 if let MindwaveEvent::State(s) = &d {
-                    progress(s);
+                    news(&RecordNews::Pairing(s.clone()));
                 }
                 if let MindwaveEvent::Counters(c) = &d {
                     counters = *c;
                 }
                 rec.handle(&d)?;
             }
-            DriverEvent::Link(LinkState::Retrying { error, .. })
-            | DriverEvent::Link(LinkState::GaveUp { error, .. }) => {
+            DriverEvent::Stats(s) => rx_bytes = s.rx_bytes,
+            DriverEvent::Link(LinkState::Connected { .. }) => {
+                opened_at = Some(Instant::now());
+                if let Some(t) = waiting.take() {
+                    news(&RecordNews::Back { after: t.elapsed() });
+                }
+            }
+            DriverEvent::Link(LinkState::Retrying { error, attempt, .. }) => {
+                let secs = opened_at.map_or(0.0, |t| t.elapsed().as_secs_f64());
+                opened_at = None;
+                if rec.samples() == 0 && matches!(error, DriverError::Protocol(_)) {
+                    // The driver found no ThinkGear on an open port: say so now, once.
+                    if !warned {
+                        warned = true;
+                        news(&if rx_bytes > 0 {
+                            RecordNews::NotThinkGear {
+                                secs,
+                                bytes: rx_bytes,
+                            }
+                        } else {
+                            RecordNews::Silent { secs }
+                        });
+                    }
+                } else if waiting.is_none() {
+                    waiting = Some(Instant::now());
+                    news(&RecordNews::Waiting {
+                        error: error.to_string(),
+                        gives_up_in: opts.policy.gives_up_in(attempt),
+                    });
+                }
                 last_error = Some(error.to_string());
+            }
+            DriverEvent::Link(LinkState::GaveUp { error, attempts }) => {
+                if rec.samples() == 0 {
+                    return Err(RecordError::Driver(error));
+                }
+                let why = format!("the link did not come back after {attempts} tries: {error}");
+                rec.link_dropped(&why);
+                ended_early = Some(why);
+                break;
             }
             DriverEvent::Link(LinkState::Finished { reason }) => {
                 if rec.samples() == 0 {
                     return Err(RecordError::Driver(reason));
                 }
+                ended_early = Some(reason.to_string());
                 break;
             }
             DriverEvent::Error(e) => last_error = Some(e.to_string()),
@@ -463,9 +685,10 @@ pub fn record(
                 if rec.samples() == 0 {
                     return Err(RecordError::Timeout(r));
                 }
+                ended_early = Some(r);
                 break;
             }
-            DriverEvent::Link(_) | DriverEvent::Stats(_) => {}
+            DriverEvent::Link(LinkState::Opening { .. }) => {}
         }
     }
     handle.close();
@@ -477,6 +700,7 @@ pub fn record(
         samples,
         blinks,
         counters,
+        ended_early,
     })
 }
 

@@ -125,6 +125,12 @@ fn own_reader_round_trip_and_csv() {
     }
     assert_eq!(f.digital(1), vec![40, 41, 42, 43]);
     assert_eq!(f.physical(3), vec![0.0, 200.0, 0.0, 0.0]);
+    assert!(
+        f.annotations()
+            .iter()
+            .any(|a| a.text.contains("zero padding") && a.onset == 3.5),
+        "the last second's padding is said"
+    );
     let ann = f.annotations();
     assert!(ann.contains(&Annotation {
         onset: 1.25,
@@ -157,13 +163,28 @@ fn own_reader_round_trip_and_csv() {
 }
 
 #[test]
-fn killed_writer_loses_at_most_a_second_and_repair_fixes_the_header() {
+fn killed_writer_loses_at_most_a_second_and_any_reader_opens_the_file() {
     let path = tmp("killed.edf");
+    let _ = std::fs::remove_file(&path);
     let mut w = EdfWriter::create(&path, start(), "", "").expect("create");
-    w.push_samples(&samples(512 * 2 + 300)).expect("push");
+    w.push_samples(&samples(300)).expect("push");
+    assert!(
+        !path.exists(),
+        "no file before its first second: a failed start leaves nothing"
+    );
+    w.push_samples(&samples(512 * 2)).expect("push");
     // Simulate a kill: no finish, no drop.
     std::mem::forget(w);
-    // ... and a torn record from a write cut short.
+    let b = std::fs::read(&path).expect("read");
+    assert_eq!(
+        &b[236..244],
+        b"2       ",
+        "the header counts the records on disk at every moment"
+    );
+    let f = EdfFile::open(&path).expect("open");
+    assert_eq!(f.records(), 2);
+    assert_eq!(f.digital(0)[..300], samples(300)[..]);
+    // A write cut short mid-record is cut by repair; the count stays right.
     {
         use std::io::Write as _;
         let mut f = std::fs::OpenOptions::new()
@@ -172,25 +193,73 @@ fn killed_writer_loses_at_most_a_second_and_repair_fixes_the_header() {
             .expect("append");
         f.write_all(&[1u8; 100]).expect("torn");
     }
-    let b = std::fs::read(&path).expect("read");
-    assert_eq!(&b[236..244], b"-1      ", "count is -1 while recording");
-    // Readable as is (2 complete seconds) ...
-    let f = EdfFile::open(&path).expect("open unrepaired");
-    assert_eq!(f.records(), 2);
-    // ... and repaired on the next open.
     let r = repair(&path).expect("repair");
     assert_eq!(r.records, 2);
     assert_eq!(r.truncated_bytes, 100);
-    assert!(r.header_fixed);
+    assert!(!r.header_fixed, "the count was already true");
     let b = std::fs::read(&path).expect("read");
-    assert_eq!(&b[236..244], b"2       ");
     assert_eq!(b.len(), 1536 + 2 * 1158);
-    let again = repair(&path).expect("repair twice");
-    assert!(!again.header_fixed);
-    assert_eq!(
-        EdfFile::open(&path).expect("open").digital(0),
-        samples(1024)
+    std::fs::remove_file(&path).ok();
+}
+
+#[test]
+fn a_recording_replaces_a_file_only_once_it_has_data_and_refuses_when_asked() {
+    use benchtop_drivers::files::Overwrite;
+    let path = tmp("replace.edf");
+    std::fs::write(&path, b"the user's old recording").expect("write");
+    let w = EdfWriter::create_with(&path, start(), "", "", Overwrite::Refuse);
+    assert!(
+        w.as_ref()
+            .is_err_and(|e| e.to_string().contains("already exists")),
+        "refused"
     );
+    let mut w = EdfWriter::create(&path, start(), "", "").expect("create");
+    w.push_samples(&samples(100)).expect("push");
+    assert_eq!(
+        std::fs::read(&path).expect("read"),
+        b"the user's old recording"
+    );
+    assert_eq!(w.finish().expect("finish"), 1, "the padded second");
+    let f = EdfFile::open(&path).expect("the new file replaced it");
+    let pad = f
+        .annotations()
+        .into_iter()
+        .find(|a| a.text.contains("zero padding"))
+        .expect("the padding is annotated");
+    assert!((pad.onset - 100.0 / 512.0).abs() < 1e-3, "{pad:?}");
+    // Nothing recorded: no file, and no partial beside it.
+    let empty = tmp("empty.edf");
+    let _ = std::fs::remove_file(&empty);
+    let w = EdfWriter::create(&empty, start(), "", "").expect("create");
+    assert_eq!(w.finish().expect("finish"), 0);
+    assert!(!empty.exists());
+    let dir = empty.parent().expect("dir");
+    let partials = std::fs::read_dir(dir)
+        .expect("ls")
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .contains("empty.edf.partial")
+        })
+        .count();
+    assert_eq!(partials, 0);
+    std::fs::remove_file(&path).ok();
+}
+
+#[test]
+fn gap_seconds_are_marked_no_data() {
+    let path = tmp("gap.edf");
+    let mut w = EdfWriter::create(&path, start(), "", "").expect("create");
+    w.set_values(61, 52, 0);
+    w.push_samples(&samples(512 + 256)).expect("push");
+    w.push_gap(512 + 256).expect("gap");
+    w.push_samples(&samples(512)).expect("push");
+    assert_eq!(w.finish().expect("finish"), 4);
+    let f = EdfFile::open(&path).expect("open");
+    // Seconds 1 and 2 hold gap samples: no data, whatever the device said last.
+    assert_eq!(f.physical(3), vec![0.0, 200.0, 200.0, 0.0], "poor signal");
+    assert_eq!(f.digital(1), vec![61, 0, 0, 61], "attention");
     std::fs::remove_file(&path).ok();
 }
 

@@ -161,6 +161,7 @@ fn recording_starts_and_stops_by_command_and_a_bad_path_is_explained() {
     h.send_device(LiveCommand::StartRecording {
         edf: "/nonexistent-benchtop/x.edf".into(),
         capture: None,
+        overwrite: false,
     })
     .expect("send");
     let failed = wait_for(&h, 5.0, "a failed start", |e| {
@@ -183,6 +184,7 @@ fn recording_starts_and_stops_by_command_and_a_bad_path_is_explained() {
     h.send_device(LiveCommand::StartRecording {
         edf: edf.clone(),
         capture: Some(cap.clone()),
+        overwrite: false,
     })
     .expect("send");
     // Progress about once a second, with growing sizes.

@@ -175,12 +175,37 @@ fn excode_levels_unknown_codes_and_length_rule() {
             Value::Meditation(16)
         ]
     );
-    // A row running past the payload end is dropped and counted.
+    // A row running past the payload end is shown as an unknown row with its code (what
+    // is left of it), and counted.
     let mut pkt = Vec::new();
     protocol::frame(&hex("04 20 83 18 00 01"), &mut pkt);
     let (v, c) = decode(&pkt);
-    assert_eq!(v, vec![Value::Attention(32)]);
+    assert_eq!(
+        v,
+        vec![
+            Value::Attention(32),
+            Value::Unknown {
+                level: 0,
+                code: 0x83,
+                len: 2
+            }
+        ]
+    );
     assert_eq!(c.truncated_rows, 1);
+    assert_eq!(c.unknown_rows, 1);
+    // The MindWave Mobile+'s extended rows (0xBA, 0xBC) with a length past the payload:
+    // visible by code.
+    let mut pkt = Vec::new();
+    protocol::frame(&hex("02 00 BA 20 01 02 BC 04 00"), &mut pkt);
+    let (v, _) = decode(&pkt);
+    assert!(
+        v.contains(&Value::Unknown {
+            level: 0,
+            code: 0xBA,
+            len: 5
+        }),
+        "{v:?}"
+    );
     // Trailing EXCODE bytes with no code.
     let mut pkt = Vec::new();
     protocol::frame(&hex("04 20 55 55"), &mut pkt);

@@ -195,8 +195,13 @@ fn recorder_annotates_blinks_poor_signal_gaps_and_link_loss() {
     assert_eq!(off.onset, 0.5);
     assert_eq!(off.duration, Some(0.25));
     assert_eq!(find("link lost").onset, 2.0);
-    let gap = find("gap");
+    let gap = find("no data: gap");
     assert_eq!((gap.onset, gap.duration), (2.0, Some(0.5)));
+    assert_eq!(
+        edf.physical(3)[2],
+        200.0,
+        "the second with the gap is marked no data"
+    );
     std::fs::remove_file(&out).ok();
 }
 
@@ -246,5 +251,213 @@ fn edf_replay_gives_back_the_recorded_samples_and_values() {
             Value::Meditation(68),
         ]
     );
+    std::fs::remove_file(&out).ok();
+}
+
+use benchtop_drivers::ReconnectPolicy;
+use benchtop_drivers::sim::{self, Endpoint, Faults, SimHandle};
+use benchtop_mindwave::record::{RecordNews, record_with};
+
+fn sim_on_link(name: &str, opts: SimOptions) -> (SimHandle, PathBuf) {
+    let link = tmp(name);
+    let _ = std::fs::remove_file(&link);
+    let h = sim::spawn(
+        "mindwave",
+        Box::new(benchtop_mindwave::MindwaveSim::new(opts)),
+        Endpoint::Pty {
+            link: Some(link.clone()),
+        },
+        Faults::default(),
+    )
+    .expect("sim");
+    (h, link)
+}
+
+fn pty_options(link: &std::path::Path, seconds: f64, out: PathBuf) -> RecordOptions {
+    let mut o = RecordOptions::new(
+        RecordSource::Source(Source::Pty {
+            path: link.display().to_string(),
+        }),
+        seconds,
+        out,
+    );
+    o.start_timeout = Duration::from_secs(10);
+    o
+}
+
+#[test]
+fn seconds_count_signal_and_a_link_gap_is_marked_no_data() {
+    let (sim, link) = sim_on_link(
+        "gap-link",
+        SimOptions {
+            start_paired: true,
+            scenario: Scenario::Clean,
+            ..SimOptions::fast()
+        },
+    );
+    let out = tmp("gap-signal.edf");
+    let _ = std::fs::remove_file(&out);
+    let opts = pty_options(&link, 3.0, out.clone());
+    let unplug = std::thread::Builder::new()
+        .name("test-unplug".into())
+        .spawn(move || {
+            std::thread::sleep(Duration::from_millis(1500));
+            sim.unplug();
+            std::thread::sleep(Duration::from_millis(2000));
+            sim.replug();
+            sim
+        })
+        .expect("thread");
+    let mut news = Vec::new();
+    let summary = record_with(&opts, |n| news.push(n.clone())).expect("record");
+    let sim = unplug.join().expect("join");
+    assert!(
+        news.iter().any(|n| matches!(
+            n,
+            RecordNews::Waiting {
+                gives_up_in: Some(_),
+                ..
+            }
+        )),
+        "{news:?}"
+    );
+    assert!(
+        news.iter().any(|n| matches!(n, RecordNews::Back { .. })),
+        "{news:?}"
+    );
+    assert_eq!(summary.ended_early, None);
+    let edf = EdfFile::open(&out).expect("open");
+    let poor = edf.physical(3);
+    let signal_secs = poor.iter().filter(|p| **p < 200.0).count();
+    let no_data = poor.iter().filter(|p| **p >= 200.0).count();
+    assert!(no_data >= 1, "the gap's seconds are no data: {poor:?}");
+    assert!(
+        summary.records as usize >= 4 && signal_secs >= 2,
+        "3 s of signal plus the gap: {} records, poor {poor:?}",
+        summary.records
+    );
+    let ann = edf.annotations();
+    assert!(
+        ann.iter().any(|a| a.text.starts_with("no data: gap")),
+        "{ann:?}"
+    );
+    sim.stop();
+    std::fs::remove_file(&out).ok();
+}
+
+#[test]
+fn a_link_that_never_comes_back_finishes_the_file_with_a_note() {
+    let (sim, link) = sim_on_link(
+        "lost-link",
+        SimOptions {
+            start_paired: true,
+            scenario: Scenario::Clean,
+            ..SimOptions::fast()
+        },
+    );
+    let out = tmp("lost.edf");
+    let _ = std::fs::remove_file(&out);
+    let mut opts = pty_options(&link, 30.0, out.clone());
+    opts.policy = ReconnectPolicy {
+        enabled: true,
+        initial_delay_ms: 50,
+        max_delay_ms: 100,
+        max_attempts: 4,
+    };
+    let unplug = std::thread::Builder::new()
+        .name("test-unplug".into())
+        .spawn(move || {
+            std::thread::sleep(Duration::from_millis(2300));
+            sim.unplug();
+            sim
+        })
+        .expect("thread");
+    let t = std::time::Instant::now();
+    let summary = record_with(&opts, |_| {}).expect("a finished recording");
+    assert!(
+        t.elapsed() < Duration::from_secs(10),
+        "it did not wait forever"
+    );
+    let why = summary.ended_early.expect("ended early");
+    assert!(why.contains("did not come back"), "{why}");
+    let edf = EdfFile::open(&out).expect("a valid file");
+    assert_eq!(edf.header.records_in_header as usize, edf.records());
+    assert!(edf.records() >= 2);
+    assert!(
+        edf.annotations()
+            .iter()
+            .any(|a| a.text.starts_with("link lost for good")),
+        "{:?}",
+        edf.annotations()
+    );
+    drop(unplug.join());
+    std::fs::remove_file(&out).ok();
+}
+
+#[test]
+fn a_port_that_is_not_a_mindwave_is_said_within_seconds_and_leaves_no_file() {
+    // A device that talks, but not ThinkGear: the echo device's heartbeat.
+    let link = tmp("not-mw");
+    let _ = std::fs::remove_file(&link);
+    let sim = sim::spawn(
+        "echo",
+        Box::new(benchtop_echo::EchoSim::new(Some(Duration::from_millis(50)))),
+        Endpoint::Pty {
+            link: Some(link.clone()),
+        },
+        Faults::default(),
+    )
+    .expect("sim");
+    let out = tmp("not-mw.edf");
+    let _ = std::fs::remove_file(&out);
+    let mut opts = pty_options(&link, 5.0, out.clone());
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    opts.stop = Some(std::sync::Arc::clone(&stop));
+    let t = std::time::Instant::now();
+    let mut told = None;
+    let summary = record_with(&opts, |n| {
+        if let RecordNews::NotThinkGear { .. } = n {
+            told = Some((t.elapsed(), n.to_string()));
+            stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+    })
+    .expect("stopped");
+    let (when, words) = told.expect("told");
+    assert!(when < Duration::from_secs(5), "told after {when:?}");
+    assert!(words.contains("wrong baud or device"), "{words}");
+    assert_eq!(summary.records, 0);
+    assert!(!out.exists(), "no file from a recording with no data");
+    sim.stop();
+}
+
+#[test]
+fn outputs_that_exist_or_clash_are_refused_before_anything_starts() {
+    let out = tmp("exists.edf");
+    std::fs::write(&out, b"yesterday's recording").expect("write");
+    let opts = RecordOptions::new(
+        RecordSource::Port("/dev/ttyBENCHTOPNOPE".into()),
+        1.0,
+        out.clone(),
+    );
+    let e = record::record(&opts, |_| {}).expect_err("refused");
+    assert!(e.to_string().contains("already exists"), "{e}");
+    assert_eq!(std::fs::read(&out).expect("read"), b"yesterday's recording");
+    let same = tmp("same.edf");
+    let mut opts = RecordOptions::new(RecordSource::Port("/dev/null".into()), 1.0, same.clone());
+    opts.capture = Some(same.clone());
+    let e = record::record(&opts, |_| {}).expect_err("clash");
+    assert!(e.to_string().contains("is also"), "{e}");
+    assert!(!same.exists());
+    // A failed attempt (no such port) leaves nothing behind.
+    let failed = tmp("failed.edf");
+    let _ = std::fs::remove_file(&failed);
+    let mut opts = RecordOptions::new(
+        RecordSource::Port("/dev/ttyBENCHTOPNOPE".into()),
+        1.0,
+        failed.clone(),
+    );
+    opts.start_timeout = Duration::from_secs(1);
+    assert!(record::record(&opts, |_| {}).is_err());
+    assert!(!failed.exists());
     std::fs::remove_file(&out).ok();
 }

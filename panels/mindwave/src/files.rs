@@ -103,7 +103,11 @@ impl MindwavePanel {
             return;
         }
         let capture = self.record_capture.then(|| edf.with_extension("bin"));
-        self.command(LiveCommand::StartRecording { edf, capture });
+        self.command(LiveCommand::StartRecording {
+            edf,
+            capture,
+            overwrite: false,
+        });
     }
 
     pub(crate) fn recording_active(&self) -> bool {
