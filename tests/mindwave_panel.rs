@@ -88,7 +88,7 @@ fn reveal(h: &mut H, label: &str) {
         if h.query_by_label(label).is_some() {
             return;
         }
-        h.get_by_role_and_label(Role::TextInput, "EDF+ file")
+        h.get_by_role_and_label(Role::TextInput, "Recordings folder")
             .scroll_down();
         h.step();
         h.step();
@@ -218,7 +218,8 @@ fn records_edf_plus_and_capture_then_exports_csv() {
     wait_for_label(&mut h, "Headset: connected to headset 0505");
 
     // A folder that does not exist: a clear message, the live view goes on.
-    set_text(&mut h, "EDF+ file", "/nonexistent-benchtop-dir/x.edf");
+    set_text(&mut h, "Recordings folder", "/nonexistent-benchtop-dir");
+    set_text(&mut h, "File name", "x.edf");
     click(&mut h, "⏺ Record");
     wait_for_label(&mut h, "Cannot record");
     let before = panel(&h).samples_received();
@@ -228,7 +229,14 @@ fn records_edf_plus_and_capture_then_exports_csv() {
 
     let edf = tmp("rec.edf");
     let capture = edf.with_extension("bin");
-    set_text(&mut h, "EDF+ file", &edf.display().to_string());
+    let folder = edf.parent().expect("folder").display().to_string();
+    let name = edf
+        .file_name()
+        .expect("name")
+        .to_string_lossy()
+        .into_owned();
+    set_text(&mut h, "Recordings folder", &folder);
+    set_text(&mut h, "File name", &name);
     click(&mut h, "⏺ Record");
     wait_for_label(&mut h, "REC ");
     wait_until(&mut h, 20, "three seconds recorded", |p| {
@@ -345,7 +353,9 @@ fn replays_a_capture_with_pause_and_an_edf_file_sample_for_sample() {
 
     // An EDF+ file is converted in a job and replayed through the same path.
     let edf = tmp("replay.edf");
-    let samples: Vec<i16> = (0..4 * 512)
+    // Long enough to read the eSense values while it plays (at its end they are gone with
+    // the link, as every label about the headset).
+    let samples: Vec<i16> = (0..12 * 512)
         .map(|i| ((i * 13) % 800) as i16 - 400)
         .collect();
     {
@@ -355,9 +365,12 @@ fn replays_a_capture_with_pause_and_an_edf_file_sample_for_sample() {
         w.finish().expect("finish");
     }
     replay(&mut h, &edf);
-    wait_for_label(&mut h, "Replaying 4 s of EDF+");
+    wait_for_label(&mut h, "Replaying 12 s of EDF+");
+    wait_until(&mut h, 10, "eSense from the EDF+ 1 Hz signals", |p| {
+        p.esense().0 == Some(50) && p.esense().1 == Some(60)
+    });
     wait_until(&mut h, 20, "the EDF+ samples", |p| {
-        p.raw_history().end_index() >= 2048
+        p.raw_history().end_index() >= 12 * 512
     });
     let p = panel(&h);
     let hist = p.raw_history();
@@ -370,12 +383,188 @@ fn replays_a_capture_with_pause_and_an_edf_file_sample_for_sample() {
         );
     }
     assert_eq!(hist.first_index(), 0);
-    wait_until(&mut h, 10, "eSense from the EDF+ 1 Hz signals", |p| {
-        p.esense().0 == Some(50) && p.esense().1 == Some(60)
-    });
+    // The source field names the EDF+ file the user chose, not the converted capture.
+    assert_eq!(
+        panel(&h).core.bar.settings.file_path,
+        edf.display().to_string()
+    );
     if let Some(c) = panel(&h).converted_capture() {
         std::fs::remove_file(c).ok();
     }
     std::fs::remove_file(&cap).ok();
     std::fs::remove_file(&edf).ok();
+}
+
+/// Chooses a source in the connection bar and connects it (switching from what runs).
+fn choose_source(h: &mut H, kind: &str, file: Option<&Path>) {
+    open_combo(h, "Source");
+    click(h, kind);
+    if let Some(f) = file {
+        h.get_by_role_and_label(Role::TextInput, "file").focus();
+        h.step();
+        h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+        h.get_by_role_and_label(Role::TextInput, "file")
+            .type_text(&f.display().to_string());
+        h.step();
+    }
+    let button = if h.query_by_label("Switch to this").is_some() {
+        "Switch to this"
+    } else {
+        "Connect"
+    };
+    click(h, button);
+}
+
+/// Every label about the connection and the headset, as they read now.
+fn labels(h: &H) -> Vec<String> {
+    let mut v = Vec::new();
+    for needle in [
+        "Connected to the built-in simulator",
+        "Connected: file",
+        "Not connected.",
+        "reached its end",
+        "Headset: offline",
+        "Headset: connected",
+        "Signal quality: no value yet",
+        "Signal quality: good",
+        "Simulated wearer",
+        "⏸ Pause",
+        "⏮ Replay again",
+        "Retry",
+        "Switch to this",
+    ] {
+        if h.query_by_label_contains(needle).is_some() {
+            v.push(needle.to_owned());
+        }
+    }
+    v
+}
+
+/// Waits until the labels settle on what `source` should show, and checks none of another
+/// source's are left.
+fn expect_source(h: &mut H, source: &str) {
+    let (must, never): (&[&str], &[&str]) = match source {
+        "sim" => (
+            &[
+                "Connected to the built-in simulator",
+                "Headset: connected",
+                "Simulated wearer",
+            ],
+            &[
+                "⏸ Pause",
+                "Not connected.",
+                "Headset: offline",
+                "Replay again",
+                "Switch to this",
+            ],
+        ),
+        "file" => (
+            &["Connected: file", "Headset: connected", "⏸ Pause"],
+            &[
+                "Simulated wearer",
+                "Not connected.",
+                "Headset: offline",
+                "Switch to this",
+            ],
+        ),
+        "none" => (
+            &[
+                "Not connected.",
+                "Headset: offline",
+                "Signal quality: no value yet",
+            ],
+            &[
+                "Headset: connected",
+                "Signal quality: good",
+                "Simulated wearer",
+                "⏸ Pause",
+                "Retry",
+            ],
+        ),
+        "ended" => (
+            &[
+                "reached its end",
+                "⏮ Replay again",
+                "Headset: offline",
+                "Signal quality: no value yet",
+            ],
+            &[
+                "Retry",
+                "Headset: connected",
+                "Signal quality: good",
+                "⏸ Pause",
+                "Simulated wearer",
+            ],
+        ),
+        other => panic!("{other}"),
+    };
+    let deadline = Instant::now() + Duration::from_secs(25);
+    loop {
+        h.step();
+        let now = labels(h);
+        let ok = must.iter().all(|m| now.iter().any(|l| l == m))
+            && never.iter().all(|n| !now.iter().any(|l| l == n));
+        if ok {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{source}: labels {now:?} (want {must:?}, never {never:?})"
+        );
+        std::thread::sleep(Duration::from_millis(30));
+    }
+}
+
+#[test]
+fn every_label_follows_the_source_in_every_order() {
+    let mut h = harness(mindwave_app(true));
+    let cap = tmp("switch.bin");
+    std::fs::write(&cap, sim::capture_session(&SimOptions::default(), 60.0)).expect("capture");
+    let short = tmp("short.bin");
+    std::fs::write(&short, sim::capture_session(&SimOptions::default(), 4.0)).expect("capture");
+    expect_source(&mut h, "sim");
+    // sim → file → none → sim → none → file → sim → file(short, to its end)
+    choose_source(&mut h, "Recorded file", Some(&cap));
+    expect_source(&mut h, "file");
+    click(&mut h, "Disconnect");
+    expect_source(&mut h, "none");
+    choose_source(&mut h, "Built-in simulator", None);
+    expect_source(&mut h, "sim");
+    // The simulator's history goes on after the file's, behind a gap: nothing is wiped.
+    let before = panel(&h).raw_history().end_index();
+    wait_until(&mut h, 10, "more samples", |p| {
+        p.raw_history().end_index() > before + 512
+    });
+    assert_eq!(panel(&h).raw_history().first_index(), 0, "history kept");
+    click(&mut h, "Disconnect");
+    expect_source(&mut h, "none");
+    choose_source(&mut h, "Recorded file", Some(&cap));
+    expect_source(&mut h, "file");
+    // Choosing the simulator while a replay runs offers the switch, and the replay's
+    // controls stay the replay's until then.
+    open_combo(&mut h, "Source");
+    click(&mut h, "Built-in simulator");
+    assert!(h.query_by_label("Switch to this").is_some());
+    assert!(h.query_by_label("Simulated wearer").is_none());
+    click(&mut h, "Switch to this");
+    expect_source(&mut h, "sim");
+    choose_source(&mut h, "Recorded file", Some(&short));
+    expect_source(&mut h, "file");
+    expect_source(&mut h, "ended");
+    // The normal end of a file is no error.
+    let status = h
+        .state()
+        .device(Tab::Mindwave)
+        .expect("device")
+        .status()
+        .clone();
+    assert_eq!(status.stats.errors, 0, "{status:?}");
+    // Replay again restarts the timeline.
+    click(&mut h, "⏮ Replay again");
+    expect_source(&mut h, "file");
+    wait_until(&mut h, 10, "the timeline restarted", |p| {
+        p.raw_history().end_index() > 0 && p.raw_history().end_index() < 3 * 512
+    });
+    std::fs::remove_file(&cap).ok();
+    std::fs::remove_file(&short).ok();
 }

@@ -187,11 +187,29 @@ fn a_recorded_capture_replays_with_pause_speed_and_again() {
         std::thread::sleep(Duration::from_millis(20));
     }
     wait_for_label(&mut h, "Echo: finished");
-    // From the start again (the seek itself is tested on the worker in drivers/core).
+    // The normal end of a file is not an error.
+    assert_eq!(
+        h.state()
+            .device(Tab::Echo)
+            .expect("echo")
+            .status()
+            .stats
+            .errors,
+        0
+    );
+    // From the start again, at a pace set now (the seek itself is tested on the worker in
+    // drivers/core).
+    click(&mut h, "pace");
+    click(&mut h, "9600 baud");
     let before = echo(h.state()).received();
     click(&mut h, "⏮ Replay again");
     wait_until(&mut h, "the capture again", |a| {
         echo(a).received() > before && echo(a).last_received() == Some("capture line 000")
+    });
+    wait_until(&mut h, "the new pace", |a| {
+        a.device(Tab::Echo)
+            .and_then(|d| d.status().stats.replay)
+            .is_some_and(|r| r.bytes_per_sec == 960)
     });
     std::fs::remove_file(&path).expect("cleanup");
 }
@@ -537,4 +555,40 @@ fn each_panels_own_settings_survive_a_restart() {
         edited,
         "the matrix being edited is remembered"
     );
+}
+
+#[test]
+fn after_a_restart_on_the_simulators_every_bar_says_simulator() {
+    // Saved: the Console bar was on a recorded file at 9600 baud.
+    let mut settings = Settings::default();
+    let mut console = benchtop_panels::ConnectionSettings::with_baud(9600);
+    console.kind = benchtop_panels::SourceKind::File;
+    console.file_path = "/tmp/old-session.bin".into();
+    settings.connections.insert(Tab::Console, console);
+    let app = BenchtopApp::new(
+        settings,
+        StartOptions {
+            start_simulators: true,
+            watch_hardware: false,
+            echo_tick_ms: 100,
+            ..StartOptions::default()
+        },
+        noop_waker(),
+    );
+    let mut h = harness(app);
+    h.state_mut().focus_tab(Tab::Console);
+    h.run();
+    let bar = &h
+        .state()
+        .panel::<benchtop_panel_console::ConsolePanel>(Tab::Console)
+        .expect("console")
+        .core
+        .bar;
+    assert_eq!(bar.settings.kind, benchtop_panels::SourceKind::Simulator);
+    assert_eq!(
+        bar.settings.file_path, "/tmp/old-session.bin",
+        "the file is remembered for later"
+    );
+    assert!(h.query_by_label_contains("Recorded file").is_none());
+    assert!(h.query_by_label_contains("9600 baud").is_none());
 }

@@ -126,6 +126,8 @@ pub enum HubRequest {
     RefreshHardware,
     /// Show a notice in the shell.
     Notice(String),
+    /// Show a folder or file in the desktop's file manager.
+    Open(std::path::PathBuf),
 }
 
 /// A device as the shell sees it: a panel plus its worker (and simulator), whatever the
@@ -269,6 +271,10 @@ where
         for action in self.panel.core_mut().take_actions() {
             let result = match action {
                 PanelAction::Command(c) => self.slot.send(DriverCommand::Device(c)),
+                PanelAction::Open(path) => {
+                    requests.push(HubRequest::Open(path));
+                    Ok(())
+                }
                 PanelAction::Connection(ConnectionAction::Connect(choice)) => self.connect(choice),
                 PanelAction::Connection(ConnectionAction::Disconnect) => {
                     self.slot.disconnect();
@@ -280,6 +286,16 @@ where
                     Ok(())
                 }
                 PanelAction::Connection(ConnectionAction::Resume) => {
+                    let core = self.panel.core();
+                    if core.status.is_replay() {
+                        // "Replay again" starts the file from the top at the pace set now.
+                        let line = core.bar.settings.line;
+                        let again = core.status.source.clone();
+                        let _ = self.slot.send(DriverCommand::SetLine(line));
+                        if let Some(source) = again {
+                            self.panel.on_source_change(&source);
+                        }
+                    }
                     self.slot.send(DriverCommand::Resume)
                 }
                 PanelAction::Connection(ConnectionAction::ApplyLine(line)) => {
@@ -315,11 +331,14 @@ where
 
     fn connect(&mut self, choice: SourceChoice) -> Result<(), DriverError> {
         let waker = Arc::clone(&self.waker);
-        let simulated = matches!(choice, SourceChoice::Simulator);
-        // The old worker (if any) goes first; its device's state goes with it.
+        // The old worker (if any) goes first; its device's state goes with it. The status
+        // and the bar say what is connected now; the panel resets what it knew.
         self.slot.disconnect();
-        self.panel.core_mut().status.started(simulated);
+        let core = self.panel.core_mut();
+        core.status.started(choice.clone());
+        core.bar.settings.show(&choice);
         self.panel.on_source_change(&choice);
+        let started = self.panel.core().status.source.clone();
         let result = match choice {
             SourceChoice::Simulator => self.slot.connect_sim(
                 (self.new_sim)(&self.panel),
@@ -332,7 +351,12 @@ where
             }
         };
         match &result {
-            Ok(()) => self.panel.core_mut().status.started(simulated),
+            Ok(()) => {
+                let status = &mut self.panel.core_mut().status;
+                if let Some(source) = started {
+                    status.started(source);
+                }
+            }
             Err(e) => {
                 let status = &mut self.panel.core_mut().status;
                 status.stopped();

@@ -221,6 +221,7 @@ impl BenchtopApp {
             match r {
                 HubRequest::RefreshHardware => self.refresh_hardware(),
                 HubRequest::Notice(n) => self.notice = Some(n),
+                HubRequest::Open(path) => open_in_file_manager(path),
             }
         }
     }
@@ -400,6 +401,32 @@ impl BenchtopApp {
         if !open {
             self.help_open = false;
         }
+    }
+}
+
+/// Shows `path` in the desktop's file manager (`xdg-open`), on a named thread that waits for
+/// it, so the window never blocks and no child is left unreaped.
+fn open_in_file_manager(path: std::path::PathBuf) {
+    let spawned = std::thread::Builder::new()
+        .name("benchtop-open".into())
+        .spawn(move || {
+            match std::process::Command::new("xdg-open")
+                .arg(&path)
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .status()
+            {
+                Ok(s) if s.success() => {}
+                Ok(s) => log::warn!("xdg-open {} ended with {s}", path.display()),
+                Err(e) => log::warn!(
+                    "cannot run xdg-open for {} ({e}): install xdg-utils, or open it yourself",
+                    path.display()
+                ),
+            }
+        });
+    if let Err(e) = spawned {
+        log::warn!("cannot start the file manager: {e}");
     }
 }
 

@@ -107,6 +107,39 @@ impl Default for ConnectionSettings {
 }
 
 impl ConnectionSettings {
+    /// Makes the settings name `choice` (the source the app just connected), keeping what
+    /// the other kinds remember (a port path, an address) for later.
+    pub fn show(&mut self, choice: &SourceChoice) {
+        match choice {
+            SourceChoice::Simulator => self.kind = SourceKind::Simulator,
+            SourceChoice::Real(source) => match source {
+                Source::Serial { path, line } => {
+                    self.kind = SourceKind::Serial;
+                    self.serial_path.clone_from(path);
+                    self.line = *line;
+                }
+                Source::Pty { path } => {
+                    self.kind = SourceKind::Serial;
+                    self.serial_path.clone_from(path);
+                }
+                Source::Tcp { address } => {
+                    self.kind = SourceKind::Tcp;
+                    self.tcp_address.clone_from(address);
+                }
+                Source::Rfc2217 { address, line } => {
+                    self.kind = SourceKind::Rfc2217;
+                    self.tcp_address.clone_from(address);
+                    self.line = *line;
+                }
+                Source::File { path, line } => {
+                    self.kind = SourceKind::File;
+                    self.file_path = path.display().to_string();
+                    self.line = *line;
+                }
+            },
+        }
+    }
+
     /// Settings with a device's usual baud rate.
     pub fn with_baud(baud: u32) -> Self {
         Self {
@@ -292,17 +325,43 @@ impl ConnectionBar {
                 }
             }
             ui.separator();
-            if status.running {
+            // The selection shows what would be connected; the status, what runs. When they
+            // differ, Connect switches (the app stops the old source first).
+            let selected = self.settings.choice();
+            let same = match (&selected, &status.source) {
+                (Ok(sel), Some(running)) => same_source(sel, running),
+                _ => false,
+            };
+            if status.running && same {
                 if ui.button("Disconnect").clicked() {
                     action = Some(ConnectionAction::Disconnect);
                 }
-                if !status.is_connected() && ui.button("Retry").clicked() {
+                if !status.is_connected() && !status.replay_ended() && ui.button("Retry").clicked()
+                {
                     action = Some(ConnectionAction::Resume);
                 }
-            } else if ui.button("Connect").clicked() {
-                match self.settings.choice() {
-                    Ok(c) => action = Some(ConnectionAction::Connect(c)),
-                    Err(p) => self.problem = Some(p),
+            } else {
+                let label = if status.running {
+                    "Switch to this"
+                } else {
+                    "Connect"
+                };
+                if ui
+                    .button(label)
+                    .on_hover_text(if status.running {
+                        "Stop the current source and connect to the one chosen here"
+                    } else {
+                        "Connect to the source chosen here"
+                    })
+                    .clicked()
+                {
+                    match selected {
+                        Ok(c) => action = Some(ConnectionAction::Connect(c)),
+                        Err(p) => self.problem = Some(p),
+                    }
+                }
+                if status.running && ui.button("Disconnect").clicked() {
+                    action = Some(ConnectionAction::Disconnect);
                 }
             }
         });
@@ -320,13 +379,19 @@ impl ConnectionBar {
         if self.settings != before {
             self.problem = None;
         }
-        if let Some(pos) = status.stats.replay.filter(|_| status.running) {
+        // Replay controls belong to a replay that runs, whatever the selection says.
+        if let Some(pos) = status
+            .stats
+            .replay
+            .filter(|_| status.running && status.is_replay())
+        {
             if status.is_connected() {
                 replay_ui(ui, id, &pos, &mut action);
-            } else if ui
-                .button("⏮ Replay again")
-                .on_hover_text("Play the capture again from the start")
-                .clicked()
+            } else if status.replay_ended()
+                && ui
+                    .button("⏮ Replay again")
+                    .on_hover_text("Play the capture again from the start (at the pace set above)")
+                    .clicked()
             {
                 action = Some(ConnectionAction::Resume);
             }
@@ -446,6 +511,23 @@ impl ConnectionBar {
             // A serial port or an RFC 2217 far end takes new settings while open.
             *action = Some(ConnectionAction::ApplyLine(*line));
         }
+    }
+}
+
+/// Whether the selection names the source that runs: the same kind and place (a file's
+/// pace, a port's line settings are settings of that source, not another source).
+fn same_source(selected: &SourceChoice, running: &SourceChoice) -> bool {
+    match (selected, running) {
+        (SourceChoice::Simulator, SourceChoice::Simulator) => true,
+        (SourceChoice::Real(a), SourceChoice::Real(b)) => match (a, b) {
+            (Source::Serial { path: x, .. }, Source::Serial { path: y, .. })
+            | (Source::Pty { path: x }, Source::Pty { path: y }) => x == y,
+            (Source::Tcp { address: x }, Source::Tcp { address: y })
+            | (Source::Rfc2217 { address: x, .. }, Source::Rfc2217 { address: y, .. }) => x == y,
+            (Source::File { path: x, .. }, Source::File { path: y, .. }) => x == y,
+            _ => false,
+        },
+        _ => false,
     }
 }
 

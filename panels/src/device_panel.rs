@@ -15,6 +15,8 @@ pub enum PanelAction<C> {
     Connection(ConnectionAction),
     /// A device command for the worker.
     Command(C),
+    /// Show a folder or file in the desktop's file manager (the app does it).
+    Open(std::path::PathBuf),
 }
 
 /// What a finished [`PanelJob`] hands back: a value the panel downcasts, or an error in words.

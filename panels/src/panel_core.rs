@@ -60,6 +60,11 @@ impl<C> PanelCore<C> {
         self.actions.push(PanelAction::Connection(action));
     }
 
+    /// Asks the app to show a folder (or file) in the desktop's file manager.
+    pub fn open(&mut self, path: PathBuf) {
+        self.actions.push(PanelAction::Open(path));
+    }
+
     /// Queues a background job (the app runs it off the UI thread).
     pub fn job(&mut self, job: PanelJob) {
         self.jobs.push(job);

@@ -1,6 +1,8 @@
 //! A device's link state and counters, as the status bar and connection bar show them.
 
-use benchtop_drivers::{DriverEvent, LinkState, LinkStats};
+use benchtop_drivers::{DriverError, DriverEvent, LinkState, LinkStats, Source};
+
+use crate::SourceChoice;
 
 /// What the UI knows about one device's worker.
 #[derive(Debug, Clone, Default)]
@@ -15,6 +17,9 @@ pub struct DeviceStatus {
     pub running: bool,
     /// Set by the app when the source is a built-in simulator.
     pub simulated: bool,
+    /// The source the running worker was started on, as the user chose it (`None` when no
+    /// worker runs). Every label about the connection is derived from this and `state`.
+    pub source: Option<SourceChoice>,
 }
 
 impl DeviceStatus {
@@ -53,11 +58,12 @@ impl DeviceStatus {
         }
     }
 
-    /// Marks a new worker as started.
-    pub fn started(&mut self, simulated: bool) {
+    /// Marks a new worker as started on `source`.
+    pub fn started(&mut self, source: SourceChoice) {
         *self = Self {
             running: true,
-            simulated,
+            simulated: source == SourceChoice::Simulator,
+            source: Some(source),
             ..Self::default()
         };
     }
@@ -66,9 +72,26 @@ impl DeviceStatus {
     pub fn stopped(&mut self) {
         self.running = false;
         self.simulated = false;
+        self.source = None;
         self.state = None;
         self.stats.rx_per_sec = 0.0;
         self.stats.tx_per_sec = 0.0;
+        self.stats.replay = None;
+    }
+
+    /// Whether the running worker replays a recorded file.
+    pub fn is_replay(&self) -> bool {
+        matches!(self.source, Some(SourceChoice::Real(Source::File { .. })))
+    }
+
+    /// Whether a replayed file has reached its end (a normal end, not an error).
+    pub fn replay_ended(&self) -> bool {
+        matches!(
+            &self.state,
+            Some(LinkState::Finished {
+                reason: DriverError::EndOfFile { .. }
+            })
+        )
     }
 
     /// Whether bytes can flow.
@@ -112,6 +135,13 @@ impl DeviceStatus {
             Some(LinkState::GaveUp { error, attempts }) => {
                 format!("Gave up after {attempts} retries: {error}. Press Retry to try again.")
             }
+            Some(LinkState::Finished {
+                reason: DriverError::EndOfFile { path },
+            }) => {
+                format!(
+                    "The replay of {path} reached its end. Press Replay again to watch it again."
+                )
+            }
             Some(LinkState::Finished { reason }) => {
                 format!("Finished: {reason}. Press Retry to start again.")
             }
@@ -142,7 +172,7 @@ mod tests {
     fn words_follow_events() {
         let mut s = DeviceStatus::default();
         assert_eq!(s.word(), "idle");
-        s.started(true);
+        s.started(SourceChoice::Simulator);
         assert_eq!(s.word(), "starting");
         s.apply::<()>(DriverEvent::Link(LinkState::Connected {
             description: "pty /dev/pts/9".into(),

@@ -498,7 +498,10 @@ impl<P: Protocol> Worker<P> {
                 Err(e) => e,
             };
             settle = 0;
-            self.counters.stats.errors += 1;
+            // The end of a replayed file is where it ends, not an error.
+            if !matches!(error, DriverError::EndOfFile { .. }) {
+                self.counters.stats.errors += 1;
+            }
             let mut out = Vec::new();
             self.protocol.on_disconnect(&mut out);
             self.pending

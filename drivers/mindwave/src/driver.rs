@@ -593,6 +593,12 @@ impl MindwaveProtocol {
         let replay = link.replay();
         self.replaying = replay.is_some();
         self.seeks = replay.map_or(0, |r| r.seeks);
+        if self.replaying && self.next_index > 0 {
+            // A replay played again starts from its first sample: its timeline restarts.
+            self.next_index = 0;
+            self.t0 = None;
+            link.emit(MindwaveEvent::Jumped { index: 0 });
+        }
         self.phase = Phase::Syncing;
         self.attempt = 0;
         self.last_raw = None;

@@ -48,6 +48,8 @@ pub enum LiveCommand {
         /// Replace files that exist (the user said so); otherwise they are refused
         /// ([`RecordingState::Exists`]).
         overwrite: bool,
+        /// Create the folder when it does not exist (the app's own recordings folder).
+        create_folder: bool,
     },
     /// Finish the recording.
     StopRecording,
@@ -382,7 +384,14 @@ impl LiveProtocol {
                 edf,
                 capture,
                 overwrite,
+                create_folder,
             } => {
+                if create_folder
+                    && let Some(dir) = edf.parent()
+                    && let Err(e) = std::fs::create_dir_all(dir)
+                {
+                    log::warn!("creating {}: {e}", dir.display());
+                }
                 self.start_recording(edf, capture, overwrite, &mut out);
                 Ok(())
             }

@@ -162,6 +162,7 @@ fn recording_starts_and_stops_by_command_and_a_bad_path_is_explained() {
         edf: "/nonexistent-benchtop/x.edf".into(),
         capture: None,
         overwrite: false,
+        create_folder: false,
     })
     .expect("send");
     let failed = wait_for(&h, 5.0, "a failed start", |e| {
@@ -185,6 +186,7 @@ fn recording_starts_and_stops_by_command_and_a_bad_path_is_explained() {
         edf: edf.clone(),
         capture: Some(cap.clone()),
         overwrite: false,
+        create_folder: false,
     })
     .expect("send");
     // Progress about once a second, with growing sizes.

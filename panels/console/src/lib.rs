@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 use benchtop_drivers::DriverEvent;
 use benchtop_drivers::ports::PortInfo;
 use benchtop_panels::{
-    ConnectionSettings, DevicePanel, JobUpdate, PanelAction, PanelCore, SourceKind,
+    ConnectionSettings, DevicePanel, JobUpdate, PanelAction, PanelCore, SourceChoice, SourceKind,
 };
 
 /// What the file dialog was opened for.
@@ -536,6 +536,35 @@ impl DevicePanel for ConsolePanel {
             }
         }
         self.draw(ui, ports);
+    }
+
+    fn on_source_change(&mut self, source: &SourceChoice) {
+        // What the previous board said is not this board's: card, FIS table, prompt, pats,
+        // resets, transfers. The scrollback stays, with a line saying where it changed.
+        let what = match source {
+            SourceChoice::Simulator => "the built-in simulator".to_owned(),
+            SourceChoice::Real(s) => s.to_string(),
+        };
+        self.note(&format!("source: {what}"));
+        self.prompt_at = None;
+        self.boot_countdown = None;
+        self.boot_caught = None;
+        self.board = None;
+        self.version = None;
+        self.network = None;
+        self.fis = None;
+        self.queue = QueueSnapshot::default();
+        self.registers.clear();
+        self.pat_status = None;
+        self.last_warning = None;
+        self.resets.clear();
+        self.reset_notice = None;
+        self.transfer = None;
+        self.flash_status = None;
+        self.log_status = None;
+        self.notice = None;
+        self.connected_at = None;
+        self.board_seen = false;
     }
 
     fn on_job(&mut self, name: &'static str, update: JobUpdate) {

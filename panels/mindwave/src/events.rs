@@ -2,7 +2,9 @@
 
 use benchtop_mindwave::analysis::SPECTROGRAM_COLUMNS;
 use benchtop_mindwave::protocol::{SAMPLE_RATE, Value};
-use benchtop_mindwave::{AnalysisFrame, LiveEvent, MindwaveEvent, RecordingState, UV_PER_COUNT};
+use benchtop_mindwave::{
+    AnalysisFrame, LiveEvent, MindwaveEvent, PairingState, RecordingState, UV_PER_COUNT,
+};
 
 use crate::MAX_MARKS;
 use crate::MindwavePanel;
@@ -141,7 +143,23 @@ impl MindwavePanel {
         );
     }
 
+    /// Forgets what the headset said (its state, signal quality, eSense, battery): used
+    /// when the link goes down or the source changes, so no label outlives its source.
+    pub(crate) fn forget_device(&mut self) {
+        self.pairing = PairingState::Offline;
+        self.poor_signal = None;
+        self.attention = None;
+        self.meditation = None;
+        self.battery = None;
+        self.asic = None;
+        if let Some(open) = self.poor_spans.back_mut().filter(|s| s.end.is_none()) {
+            open.end = Some(self.raw.end_index());
+        }
+    }
+
     pub(crate) fn on_live(&mut self, ev: LiveEvent) {
+        // The worker's sample indices, placed after earlier sources' history.
+        let at = self.offset;
         match ev {
             LiveEvent::Samples {
                 first_index,
@@ -152,18 +170,22 @@ impl MindwavePanel {
                     .iter()
                     .map(|&s| (f64::from(s) * UV_PER_COUNT) as f32)
                     .collect();
-                self.raw.push(first_index, &uv);
-                self.filtered.push(first_index, &filtered);
+                self.raw.push(at + first_index, &uv);
+                self.filtered.push(at + first_index, &filtered);
                 self.samples += raw.len() as u64;
                 self.prune();
             }
-            LiveEvent::Blink { index, height_uv } => self.blinks.push_back((index, height_uv)),
-            LiveEvent::Clipping { start, end } => self.clips.push_back((start, end)),
+            LiveEvent::Blink { index, height_uv } => {
+                self.blinks.push_back((at + index, height_uv));
+            }
+            LiveEvent::Clipping { start, end } => self.clips.push_back((at + start, at + end)),
             LiveEvent::Analysis(f) => self.on_analysis(f),
             LiveEvent::Recording(r) => {
                 if let RecordingState::Stopped { .. } = r.state {
                     self.last_saved = Some(r.edf.clone());
                     self.replay_path = r.edf.display().to_string();
+                    // The next recording gets its own name (from its own start time).
+                    self.record_name.clear();
                 }
                 self.recording = Some(r);
             }
@@ -172,10 +194,11 @@ impl MindwavePanel {
                 MindwaveEvent::StreamStarted { at } => self.stream_started = Some(at),
                 MindwaveEvent::Gap { at_index, missing } => {
                     self.dropped += missing;
-                    self.gaps.push_back((at_index, at_index + missing));
+                    self.gaps
+                        .push_back((at + at_index, at + at_index + missing));
                 }
-                MindwaveEvent::Jumped { index } => self.clear_stream(index),
-                MindwaveEvent::Value { index, value } => self.on_value(index, value),
+                MindwaveEvent::Jumped { index } => self.clear_stream(at + index),
+                MindwaveEvent::Value { index, value } => self.on_value(at + index, value),
                 MindwaveEvent::Counters(c) => self.counters = c,
                 MindwaveEvent::Samples { .. } | MindwaveEvent::Bytes(_) => {}
             },

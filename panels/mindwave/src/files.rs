@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use benchtop_drivers::Source;
 use benchtop_mindwave::{LiveCommand, RecordingState, RecordingStatus};
-use benchtop_panels::{ConnectionAction, PanelJob, SourceChoice, SourceKind};
+use benchtop_panels::{ConnectionAction, PanelJob, SourceChoice};
 
 use crate::JOB_CONVERT;
 use crate::JOB_EXPORT;
@@ -46,6 +46,7 @@ impl MindwavePanel {
         }
         if is_edf(&path) {
             let edf = PathBuf::from(&path);
+            self.replay_of = Some(edf.clone());
             let out = std::env::temp_dir().join(format!(
                 "benchtop-mindwave-replay-{}-{}.bin",
                 std::process::id(),
@@ -67,15 +68,14 @@ impl MindwavePanel {
             }));
         } else {
             self.convert = None;
+            self.replay_of = None;
             self.connect_replay(PathBuf::from(path));
         }
     }
 
+    /// Connects a capture replay (for an EDF+ file, its converted capture: the bar and the
+    /// status keep naming the EDF+ file, see `on_source_change`).
     pub(crate) fn connect_replay(&mut self, capture: PathBuf) {
-        self.replaying = true;
-        self.core.bar.settings.kind = SourceKind::File;
-        self.core.bar.settings.file_path = capture.display().to_string();
-        self.clear_stream(0);
         self.core
             .connection(ConnectionAction::Connect(SourceChoice::Real(
                 Source::File {
@@ -85,28 +85,53 @@ impl MindwavePanel {
             )));
     }
 
-    /// Starts recording to the EDF+ path typed (and the capture beside it when chosen).
-    pub fn start_recording(&mut self) {
-        let edf = PathBuf::from(self.record_path.trim());
-        if self.record_path.trim().is_empty() {
+    /// The file the next recording goes to: the typed name, or one made from `now` (its
+    /// start time), in the recordings folder.
+    pub fn next_recording_path(&self, now: std::time::SystemTime) -> PathBuf {
+        let name = self.record_name.trim();
+        let name = if name.is_empty() {
+            crate::recording_name(now)
+        } else if is_edf(name) {
+            name.to_owned()
+        } else {
+            format!("{name}.edf")
+        };
+        PathBuf::from(self.record_folder.trim()).join(name)
+    }
+
+    /// Starts recording (and the capture beside it when chosen). An existing file is never
+    /// replaced unless `overwrite` (the user said so when asked).
+    pub fn start_recording(&mut self, overwrite: bool) {
+        if self.record_folder.trim().is_empty() {
             self.recording = Some(RecordingStatus {
-                edf,
+                edf: PathBuf::new(),
                 capture: None,
                 seconds: 0.0,
                 edf_bytes: 0,
                 capture_bytes: 0,
                 blinks: 0,
                 state: RecordingState::Failed {
-                    error: "Type where to save the EDF+ file first.".into(),
+                    error: "Type the folder to save recordings in first.".into(),
                 },
             });
             return;
         }
+        let edf = match &self.recording {
+            // Replacing the file the user was asked about.
+            Some(RecordingStatus {
+                state: RecordingState::Exists { path },
+                ..
+            }) if overwrite => path.clone(),
+            _ => self.next_recording_path(std::time::SystemTime::now()),
+        };
         let capture = self.record_capture.then(|| edf.with_extension("bin"));
+        let create_folder =
+            std::path::Path::new(self.record_folder.trim()) == crate::default_record_folder();
         self.command(LiveCommand::StartRecording {
             edf,
             capture,
-            overwrite: false,
+            overwrite,
+            create_folder,
         });
     }
 

@@ -19,14 +19,16 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use benchtop_drivers::ports::PortInfo;
-use benchtop_drivers::{DriverEvent, LineSettings};
+use benchtop_drivers::{DriverEvent, LineSettings, Source};
 use benchtop_mindwave::analysis::SPECTROGRAM_COLUMNS;
 use benchtop_mindwave::protocol::{AsicBands, Counters, SAMPLE_RATE};
 use benchtop_mindwave::{
     AnalysisFrame, AnalysisSettings, DriverConfig, LiveCommand, LiveConfig, LiveEvent, PairMode,
     PairingState, RecordingStatus, Scenario, SignalChoice, SimOptions,
 };
-use benchtop_panels::{ConnectionSettings, DevicePanel, JobUpdate, PanelAction, PanelCore};
+use benchtop_panels::{
+    ConnectionSettings, DevicePanel, JobUpdate, PanelAction, PanelCore, PanelJob, SourceChoice,
+};
 
 use crate::history::History;
 
@@ -57,6 +59,7 @@ pub const SCALES: [Option<f32>; 7] = [
 const FS: f64 = SAMPLE_RATE as f64;
 const JOB_CONVERT: &str = "mindwave-edf-to-capture";
 const JOB_EXPORT: &str = "mindwave-csv-export";
+const JOB_CLEANUP: &str = "mindwave-remove-converted";
 
 /// What the file dialog was opened for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -162,14 +165,20 @@ pub struct MindwavePanel {
     spectrogram_texture: Option<egui::TextureHandle>,
     /// Pair with the typed headset ID rather than any headset.
     use_id: bool,
-    /// The last connection asked for is a replayed file (the dongle is not commanded).
-    replaying: bool,
+    /// Added to the worker's sample indices, so a new live source continues the history
+    /// after the old one (with a gap) instead of wiping it.
+    offset: u64,
+    /// The EDF+ file a converted capture replays (what the user chose and sees).
+    replay_of: Option<PathBuf>,
     /// Follow the newest sample (else `view_end` is the window's end, s).
     follow: bool,
     view_end: f64,
 
     recording: Option<RecordingStatus>,
-    record_path: String,
+    /// Where recordings go.
+    record_folder: String,
+    /// The next recording's file name as typed (empty: named from its start time).
+    record_name: String,
     record_capture: bool,
     replay_path: String,
     last_saved: Option<PathBuf>,
@@ -186,16 +195,19 @@ impl Default for MindwavePanel {
     }
 }
 
-fn default_record_path() -> String {
-    let dir = std::env::var_os("HOME")
+/// The recordings folder a new user gets: `~/benchtop/recordings` (created on the first
+/// recording).
+pub fn default_record_folder() -> PathBuf {
+    std::env::var_os("HOME")
         .map(PathBuf::from)
-        .unwrap_or_else(std::env::temp_dir);
-    dir.join(format!(
-        "mindwave-{}.edf",
-        benchtop_drivers::clock::file_stamp(SystemTime::now())
-    ))
-    .display()
-    .to_string()
+        .unwrap_or_else(std::env::temp_dir)
+        .join("benchtop")
+        .join("recordings")
+}
+
+/// `mindwave-20261201-153000.edf`: a recording named from its start time.
+pub fn recording_name(at: SystemTime) -> String {
+    format!("mindwave-{}.edf", benchtop_drivers::clock::file_stamp(at))
 }
 
 fn is_edf(path: &str) -> bool {
@@ -245,11 +257,13 @@ impl MindwavePanel {
             spectrogram_dirty: false,
             spectrogram_texture: None,
             use_id: false,
-            replaying: false,
+            offset: 0,
+            replay_of: None,
             follow: true,
             view_end: 0.0,
             recording: None,
-            record_path: default_record_path(),
+            record_folder: default_record_folder().display().to_string(),
+            record_name: String::new(),
             record_capture: true,
             replay_path: String::new(),
             last_saved: None,
@@ -265,7 +279,7 @@ impl MindwavePanel {
     /// The protocol settings for the next connection: the pairing mode (listen only when
     /// replaying a file) and the analysis settings.
     pub fn live_config(&self) -> LiveConfig {
-        let pairing = if self.replaying {
+        let pairing = if self.core.status.is_replay() {
             PairMode::ListenOnly
         } else {
             self.settings.pairing
@@ -408,8 +422,61 @@ impl DevicePanel for MindwavePanel {
     }
 
     fn on_link(&mut self, event: &DriverEvent<LiveEvent>) {
-        if matches!(event, DriverEvent::Disconnected(_)) {
-            self.pairing = PairingState::Offline;
+        // When the link is not up, nothing the headset said still holds.
+        let down = match event {
+            DriverEvent::Disconnected(_) => true,
+            DriverEvent::Link(state) => !state.is_connected(),
+            _ => false,
+        };
+        if down {
+            self.forget_device();
+        }
+    }
+
+    fn on_source_change(&mut self, source: &SourceChoice) {
+        self.forget_device();
+        self.counters = Counters::default();
+        self.analysis = None;
+        self.spectrum_points.clear();
+        let replay = matches!(source, SourceChoice::Real(Source::File { .. }));
+        if replay {
+            // A replay's timeline is the file's own.
+            self.offset = 0;
+            self.clear_stream(0);
+        } else {
+            // A live source continues the history after a gap.
+            let end = self.raw.end_index();
+            self.offset = if end > 0 {
+                end + u64::from(SAMPLE_RATE)
+            } else {
+                0
+            };
+            if end > 0 {
+                self.gaps.push_back((end, self.offset));
+            }
+            self.follow = true;
+        }
+        match (&self.replay_of, source) {
+            (Some(edf), SourceChoice::Real(Source::File { path, line }))
+                if self.converted.as_deref() == Some(path.as_path()) =>
+            {
+                // The user replays the EDF+ file they chose; that is what everything says.
+                let shown = SourceChoice::Real(Source::File {
+                    path: edf.clone(),
+                    line: *line,
+                });
+                self.core.bar.settings.show(&shown);
+                self.core.status.source = Some(shown);
+            }
+            _ => {
+                self.replay_of = None;
+                if let Some(old) = self.converted.take() {
+                    // The capture made for an earlier replay is not needed any more.
+                    self.core.job(PanelJob::new(JOB_CLEANUP, move |_| {
+                        std::fs::remove_file(&old).map_err(|e| e.to_string())
+                    }));
+                }
+            }
         }
     }
 
@@ -417,7 +484,16 @@ impl DevicePanel for MindwavePanel {
         if let Some(path) = self.core.picked(ui.ctx()) {
             let path = path.display().to_string();
             match self.picking {
-                Picking::Record => self.record_path = path,
+                Picking::Record => {
+                    let p = PathBuf::from(&path);
+                    if let Some(dir) = p.parent() {
+                        self.record_folder = dir.display().to_string();
+                    }
+                    self.record_name = p
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default();
+                }
                 Picking::Replay => self.replay_path = path,
             }
         }
@@ -563,6 +639,12 @@ mod tests {
                 })
             ))]
         );
+        // Once the app connects it, the dongle is only listened to.
+        let PanelAction::Connection(ConnectionAction::Connect(choice)) = &a[0] else {
+            panic!("{a:?}")
+        };
+        p.core.status.started(choice.clone());
+        p.on_source_change(choice);
         assert_eq!(p.live_config().driver.pairing, PairMode::ListenOnly);
         assert_eq!(MindwavePanel::replay_line().bytes_per_sec(), 4132);
     }

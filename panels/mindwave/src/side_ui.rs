@@ -10,7 +10,6 @@ use egui::RichText;
 use crate::JobNote;
 use crate::MindwavePanel;
 use crate::Picking;
-use crate::default_record_path;
 use crate::draw;
 use crate::is_edf;
 use crate::kib;
@@ -117,13 +116,28 @@ impl MindwavePanel {
         section(ui, "Record");
         let active = self.recording_active();
         ui.horizontal(|ui| {
-            let label = ui.label("EDF+ file");
+            let label = ui.label("Recordings folder");
             ui.add_enabled(
                 !active,
-                egui::TextEdit::singleline(&mut self.record_path)
+                egui::TextEdit::singleline(&mut self.record_folder)
                     .desired_width(ui.available_width() - 4.0),
             )
             .labelled_by(label.id);
+        });
+        ui.horizontal(|ui| {
+            let label = ui.label("File name");
+            ui.add_enabled(
+                !active,
+                egui::TextEdit::singleline(&mut self.record_name)
+                    .hint_text("from the start time")
+                    .desired_width(ui.available_width() - 4.0),
+            )
+            .labelled_by(label.id)
+            .on_hover_text(
+                "Leave empty: each recording is named from its own start time \
+                 (mindwave-YYYYMMDD-HHMMSS.edf). A file that exists is never replaced \
+                 without asking.",
+            );
         });
         ui.horizontal_wrapped(|ui| {
             ui.add_enabled(
@@ -136,13 +150,20 @@ impl MindwavePanel {
                 .clicked()
             {
                 self.picking = Picking::Record;
-                let start = PathBuf::from(self.record_path.trim());
+                let start = self.next_recording_path(std::time::SystemTime::now());
                 self.core.picker.open(
                     PickMode::Save,
                     "Record EEG to an EDF+ file",
                     Some(start.as_path()),
                     &["edf"],
                 );
+            }
+            if ui
+                .button("Open folder")
+                .on_hover_text("Show the recordings folder in the file manager")
+                .clicked()
+            {
+                self.core.open(PathBuf::from(self.record_folder.trim()));
             }
         });
         ui.horizontal_wrapped(|ui| {
@@ -155,17 +176,36 @@ impl MindwavePanel {
                 .on_disabled_hover_text("Connect first")
                 .clicked()
             {
-                self.start_recording();
-            }
-            if !active
-                && ui
-                    .button("New name")
-                    .on_hover_text("A fresh time-stamped file name")
-                    .clicked()
-            {
-                self.record_path = default_record_path();
+                self.start_recording(false);
             }
         });
+        if let Some(RecordingStatus {
+            state: RecordingState::Exists { path },
+            ..
+        }) = &self.recording
+        {
+            let path = path.clone();
+            ui.colored_label(
+                ui.visuals().warn_fg_color,
+                format!("{} exists already; nothing was recorded.", path.display()),
+            );
+            ui.horizontal_wrapped(|ui| {
+                if ui.button("Replace it").clicked() {
+                    self.start_recording(true);
+                }
+                if ui
+                    .button("Record under a new name")
+                    .on_hover_text("Named from the start time")
+                    .clicked()
+                {
+                    self.record_name.clear();
+                    self.start_recording(false);
+                }
+                if ui.button("Cancel").clicked() {
+                    self.recording = None;
+                }
+            });
+        }
         match &self.recording {
             Some(r) if r.state == RecordingState::Running && self.core.status.running => {
                 let blink_on = (ui.input(|i| i.time) * 2.0) as i64 % 2 == 0;

@@ -5,7 +5,7 @@ use benchtop_drivers::Source;
 use benchtop_drivers::ports::PortInfo;
 use benchtop_mindwave::dsp::Notch;
 use benchtop_mindwave::{LiveCommand, PairMode, PairingState, Scenario};
-use benchtop_panels::{ConnectionAction, SourceChoice, SourceKind};
+use benchtop_panels::{ConnectionAction, SourceChoice};
 use egui::{Color32, RichText};
 
 use crate::MindwavePanel;
@@ -92,8 +92,6 @@ impl MindwavePanel {
                 self.start_replay(&path.display().to_string());
             }
             ConnectionAction::Connect(c) => {
-                self.replaying = false;
-                self.clear_stream(0);
                 self.core.connection(ConnectionAction::Connect(c));
             }
             other => self.core.connection(other),
@@ -122,7 +120,7 @@ impl MindwavePanel {
             }
         });
         ui.horizontal_wrapped(|ui| {
-            let live = !(self.replaying && self.core.status.running);
+            let live = !self.core.status.is_replay();
             ui.add_enabled_ui(live, |ui| {
                 ui.label("Pair with");
                 let mut use_id = self.use_id;
@@ -169,7 +167,8 @@ impl MindwavePanel {
                     );
                 }
             });
-            if self.core.bar.settings.kind == SourceKind::Simulator {
+            // The simulator's own controls, while it is what runs.
+            if self.core.status.source == Some(SourceChoice::Simulator) {
                 ui.separator();
                 let scenario = &mut self.settings.scenario;
                 combo(
@@ -202,9 +201,8 @@ impl MindwavePanel {
                     },
                 );
                 if ui.button("Restart simulator").clicked() {
-                    self.replaying = false;
-                    self.clear_stream(0);
-                    self.core.connection(ConnectionAction::Connect(SourceChoice::Simulator,));
+                    self.core
+                        .connection(ConnectionAction::Connect(SourceChoice::Simulator));
                 }
             }
         });

@@ -647,7 +647,9 @@ mod tests {
     use super::*;
 
     fn connected(p: &mut SwitchPanel) {
-        p.core.status.started(true);
+        p.core
+            .status
+            .started(benchtop_panels::SourceChoice::Simulator);
         p.on_event(DriverEvent::Link(LinkState::Connected {
             description: "pty /dev/pts/9".into(),
         }));
