@@ -74,7 +74,10 @@ fn starts_on_the_simulator_with_live_data() {
     // The heartbeat arrives: the counter moves and the lines are shown.
     wait_until(&mut h, "two heartbeats", |a| echo(a).received() >= 2);
     wait_for_label(&mut h, "← tick 2");
-    wait_for_label(&mut h, "Echo (sim): connected");
+    // The status bar says it in a few words on one line (the sentence on hover).
+    wait_for_label(&mut h, "Echo sim");
+    let s = h.state().device(Tab::Echo).expect("echo").status();
+    assert!(s.simulated && s.word() == "connected");
 }
 
 #[test]
@@ -104,7 +107,9 @@ fn switching_source_shows_each_state_in_words() {
     wait_for_label(&mut h, "Connected to the built-in simulator");
     h.get_by_label("Disconnect").click();
     wait_for_label(&mut h, "Not connected.");
-    wait_for_label(&mut h, "Echo: idle");
+    wait_until(&mut h, "the status says idle", |a| {
+        a.device(Tab::Echo).expect("echo").status().word() == "idle"
+    });
 
     // A serial port with no path: the bar says what is missing, nothing starts.
     click(&mut h, "Source");
@@ -123,7 +128,9 @@ fn switching_source_shows_each_state_in_words() {
         &mut h,
         "/dev/ttyBENCHTOPNOPE does not exist: is the cable plugged in and the path right?",
     );
-    wait_for_label(&mut h, "Echo: reconnecting");
+    wait_until(&mut h, "the status says reconnecting", |a| {
+        a.device(Tab::Echo).expect("echo").status().word() == "reconnecting"
+    });
 
     // Back to the simulator: connected again, data flows.
     click(&mut h, "Disconnect");
@@ -186,7 +193,7 @@ fn a_recorded_capture_replays_with_pause_speed_and_again() {
         );
         std::thread::sleep(Duration::from_millis(20));
     }
-    wait_for_label(&mut h, "Echo: finished");
+    wait_for_label(&mut h, "reached its end");
     // The normal end of a file is not an error.
     assert_eq!(
         h.state()
@@ -200,16 +207,19 @@ fn a_recorded_capture_replays_with_pause_speed_and_again() {
     // From the start again, at a pace set now (the seek itself is tested on the worker in
     // drivers/core).
     click(&mut h, "pace");
-    click(&mut h, "9600 baud");
+    click(&mut h, "2400 baud");
     let before = echo(h.state()).received();
     click(&mut h, "⏮ Replay again");
     wait_until(&mut h, "the capture again", |a| {
-        echo(a).received() > before && echo(a).last_received() == Some("capture line 000")
+        echo(a).received() > before
+            && echo(a)
+                .last_received()
+                .is_some_and(|l| l < "capture line 010")
     });
     wait_until(&mut h, "the new pace", |a| {
         a.device(Tab::Echo)
             .and_then(|d| d.status().stats.replay)
-            .is_some_and(|r| r.bytes_per_sec == 960)
+            .is_some_and(|r| r.bytes_per_sec == 240)
     });
     std::fs::remove_file(&path).expect("cleanup");
 }
@@ -261,14 +271,14 @@ fn view_menu_opens_each_tab() {
     );
     h.get_by_label("View").click();
     h.run();
-    h.get_by_label("Echo panel").click();
+    h.get_by_label_contains("Echo panel").click();
     h.run();
     assert_eq!(h.state().open_tabs(), vec![Tab::Usb, Tab::Echo]);
     h.get_by_label("Send line:");
     h.get_by_label("Not connected.");
     h.get_by_label("View").click();
     h.run();
-    h.get_by_label("USB panel").click();
+    h.get_by_label_contains("USB panel").click();
     h.run();
     h.get_by_label("USB devices");
 }
@@ -591,4 +601,31 @@ fn after_a_restart_on_the_simulators_every_bar_says_simulator() {
     );
     assert!(h.query_by_label_contains("Recorded file").is_none());
     assert!(h.query_by_label_contains("9600 baud").is_none());
+}
+
+#[test]
+fn file_menu_opens_for_each_panel_remembers_recent_files_and_esc_closes_overlays() {
+    let path = std::env::temp_dir().join(format!("benchtop-shell-open-{}.txt", std::process::id()));
+    std::fs::write(&path, "opened line\r\n").expect("capture");
+    let mut h = harness(echo_app(false));
+    h.run();
+    h.get_by_label("File").click();
+    h.run();
+    // One entry per device panel, in its own words.
+    h.get_by_label("MindWave: Replay a recording (EDF+ or capture)…");
+    h.get_by_label("Echo: Replay a recorded capture…").click();
+    h.run();
+    h.get_by_label_contains("Echo — Replay a recorded capture");
+    // Opening (as the dialog does when a file is chosen) replays it in that panel.
+    h.state_mut().open_file(Tab::Echo, path.clone());
+    wait_for_label(&mut h, "← opened line");
+    assert_eq!(h.state().settings().recent, vec![(Tab::Echo, path.clone())]);
+    // Esc closes the help overlay and About.
+    h.key_press(egui::Key::F1);
+    h.run();
+    assert!(h.state().help_open());
+    h.key_press(egui::Key::Escape);
+    h.run();
+    assert!(!h.state().help_open());
+    std::fs::remove_file(&path).ok();
 }

@@ -157,6 +157,10 @@ pub trait Device {
     fn saved_state(&self) -> Option<serde_json::Value>;
     /// The keys the panel handles itself (help overlay).
     fn keys(&self) -> &'static [(&'static str, &'static str)];
+    /// What File ▸ Open offers for this device: words and extensions.
+    fn open_kind(&self) -> (&'static str, &'static [&'static str]);
+    /// Opens a file for this device (File ▸ Open, Recent files).
+    fn open_file(&mut self, path: &std::path::Path);
     /// Restores the panel's remembered settings.
     fn restore_state(&mut self, state: &serde_json::Value);
     /// The panel, for tests and for shell features that know the concrete type.
@@ -388,6 +392,14 @@ where
 
     fn keys(&self) -> &'static [(&'static str, &'static str)] {
         self.panel.keys()
+    }
+
+    fn open_kind(&self) -> (&'static str, &'static [&'static str]) {
+        self.panel.open_kind()
+    }
+
+    fn open_file(&mut self, path: &std::path::Path) {
+        self.panel.open_file(path);
     }
 
     fn panel_any(&self) -> &dyn Any {

@@ -71,6 +71,20 @@ pub struct Settings {
     /// Each device panel's own settings (filters, auto-pat, board profile…), by tab, as the
     /// panel wrote them.
     pub panels: std::collections::BTreeMap<Tab, serde_json::Value>,
+    /// Files opened from File ▸ Open, newest first, with the panel that opened them.
+    pub recent: Vec<(Tab, std::path::PathBuf)>,
+}
+
+/// Recent files remembered.
+pub const RECENT_KEEP: usize = 10;
+
+impl Settings {
+    /// Puts a file at the top of the recent list.
+    pub fn remember(&mut self, tab: Tab, path: std::path::PathBuf) {
+        self.recent.retain(|(t, p)| !(*t == tab && *p == path));
+        self.recent.insert(0, (tab, path));
+        self.recent.truncate(RECENT_KEEP);
+    }
 }
 
 impl Settings {
@@ -92,6 +106,7 @@ impl Default for Settings {
             dock: default_dock(),
             connections: Default::default(),
             panels: Default::default(),
+            recent: Vec::new(),
         }
     }
 }

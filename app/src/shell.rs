@@ -5,16 +5,20 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use benchtop_drivers::Waker;
+use benchtop_drivers::job::Job;
 use benchtop_drivers::monitor::{HardwareMonitor, spawn_monitor};
 use benchtop_drivers::ports::PortInfo;
 use benchtop_drivers::usb::UsbScan;
 use benchtop_drivers::worker::{drain_with_budget, noop_waker};
 use benchtop_panel_usb::{UsbAction, UsbPanel};
-use benchtop_panels::{DeviceStatus, SourceChoice};
+use benchtop_panels::{DeviceStatus, FilePicker, JobUpdate, PickMode, SourceChoice};
 
 use crate::devices::{Device, HubRequest};
 use crate::settings::{Settings, Tab, ThemeChoice, default_dock};
 use crate::shortcuts::{self, Command};
+
+/// Name of File ▸ Open's folder-listing jobs.
+const OPEN_JOB: &str = "file-open";
 
 /// Time the shell spends draining events per frame before it leaves the rest for the next.
 pub const DRAIN_BUDGET: Duration = Duration::from_millis(8);
@@ -61,7 +65,12 @@ pub struct BenchtopApp {
     monitor_error: Option<String>,
     ports: Vec<PortInfo>,
     help_open: bool,
+    about_open: bool,
     notice: Option<String>,
+    /// File ▸ Open's dialog, which panel it opens for, and its folder-listing job.
+    open_picker: FilePicker,
+    opening: Option<Tab>,
+    open_job: Option<Job<Box<dyn std::any::Any + Send>>>,
     frames: u64,
     started: Instant,
     theme_applied: Option<ThemeChoice>,
@@ -80,7 +89,11 @@ impl BenchtopApp {
             monitor_error: None,
             ports: Vec::new(),
             help_open: false,
+            about_open: false,
             notice: None,
+            open_picker: FilePicker::new(OPEN_JOB),
+            opening: None,
+            open_job: None,
             frames: 0,
             started: Instant::now(),
             theme_applied: None,
@@ -297,6 +310,10 @@ impl BenchtopApp {
         if self.help_open {
             self.help_ui(&ctx);
         }
+        if self.about_open {
+            self.about_ui(&ctx);
+        }
+        self.open_dialog_ui(&ctx);
         self.frames += 1;
         log::trace!("frame {} at {:?}", self.frames, self.started.elapsed());
         if self.options.exit_after_first_frame && self.frames == 1 {
@@ -312,10 +329,69 @@ impl BenchtopApp {
 
     fn menu_ui(&mut self, ui: &mut egui::Ui) {
         let ctx = ui.ctx().clone();
+        let shortcut = |cmd: Command| {
+            shortcuts::shortcuts()
+                .into_iter()
+                .find(|(_, c, _)| *c == cmd)
+                .map(|(s, _, _)| ctx.format_shortcut(&s))
+                .unwrap_or_default()
+        };
         egui::MenuBar::new().ui(ui, |ui| {
+            ui.menu_button("File", |ui| {
+                for d in &self.devices {
+                    let (words, extensions) = d.open_kind();
+                    if ui.button(format!("{}: {words}", d.tab().title())).clicked() {
+                        self.opening = Some(d.tab());
+                        self.open_picker.open(
+                            PickMode::Open,
+                            &format!("{} — {}", d.tab().title(), words.trim_end_matches('…')),
+                            None,
+                            extensions,
+                        );
+                        ui.close();
+                    }
+                }
+                ui.separator();
+                ui.menu_button("Recent files", |ui| {
+                    if self.settings.recent.is_empty() {
+                        ui.weak("Nothing opened yet.");
+                    }
+                    let mut chosen = None;
+                    for (tab, path) in &self.settings.recent {
+                        let name = path
+                            .file_name()
+                            .map(|n| n.to_string_lossy().into_owned())
+                            .unwrap_or_else(|| path.display().to_string());
+                        if ui
+                            .button(format!("{name} ({})", tab.title()))
+                            .on_hover_text(path.display().to_string())
+                            .clicked()
+                        {
+                            chosen = Some((*tab, path.clone()));
+                        }
+                    }
+                    if let Some((tab, path)) = chosen {
+                        self.open_file(tab, path);
+                        ui.close();
+                    }
+                });
+                ui.separator();
+                if ui
+                    .add(egui::Button::new("Quit").shortcut_text(shortcut(Command::Quit)))
+                    .clicked()
+                {
+                    self.run_command(&ctx, Command::Quit);
+                }
+            });
             ui.menu_button("View", |ui| {
                 for tab in Tab::ALL {
-                    if ui.button(format!("{} panel", tab.title())).clicked() {
+                    if ui
+                        .add(
+                            egui::Button::new(format!("{} panel", tab.title()))
+                                .shortcut_text(shortcut(Command::Focus(tab))),
+                        )
+                        .clicked()
+                    {
                         self.focus_tab(tab);
                         ui.close();
                     }
@@ -325,18 +401,37 @@ impl BenchtopApp {
                     ThemeChoice::Dark => "Light theme",
                     ThemeChoice::Light => "Dark theme",
                 };
-                if ui.button(label).clicked() {
+                if ui
+                    .add(egui::Button::new(label).shortcut_text(shortcut(Command::ToggleTheme)))
+                    .clicked()
+                {
                     self.run_command(&ctx, Command::ToggleTheme);
                     ui.close();
                 }
-                if ui.button("Reset layout").clicked() {
+                if ui
+                    .add(
+                        egui::Button::new("Reset layout")
+                            .shortcut_text(shortcut(Command::ResetLayout)),
+                    )
+                    .clicked()
+                {
                     self.run_command(&ctx, Command::ResetLayout);
                     ui.close();
                 }
             });
             ui.menu_button("Help", |ui| {
-                if ui.button("Keyboard shortcuts").clicked() {
+                if ui
+                    .add(
+                        egui::Button::new("Keyboard shortcuts")
+                            .shortcut_text(shortcut(Command::Help)),
+                    )
+                    .clicked()
+                {
                     self.help_open = true;
+                    ui.close();
+                }
+                if ui.button("About benchtop").clicked() {
+                    self.about_open = true;
                     ui.close();
                 }
             });
@@ -346,8 +441,69 @@ impl BenchtopApp {
         });
     }
 
+    /// Opens `path` in the panel of `tab` (and brings it to the front), remembering it.
+    pub fn open_file(&mut self, tab: Tab, path: std::path::PathBuf) {
+        if let Some(d) = self.devices.iter_mut().find(|d| d.tab() == tab) {
+            d.open_file(&path);
+            self.settings.remember(tab, path);
+            self.focus_tab(tab);
+        }
+    }
+
+    /// File ▸ Open's dialog: its folder listings run as a job; the chosen file opens.
+    fn open_dialog_ui(&mut self, ctx: &egui::Context) {
+        if let Some(path) = self.open_picker.ui(ctx)
+            && let Some(tab) = self.opening.take()
+        {
+            self.open_file(tab, path);
+        }
+        if let Some(job) = self.open_picker.take_job() {
+            match Job::spawn(job.name, Arc::clone(&self.waker), job.work) {
+                Ok(j) => self.open_job = Some(j),
+                Err(e) => self.notice = Some(format!("cannot list the folder: {e}")),
+            }
+        }
+        if let Some(result) = self.open_job.as_mut().and_then(Job::poll) {
+            self.open_job = None;
+            self.open_picker.on_job(JobUpdate::Done(result));
+        }
+        if self.open_job.is_some() {
+            ctx.request_repaint_after(Duration::from_millis(50));
+        }
+    }
+
+    fn about_ui(&mut self, ctx: &egui::Context) {
+        let mut open = self.about_open;
+        egui::Window::new("About benchtop")
+            .open(&mut open)
+            .collapsible(false)
+            .resizable(false)
+            .anchor(egui::Align2::CENTER_CENTER, egui::Vec2::ZERO)
+            .show(ctx, |ui| {
+                ui.strong(format!("benchtop {}", env!("CARGO_PKG_VERSION")));
+                ui.label(
+                    "A workbench for embedded hardware at a lab bench: a NeuroSky MindWave, \
+                     RedBoot consoles with watchdog auto-pat, an AR8327 switch, FreeBSD ath(4) \
+                     power-save logs, and the USB devices on the desk.",
+                );
+                ui.label(
+                    "Every device has a built-in simulator that speaks its real protocol over a \
+                     pseudo-terminal; choosing a real port runs the very same driver code.",
+                );
+                ui.add_space(4.0);
+                ui.weak(format!("Licence: {}", env!("CARGO_PKG_LICENSE")));
+                ui.weak("README.md and ARCHITECTURE.md in the source tree tell the rest.");
+            });
+        if ctx.input(|i| i.key_pressed(egui::Key::Escape)) {
+            open = false;
+        }
+        self.about_open = open;
+    }
+
     fn status_ui(&mut self, ui: &mut egui::Ui) {
-        ui.horizontal_wrapped(|ui| {
+        // One line at any width: a dot and a rate per device, the sentence on hover.
+        ui.horizontal(|ui| {
+            ui.spacing_mut().item_spacing.x = 6.0;
             for d in &self.devices {
                 device_status_ui(ui, d.tab().title(), d.status());
                 ui.separator();
@@ -358,7 +514,7 @@ impl BenchtopApp {
                 (None, None) => "USB: scanning…".into(),
                 (Some(s), None) => match &s.usb {
                     UsbScan::Devices { devices } => format!("USB: {} device(s)", devices.len()),
-                    UsbScan::NoUsb { .. } => "USB: none on this machine".into(),
+                    UsbScan::NoUsb { .. } => "USB: none here".into(),
                     UsbScan::Unavailable { .. } => "USB: libusb unavailable".into(),
                 },
             };
@@ -396,9 +552,9 @@ impl BenchtopApp {
                     }
                 });
                 ui.add_space(6.0);
-                ui.weak("Tabs can be dragged to split the window; the layout is remembered.");
+                ui.weak("Tabs can be dragged to split the window; the layout is remembered. Esc closes this.");
             });
-        if !open {
+        if !open || ctx.input(|i| i.key_pressed(egui::Key::Escape)) {
             self.help_open = false;
         }
     }
@@ -431,13 +587,36 @@ fn open_in_file_manager(path: std::path::PathBuf) {
 }
 
 fn device_status_ui(ui: &mut egui::Ui, name: &str, s: &DeviceStatus) {
-    let source = if s.simulated { " (sim)" } else { "" };
-    ui.label(format!(
-        "{name}{source}: {} · rx {} · tx {} · {} error(s)",
+    let color = match s.word() {
+        "connected" => benchtop_panels::tokens::OK,
+        "idle" | "finished" => ui.visuals().weak_text_color(),
+        _ => benchtop_panels::tokens::PENDING,
+    };
+    let source = if s.simulated { " sim" } else { "" };
+    let resp = ui
+        .horizontal(|ui| {
+            ui.spacing_mut().item_spacing.x = 3.0;
+            benchtop_panels::tokens::status_dot_ui(ui, color);
+            ui.label(format!("{name}{source}"));
+            if s.running {
+                ui.weak(DeviceStatus::rate_text(s.stats.rx_per_sec));
+            }
+            if s.stats.errors > 0 {
+                ui.colored_label(
+                    ui.visuals().warn_fg_color,
+                    format!("{} err", s.stats.errors),
+                );
+            }
+        })
+        .response;
+    resp.on_hover_text(format!(
+        "{name}{}: {} · rx {} · tx {} · {} error(s)\n{}",
+        if s.simulated { " (sim)" } else { "" },
         s.word(),
         DeviceStatus::rate_text(s.stats.rx_per_sec),
         DeviceStatus::rate_text(s.stats.tx_per_sec),
-        s.stats.errors
+        s.stats.errors,
+        s.sentence()
     ));
 }
 

@@ -129,4 +129,22 @@ pub trait DevicePanel {
     fn keys(&self) -> &'static [(&'static str, &'static str)] {
         &[]
     }
+
+    /// What File ▸ Open offers for this panel: the menu's words and the file extensions to
+    /// list (none: every file). The default replays a recorded capture.
+    fn open_kind(&self) -> (&'static str, &'static [&'static str]) {
+        ("Replay a recorded capture…", &[])
+    }
+
+    /// Opens a file the user chose in File ▸ Open or Recent files. The default replays it as
+    /// a capture through the connection bar, at the pace the bar has.
+    fn open_file(&mut self, path: &std::path::Path) {
+        let core = self.core_mut();
+        core.bar.settings.kind = crate::SourceKind::File;
+        core.bar.settings.file_path = path.display().to_string();
+        match core.bar.settings.choice() {
+            Ok(choice) => core.connection(ConnectionAction::Connect(choice)),
+            Err(problem) => core.status.last_error = Some(problem),
+        }
+    }
 }

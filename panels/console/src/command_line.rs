@@ -7,13 +7,19 @@ use crate::HISTORY_KEEP;
 impl ConsolePanel {
     pub(crate) fn command_line_ui(&mut self, ui: &mut egui::Ui) {
         ui.horizontal(|ui| {
-            ui.toggle_value(&mut self.settings.raw_keys, "⌨ Type into terminal")
+if             ui.toggle_value(&mut self.settings.raw_keys, "⌨ Type into terminal")
                 .on_hover_text(
-                    "Raw keystrokes: click the terminal and type; every key goes to the device at \
+                    "Raw keystrokes: every key typed into the terminal goes to the device at \
                      once (Ctrl+C sends ^C, arrows send escape sequences, Shift+PageUp scrolls)",
-                );
+                )
+            .changed()
+                && self.settings.raw_keys
+            {
+                // Keys go to the terminal at once: no click needed first.
+                self.focus_terminal = true;
+            }
             if self.settings.raw_keys {
-                ui.weak("Click the terminal, then type: keys go straight to the device.");
+                ui.weak("Type: keys go straight to the device (click the terminal if it lost the focus).");
                 return;
             }
             let l = ui.label("Command");

@@ -302,7 +302,7 @@ impl ConsolePanel {
                     ui.add(
                         egui::TextEdit::singleline(&mut f.local_ip)
                             .desired_width(150.0)
-                            .hint_text("192.168.84.1/24"),
+                            .hint_text("e.g. 192.168.84.1/24"),
                     )
                     .labelled_by(l.id);
                     ui.end_row();
@@ -310,7 +310,7 @@ impl ConsolePanel {
                     ui.add(
                         egui::TextEdit::singleline(&mut f.server_ip)
                             .desired_width(150.0)
-                            .hint_text("192.168.84.9"),
+                            .hint_text("e.g. 192.168.84.9"),
                     )
                     .labelled_by(l.id);
                     ui.end_row();
@@ -334,7 +334,7 @@ impl ConsolePanel {
                     ui.add(
                         egui::TextEdit::singleline(&mut f.tftp_file)
                             .desired_width(220.0)
-                            .hint_text("openwrt-atheros-vmlinux.lzma"),
+                            .hint_text("e.g. openwrt-atheros-vmlinux.lzma"),
                     )
                     .labelled_by(l.id);
                 });
@@ -348,7 +348,7 @@ impl ConsolePanel {
                         .add(
                             egui::TextEdit::singleline(&mut f.local_path)
                                 .desired_width(210.0)
-                                .hint_text("/path/to/openwrt.bin"),
+                                .hint_text("e.g. /path/to/openwrt.bin"),
                         )
                         .labelled_by(l.id);
                     let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
@@ -421,7 +421,7 @@ impl ConsolePanel {
                             egui::TextEdit::singleline(&mut f.entry)
                                 .font(egui::TextStyle::Monospace)
                                 .desired_width(100.0)
-                                .hint_text("load address"),
+                                .hint_text("the load address"),
                         )
                         .labelled_by(l.id);
                         ui.end_row();
@@ -430,7 +430,7 @@ impl ConsolePanel {
                             egui::TextEdit::singleline(&mut f.flash_addr)
                                 .font(egui::TextStyle::Monospace)
                                 .desired_width(100.0)
-                                .hint_text("free space"),
+                                .hint_text("free space (found)"),
                         )
                         .labelled_by(l.id);
                         ui.end_row();

@@ -242,6 +242,8 @@ pub struct ConsolePanel {
     hex: bool,
     search: Search,
     focus_search: bool,
+    /// Give the terminal the keyboard focus next frame (typing into it was just turned on).
+    focus_terminal: bool,
     cmdline: String,
     history: Vec<String>,
     history_pos: Option<usize>,
@@ -313,6 +315,7 @@ impl ConsolePanel {
                 ..Search::default()
             },
             focus_search: false,
+            focus_terminal: false,
             cmdline: String::new(),
             history: Vec::new(),
             history_pos: None,

@@ -114,11 +114,14 @@ impl ConsolePanel {
                 self.search_move(!back);
                 resp.request_focus();
             }
+            // As in editors: a lit "Aa" means the case must match.
+            let mut match_case = !self.search.ignore_case;
             if ui
-                .toggle_value(&mut self.search.ignore_case, "Aa")
-                .on_hover_text("Ignore case")
+                .toggle_value(&mut match_case, "Aa")
+                .on_hover_text("Match case")
                 .changed()
             {
+                self.search.ignore_case = !match_case;
                 self.restart_search();
             }
             if ui

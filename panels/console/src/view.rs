@@ -94,6 +94,11 @@ impl ConsolePanel {
             if let Some(text) = r.copy {
                 ui.ctx().copy_text(text);
             }
+            if let Some(resp) = &r.response
+                && std::mem::take(&mut self.focus_terminal)
+            {
+                resp.request_focus();
+            }
             if let Some(resp) = r.response
                 && self.settings.raw_keys
                 && resp.has_focus()

@@ -504,6 +504,25 @@ impl DevicePanel for MindwavePanel {
         serde_json::to_value(&self.settings).ok()
     }
 
+    fn keys(&self) -> &'static [(&'static str, &'static str)] {
+        &[
+            (
+                "drag the EEG plot · the history strip",
+                "look back in the 15 minutes kept",
+            ),
+            ("F", "follow live again"),
+        ]
+    }
+
+    fn open_kind(&self) -> (&'static str, &'static [&'static str]) {
+        ("Replay a recording (EDF+ or capture)…", &["edf", "bin"])
+    }
+
+    fn open_file(&mut self, path: &std::path::Path) {
+        self.replay_path = path.display().to_string();
+        self.start_replay(&path.display().to_string());
+    }
+
     fn restore_state(&mut self, state: &serde_json::Value) {
         if let Ok(s) = serde_json::from_value::<MindwaveSettings>(state.clone()) {
             self.use_id = matches!(s.pairing, PairMode::Headset(_));

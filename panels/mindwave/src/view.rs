@@ -52,6 +52,9 @@ pub(crate) fn section(ui: &mut egui::Ui, title: &str) {
 
 impl MindwavePanel {
     pub(crate) fn ui_impl(&mut self, ui: &mut egui::Ui, ports: &[PortInfo]) {
+        if ui.ui_contains_pointer() {
+            self.keys_ui(ui);
+        }
         if let Some(a) = self.core.bar_action_ui(ui, "mindwave", ports) {
             self.on_bar_action(a);
         }
@@ -83,6 +86,14 @@ impl MindwavePanel {
                 },
             );
         });
+    }
+
+    /// F follows live again (unless a text field has the keyboard).
+    pub(crate) fn keys_ui(&mut self, ui: &egui::Ui) {
+        let typing = ui.ctx().memory(|m| m.focused().is_some());
+        if !typing && ui.input(|i| i.key_pressed(egui::Key::F) && i.modifiers.is_none()) {
+            self.follow = true;
+        }
     }
 
     fn on_bar_action(&mut self, a: ConnectionAction) {
