@@ -186,6 +186,11 @@ fn a_command_line_sends_on_enter_and_keeps_history() {
 fn bdshow_typed_by_hand_fills_the_board_card_with_pin_6() {
     let mut h = console_app();
     at_prompt(&mut h);
+    // Until bdshow says it is a Sparky (or auto-pat is wanted), no Sparky advice.
+    assert!(
+        h.query_by_label_contains("A Sparky resets").is_none(),
+        "Sparky advice for a board that has not said what it is"
+    );
     type_command(&mut h, "bdshow");
     wait_for_label(&mut h, "Watchdog GPIO pin", 5);
     wait_until(&mut h, "the board card", 5, |p| {
@@ -198,6 +203,7 @@ fn bdshow_typed_by_hand_fills_the_board_card_with_pin_6() {
     assert!(h.query_by_label("Q2AJYS5XMYZ8").is_some(), "card serial");
     assert!(h.query_by_label("184 MHz").is_some(), "CPU clock");
     assert!(h.query_by_label("Use pin 6 for auto-pat").is_some());
+    wait_for_label(&mut h, "A Sparky resets 300 s after power-on", 5);
     // The typed command's result is listed in the queue view too.
     wait_for_label(&mut h, "✔ bdshow — 23 line(s)", 5);
 }
@@ -238,6 +244,21 @@ fn auto_pat_shows_a_countdown_and_pats() {
             .next()
             .is_none()
     );
+    // Auto-pat's own x/mfill exchanges are folded out of the scrollback by default.
+    let pats_in_terminal = |p: &ConsolePanel| {
+        let sb = p.terminal().scrollback();
+        (sb.first_number()..sb.next_number())
+            .filter_map(|n| sb.line(n))
+            .filter(|l| benchtop_redboot::terminal::plain(l.text).contains("mfill -b 0xb1000090"))
+            .count()
+    };
+    assert_eq!(pats_in_terminal(panel(&h)), 0);
+    assert!(panel(&h).folded_bytes() > 0);
+    // Shown when asked for.
+    click(&mut h, "Pat lines");
+    wait_until(&mut h, "a pat in the terminal", 10, |p| {
+        pats_in_terminal(p) > 0
+    });
 }
 
 #[test]

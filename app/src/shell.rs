@@ -282,6 +282,12 @@ impl BenchtopApp {
                 ThemeChoice::Light => egui::ThemePreference::Light,
             });
             self.theme_applied = Some(self.settings.theme);
+            // Small print stays readable (egui's default is 9 px).
+            ctx.all_styles_mut(|style| {
+                if let Some(f) = style.text_styles.get_mut(&egui::TextStyle::Small) {
+                    f.size = f.size.max(11.0);
+                }
+            });
         }
         for cmd in shortcuts::pressed(&ctx) {
             self.run_command(&ctx, cmd);

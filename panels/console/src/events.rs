@@ -18,7 +18,16 @@ impl ConsolePanel {
     pub(crate) fn handle(&mut self, ev: ConsoleEvent) {
         let now = Instant::now();
         match ev {
-            ConsoleEvent::Rx(b) => self.feed(&b, now_ms()),
+            ConsoleEvent::Rx(b) => {
+                if self.auto_pat_running() && !self.settings.show_auto_pat_lines {
+                    // Auto-pat's own x/mfill exchange: folded out of the terminal (kept
+                    // in the hex view and the log; the pat log lists each pat).
+                    self.raw.push(&b);
+                    self.folded_bytes += b.len() as u64;
+                } else {
+                    self.feed(&b, now_ms());
+                }
+            }
             ConsoleEvent::Tx(_) | ConsoleEvent::CommandSent(_) => {}
             ConsoleEvent::Prompt => {
                 self.prompt_at = Some(now);

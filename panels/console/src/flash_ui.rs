@@ -480,7 +480,7 @@ impl ConsolePanel {
                 ui.weak(text);
             }
         }
-        if !self.settings.auto_pat {
+        if !self.settings.auto_pat && self.sparky_advice() {
             ui.colored_label(
                 ui.visuals().warn_fg_color,
                 "Auto-pat is off: a Sparky resets every 5 minutes, also while flashing.",

@@ -94,6 +94,11 @@ pub struct ConsoleSettings {
     pub timestamps: Timestamps,
     /// Keys typed into the terminal go straight to the device.
     pub raw_keys: bool,
+    /// Long lines continue on the rows below (else they are cut at the edge).
+    pub wrap_lines: bool,
+    /// Show auto-pat's own commands and their answers in the terminal (else they are
+    /// folded away; the pat log lists each pat).
+    pub show_auto_pat_lines: bool,
 }
 
 impl Default for ConsoleSettings {
@@ -110,6 +115,8 @@ impl Default for ConsoleSettings {
             local_echo: false,
             timestamps: Timestamps::Off,
             raw_keys: false,
+            wrap_lines: true,
+            show_auto_pat_lines: false,
         }
     }
 }
@@ -244,6 +251,8 @@ pub struct ConsolePanel {
     focus_search: bool,
     /// Give the terminal the keyboard focus next frame (typing into it was just turned on).
     focus_terminal: bool,
+    /// Bytes of auto-pat traffic folded out of the terminal.
+    folded_bytes: u64,
     cmdline: String,
     history: Vec<String>,
     history_pos: Option<usize>,
@@ -316,6 +325,7 @@ impl ConsolePanel {
             },
             focus_search: false,
             focus_terminal: false,
+            folded_bytes: 0,
             cmdline: String::new(),
             history: Vec::new(),
             history_pos: None,
@@ -364,6 +374,30 @@ impl ConsolePanel {
             baud: self.core.bar.settings.line.baud,
             ..ConsoleOptions::default()
         }
+    }
+
+    /// Whether the command running is auto-pat's own.
+    fn auto_pat_running(&self) -> bool {
+        self.queue
+            .running
+            .as_ref()
+            .is_some_and(|(q, _)| q.origin == benchtop_redboot::queue::Origin::AutoPat)
+    }
+
+    /// Bytes of auto-pat traffic folded out of the terminal so far.
+    pub fn folded_bytes(&self) -> u64 {
+        self.folded_bytes
+    }
+
+    /// Whether the Sparky's watchdog advice applies: `bdshow` named a Meraki Outdoor, or the
+    /// user turned auto-pat on.
+    pub fn sparky_advice(&self) -> bool {
+        self.settings.auto_pat
+            || self
+                .board
+                .as_ref()
+                .and_then(|b| b.name.as_deref())
+                .is_some_and(|n| n.contains("Meraki Outdoor"))
     }
 
     /// The terminal model (scrollback).

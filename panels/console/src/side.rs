@@ -34,6 +34,9 @@ fn section(ui: &mut egui::Ui, title: &str, open: bool, body: impl FnOnce(&mut eg
 impl ConsolePanel {
     pub(crate) fn side_ui(&mut self, ui: &mut egui::Ui) {
         let now = Instant::now();
+        // Long words wrap inside the side panel instead of widening it into the terminal.
+        ui.set_max_width(ui.available_width());
+        ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Wrap);
         self.redboot_status_ui(ui, now);
         ui.separator();
         section(ui, "Watchdog auto-pat", true, |ui| self.pat_ui(ui, now));
@@ -181,7 +184,8 @@ impl ConsolePanel {
             }
             None => {
                 ui.label("Auto-pat is off.");
-                if let Some((t, _)) = self.resets.last() {
+                // Sparky advice is for a Sparky (bdshow says so), or once auto-pat is wanted.
+                if let Some((t, _)) = self.resets.last().filter(|_| self.sparky_advice()) {
                     let timeout = self.settings.pat.watchdog_timeout;
                     let left = timeout.saturating_sub(now.duration_since(*t));
                     ui.label(
@@ -537,21 +541,29 @@ impl ConsolePanel {
             list.len(),
             ago(now.saturating_duration_since(*t))
         ));
-        egui::Grid::new("console-fis")
-            .num_columns(5)
-            .striped(true)
+        // Five columns are wider than the side panel: the table scrolls sideways whole.
+        egui::ScrollArea::horizontal()
+            .id_salt("console-fis-scroll")
             .show(ui, |ui| {
-                for h in ["Name", "FLASH", "Memory", "Length", "Entry"] {
-                    ui.label(RichText::new(h).strong());
-                }
-                ui.end_row();
-                for e in list {
-                    ui.label(&e.name);
-                    for v in [e.flash_addr, e.mem_addr, e.length, e.entry] {
-                        ui.label(RichText::new(format!("0x{v:08x}")).monospace().size(11.0));
-                    }
-                    ui.end_row();
-                }
+                ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Extend);
+                egui::Grid::new("console-fis")
+                    .num_columns(5)
+                    .striped(true)
+                    .show(ui, |ui| {
+                        for h in ["Name", "FLASH", "Memory", "Length", "Entry"] {
+                            ui.label(RichText::new(h).strong());
+                        }
+                        ui.end_row();
+                        for e in list {
+                            ui.label(&e.name);
+                            for v in [e.flash_addr, e.mem_addr, e.length, e.entry] {
+                                ui.label(
+                                    RichText::new(format!("0x{v:08x}")).monospace().size(11.0),
+                                );
+                            }
+                            ui.end_row();
+                        }
+                    });
             });
     }
 

@@ -93,6 +93,8 @@ pub struct Decor<'a> {
     pub current_hit: Option<u64>,
     /// Draw a cursor after the unfinished line (keys go to the device).
     pub cursor: bool,
+    /// Wrap lines longer than the view onto the rows below (else they are cut at the edge).
+    pub wrap: bool,
 }
 
 /// What the user did in the view.
@@ -372,13 +374,51 @@ pub fn terminal_ui(
             .x;
         w + 4.0
     };
-    for i in 0..state.rows_visible as u64 {
+    // With wrapping, a long line takes several rows: while following, the newest lines are
+    // the ones that fit from the bottom up.
+    let char_w = ui
+        .painter()
+        .layout_no_wrap("0".into(), font.clone(), default_fg)
+        .size()
+        .x
+        .max(1.0);
+    let cols = (((inner.width() - ts_w) / char_w).floor() as usize).max(8);
+    let rows_of = |n: u64| -> usize {
+        if !decor.wrap {
+            return 1;
+        }
+        let text = match sb.line(n) {
+            Some(l) => l.text,
+            None => term.partial(),
+        };
+        plain(text).chars().count().max(1).div_ceil(cols)
+    };
+    let mut top = top;
+    if decor.wrap && state.is_following() {
+        let mut rows = 0;
+        let mut n = end;
+        while n > first {
+            let r = rows_of(n - 1);
+            if rows + r > state.rows_visible && rows > 0 {
+                break;
+            }
+            rows += r;
+            n -= 1;
+        }
+        top = n;
+    }
+    // (line, top y, bottom y) of what was drawn, for selecting with the pointer.
+    let mut drawn: Vec<(u64, f32, f32)> = Vec::with_capacity(state.rows_visible);
+    let mut y = inner.top();
+    let mut i = 0u64;
+    while y < inner.bottom() {
         let n = top + i;
         if n >= end {
             break;
         }
-        let y = inner.top() + i as f32 * row_h;
-        let row_rect = Rect::from_min_size(pos2(area.left(), y), vec2(area.width(), row_h));
+        let rows = rows_of(n);
+        let line_h = row_h * rows as f32;
+        let row_rect = Rect::from_min_size(pos2(area.left(), y), vec2(area.width(), line_h));
         let (text, stamp) = match sb.line(n) {
             Some(l) => (l.text, Some(l.stamp_ms)),
             None => (term.partial(), None),
@@ -416,32 +456,54 @@ pub fn terminal_ui(
             );
         }
         x += ts_w;
-        let (job, shown) = line_job(text, &font, default_fg, decor.search);
+        let (mut job, shown) = line_job(text, &font, default_fg, decor.search);
+        if decor.wrap {
+            job.wrap = egui::text::TextWrapping {
+                max_width: cols as f32 * char_w + 0.5,
+                break_anywhere: true,
+                ..Default::default()
+            };
+        }
         let galley = painter.layout_job(job);
-        let text_w = galley.size().x;
+        let end_pos = galley
+            .rows
+            .last()
+            .map_or(pos2(0.0, 0.0), |r| pos2(r.rect().right(), r.rect().top()));
         painter.galley(pos2(x, y), galley, default_fg);
         if stamp.is_none() && decor.cursor {
-            let c = Rect::from_min_size(pos2(x + text_w, y), vec2(row_h * 0.55, row_h));
+            let c = Rect::from_min_size(
+                pos2(x + end_pos.x, y + end_pos.y),
+                vec2(row_h * 0.55, row_h),
+            );
             if response.has_focus() {
                 painter.rect_filled(c, 0.0, default_fg.gamma_multiply(0.8));
             } else {
                 painter.rect_stroke(c, 0.0, Stroke::new(1.0, weak), egui::StrokeKind::Inside);
             }
         }
-        // Each row is readable by screen readers (and by tests).
+        // Each line is readable by screen readers (and by tests).
         let row_id = id.with(("row", i));
         let label = if shown_ts.is_empty() {
             shown.clone()
         } else {
             format!("{shown_ts} {shown}")
         };
-        let r = ui.interact(row_rect, row_id, Sense::hover());
+        let r = ui.interact(row_rect.intersect(area), row_id, Sense::hover());
         r.widget_info(move || egui::WidgetInfo::labeled(egui::WidgetType::Label, true, &label));
+        drawn.push((n, y, y + line_h));
+        y += line_h;
+        i += 1;
     }
     // Selection by dragging over rows.
     let row_at = |y: f32| -> u64 {
-        let i = ((y - inner.top()) / row_h).floor().max(0.0) as u64;
-        (top + i).min(end.saturating_sub(1))
+        match drawn.iter().find(|(_, a, b)| y >= *a && y < *b) {
+            Some((n, _, _)) => *n,
+            None if y < inner.top() => top,
+            None => drawn
+                .last()
+                .map_or(top, |(n, _, _)| *n)
+                .min(end.saturating_sub(1)),
+        }
     };
     if response.drag_started()
         && let Some(p) = response.interact_pointer_pos()
@@ -590,7 +652,64 @@ pub fn hex_ui(ui: &mut Ui, bytes: &ByteRing, state: &mut ViewState) {
 
 #[cfg(test)]
 mod tests {
+    use benchtop_redboot::terminal::TerminalOptions;
+    use egui_kittest::kittest::Queryable as _;
+
     use super::*;
+
+    fn view(term: Terminal, wrap: bool) -> egui_kittest::Harness<'static, (Terminal, ViewState)> {
+        let mut h = egui_kittest::Harness::builder()
+            .with_size(egui::vec2(500.0, 300.0))
+            .build_ui_state(
+                move |ui, (t, v): &mut (Terminal, ViewState)| {
+                    terminal_ui(
+                        ui,
+                        t,
+                        v,
+                        Decor {
+                            timestamps: Timestamps::Off,
+                            search: None,
+                            current_hit: None,
+                            cursor: false,
+                            wrap,
+                        },
+                    );
+                },
+                (term, ViewState::default()),
+            );
+        h.run();
+        h
+    }
+
+    #[test]
+    fn wrapped_long_lines_keep_the_newest_line_in_view() {
+        let term = || {
+            let mut t = Terminal::new(TerminalOptions::default());
+            for i in 0..30 {
+                let long = format!("line {i} {}\r\n", "x".repeat(300));
+                t.feed(long.as_bytes(), 0);
+            }
+            t.feed(b"THE LAST LINE\r\n", 0);
+            t
+        };
+        let h = view(term(), true);
+        assert!(
+            h.query_by_label("THE LAST LINE").is_some(),
+            "following shows the newest"
+        );
+        // Each long line takes several rows now: fewer lines fit than rows.
+        let shown = (0..30)
+            .filter(|i| h.query_by_label_contains(&format!("line {i} ")).is_some())
+            .count();
+        assert!(shown < 10, "{shown} long lines on a 300 px view");
+        // Without wrapping, one row each.
+        let h = view(term(), false);
+        assert!(h.query_by_label("THE LAST LINE").is_some());
+        let shown = (0..30)
+            .filter(|i| h.query_by_label_contains(&format!("line {i} ")).is_some())
+            .count();
+        assert!(shown >= 10, "{shown}");
+    }
 
     #[test]
     fn tabs_expand_to_eight_columns() {

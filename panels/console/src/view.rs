@@ -89,6 +89,7 @@ impl ConsolePanel {
                 search,
                 current_hit,
                 cursor: self.settings.raw_keys,
+                wrap: self.settings.wrap_lines,
             };
             let r = term_view::terminal_ui(ui, &self.term, &mut self.view, decor);
             if let Some(text) = r.copy {
@@ -160,6 +161,20 @@ impl ConsolePanel {
                 .on_hover_text("The received bytes as hex, 16 per row");
             ui.toggle_value(&mut self.settings.local_echo, "Local echo")
                 .on_hover_text("Show what you send (for devices that do not echo)");
+            ui.toggle_value(&mut self.settings.wrap_lines, "Wrap")
+                .on_hover_text("Long lines continue on the rows below instead of being cut");
+            ui.toggle_value(&mut self.settings.show_auto_pat_lines, "Pat lines")
+                .on_hover_text(if self.folded_bytes > 0 {
+                    format!(
+                        "Show auto-pat's x/mfill commands and answers in the terminal \
+                         ({} folded so far; the pat log lists each pat)",
+                        bytes_text(self.folded_bytes)
+                    )
+                } else {
+                    "Show auto-pat's x/mfill commands and answers in the terminal \
+                     (folded away by default; the pat log lists each pat)"
+                        .to_owned()
+                });
             ui.menu_button("Line endings", |ui| self.line_endings_ui(ui));
             ui.menu_button("Send key", |ui| self.keys_menu_ui(ui, connected));
             ui.menu_button(

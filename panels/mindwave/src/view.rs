@@ -240,11 +240,13 @@ impl MindwavePanel {
             .small()
             .weak(),
         );
-        self.bands_ui(ui);
+        // Recording and replay first: their buttons and messages stay above the fold.
         ui.separator();
         self.record_ui(ui);
         ui.separator();
         self.replay_ui(ui);
+        ui.separator();
+        self.bands_ui(ui);
     }
 }
 
