@@ -550,16 +550,16 @@ impl ConsolePanel {
                     .num_columns(5)
                     .striped(true)
                     .show(ui, |ui| {
-                        for h in ["Name", "FLASH", "Memory", "Length", "Entry"] {
-                            ui.label(RichText::new(h).strong());
+                        // Hex without the 0x (said once, in the headers) so all five fit.
+                        for h in ["Name", "FLASH 0x", "Memory 0x", "Length 0x", "Entry 0x"] {
+                            ui.label(RichText::new(h).strong().size(11.0));
                         }
                         ui.end_row();
                         for e in list {
                             ui.label(&e.name);
                             for v in [e.flash_addr, e.mem_addr, e.length, e.entry] {
-                                ui.label(
-                                    RichText::new(format!("0x{v:08x}")).monospace().size(11.0),
-                                );
+                                ui.label(RichText::new(format!("{v:08x}")).monospace().size(11.0))
+                                    .on_hover_text(format!("0x{v:08x}"));
                             }
                             ui.end_row();
                         }
