@@ -24,6 +24,7 @@ pub mod reconnect;
 pub mod sim;
 pub mod source;
 pub mod text;
+pub mod tftp;
 pub mod transport;
 pub mod usb;
 pub mod worker;
