@@ -241,6 +241,49 @@ fn auto_pat_keeps_a_3s_watchdog_board_alive_while_the_user_works() {
 }
 
 #[test]
+fn auto_pat_on_from_power_on_asks_bdshow_once_and_raises_no_reset_alarm() {
+    // Auto-pat is on before the board powers up (`benchtop console --auto-pat`, the panel's
+    // remembered setting): the power-on banner is no reset while auto-pat was on, and the
+    // bdshow auto-pat queued before it is still the only one.
+    let (sim, counters) = sparky(Some(3000));
+    let h = console(&sim, opts(true, true));
+    let deadline = Instant::now() + Duration::from_secs(8);
+    let mut bdshows = 0;
+    let mut pat_log = Vec::new();
+    let mut patted = false;
+    while Instant::now() < deadline && !patted {
+        if let Ok(DriverEvent::Device(ev)) = h.events().recv_timeout(Duration::from_millis(20)) {
+            match ev {
+                ConsoleEvent::CommandSent(c) if c == "bdshow" => bdshows += 1,
+                ConsoleEvent::Pat(e) => {
+                    patted |= matches!(e, PatEvent::Patted { .. });
+                    pat_log.push(e);
+                }
+                _ => {}
+            }
+        }
+    }
+    assert!(patted, "no pat within 8 s: {pat_log:?}");
+    assert_eq!(
+        bdshows, 1,
+        "auto-pat asked bdshow {bdshows} times: {pat_log:?}"
+    );
+    assert!(
+        pat_log.contains(&PatEvent::BoardReset {
+            while_enabled: false
+        }),
+        "{pat_log:?}"
+    );
+    assert!(
+        !pat_log.contains(&PatEvent::BoardReset {
+            while_enabled: true
+        }),
+        "power-on reported as a reset while auto-pat was on: {pat_log:?}"
+    );
+    assert_eq!(counters.bad_commands.load(Ordering::Relaxed), 0);
+}
+
+#[test]
 fn a_board_without_auto_pat_resets() {
     let (sim, counters) = sparky(Some(2000));
     let h = console(&sim, opts(true, false));
