@@ -815,6 +815,8 @@ impl Protocol for ConsoleProtocol {
         let mut pat_events = Vec::new();
         self.on_found(found, Instant::now(), &mut pat_events, out);
         out.extend(pat_events.into_iter().map(ConsoleEvent::Pat));
+        // The next link may be another board: nothing read from this one carries over.
+        self.last_version = None;
         let catch = self.queue.catch_boot();
         self.queue = CommandQueue::new(self.queue_opts);
         self.pat.on_link_lost();

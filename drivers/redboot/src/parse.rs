@@ -458,7 +458,8 @@ pub fn parse_version_line(v: &mut VersionInfo, line: &str) -> bool {
     const RELEASE: &str = "elease, version ";
     let line = line.trim();
     if let Some(i) = line.find(RELEASE)
-        && line[..i].ends_with(['R', 'r'])
+        && let Some(before) = line[..i].strip_suffix(['R', 'r'])
+        && !before.ends_with(|c: char| c.is_ascii_alphanumeric())
     {
         let rest = &line[i + RELEASE.len()..];
         let (rel, built) = match rest.split_once(" - built ") {
@@ -706,6 +707,27 @@ mod tests {
         assert_eq!(v.flash, Some((0xa800_0000, 0xa87e_0000)));
         assert_eq!(v.flash_blocks, Some((128, 0x10000)));
         assert_eq!(parse_version("nothing here"), None);
+    }
+
+    #[test]
+    fn fonera_and_smc_banners_and_which_board_is_a_sparky() {
+        let v = parse_version(
+            "Non-certified release, version v1.3.0 - built 14:53:16, Jan  9 2007\r\nBoard: ap61",
+        )
+        .expect("version");
+        assert_eq!(v.release.as_deref(), Some("v1.3.0"));
+        assert_eq!(v.built.as_deref(), Some("14:53:16, Jan  9 2007"));
+        // Not a release line: the word must be "release".
+        assert_eq!(parse_version("Prerelease, version 1"), None);
+        let card = |name: &str| BoardCard {
+            name: Some(name.into()),
+            ..BoardCard::default()
+        };
+        assert!(card("Meraki Outdoor 1.0").is_meraki_outdoor());
+        assert!(card("meraki outdoor").is_meraki_outdoor());
+        assert!(!card("Meraki Mini").is_meraki_outdoor());
+        assert!(!card("Meraki").is_meraki_outdoor());
+        assert!(!BoardCard::default().is_meraki_outdoor());
     }
 
     #[test]
