@@ -595,6 +595,209 @@ fn console_shows_control_sequences_from_the_device_instead_of_obeying_them() {
     }
 }
 
+#[test]
+fn console_refuses_a_watchdog_shorter_than_the_default_pat_period_and_says_so() {
+    // Only --watchdog-secs is given: the conflict is with the pat period's default.
+    let (code, _, err) = run_with_stdin(
+        &[
+            "console",
+            "--port",
+            "/dev/ttyBENCHTOPNOPE",
+            "--auto-pat",
+            "--watchdog-secs",
+            "5",
+        ],
+        "",
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("(60 s)") && err.contains("--pat-period is 60 s by default"),
+        "{err}"
+    );
+    assert!(
+        err.contains("--pat-period 1.7"),
+        "a value that works: {err}"
+    );
+}
+
+/// The real RedBoot sessions kept with the console driver's tests.
+fn wiki(name: &str) -> String {
+    format!(
+        "{}/../drivers/redboot/tests/data/wiki/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+/// `benchtop console parse --json` on a file (or stdin): the objects printed.
+fn console_parse(args: &[&str], stdin: &str) -> Vec<serde_json::Value> {
+    let mut all = vec!["console", "parse", "--json"];
+    all.extend_from_slice(args);
+    let (code, out, err) = run_with_stdin(&all, stdin);
+    assert_eq!(code, 0, "{err}");
+    out.lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect()
+}
+
+fn of_type<'a>(found: &'a [serde_json::Value], kind: &str) -> Vec<&'a serde_json::Value> {
+    found.iter().filter(|v| v["type"] == kind).collect()
+}
+
+#[test]
+fn console_parse_reads_real_redboot_sessions() {
+    let mini = console_parse(&[&wiki("oldwiki_Meraki_Mini.rst")], "");
+    let tables: Vec<usize> = of_type(&mini, "fis_list")
+        .iter()
+        .map(|t| t["entries"].as_array().expect("entries").len())
+        .collect();
+    assert_eq!(tables, [4, 6]);
+    let t = of_type(&mini, "fis_list")[0];
+    assert_eq!(t["line"], 455);
+    assert_eq!(t["entries"][1]["name"], "stage2");
+    assert_eq!(t["entries"][1]["flash"], "0xa8030000");
+    assert_eq!(t["entries"][1]["mem"], "0x80100000");
+    assert_eq!(t["entries"][1]["length"], "0x00020000");
+    assert_eq!(t["entries"][1]["entry"], "0x80100000");
+    let banner = of_type(&mini, "banner")[0];
+    assert_eq!(banner["board"], "Meraki Mini");
+    assert_eq!(banner["version"], "V1.04");
+    assert_eq!(banner["ram"]["end"], "0x82000000");
+    assert_eq!(banner["flash"]["end"], "0xa87e0000");
+    assert_eq!(banner["reset"], true);
+    let boots: Vec<(f64, bool)> = of_type(&mini, "boot_script")
+        .iter()
+        .map(|b| {
+            (
+                b["seconds"].as_f64().expect("seconds"),
+                b["stopped"].as_bool().expect("stopped"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        boots,
+        [(2.0, false), (2.0, true), (2.0, true), (1.98, true)]
+    );
+    assert_eq!(of_type(&mini, "linux_boot").len(), 4);
+    assert!(
+        of_type(&mini, "prompt")
+            .iter()
+            .any(|p| p["command"] == "fis list")
+    );
+
+    let fonera = console_parse(&[&wiki("oldwiki_Fon_Fonera.rst")], "");
+    let b = of_type(&fonera, "banner")[0];
+    assert_eq!(
+        (&b["version"], &b["board"]),
+        (&"v1.3.0".into(), &"ap51".into())
+    );
+    assert_eq!(of_type(&fonera, "boot_script")[0]["seconds"], 1.0);
+    assert_eq!(of_type(&fonera, "boot_script")[0]["stopped"], true);
+    assert_eq!(
+        of_type(&fonera, "fis_list")[0]["entries"]
+            .as_array()
+            .map(Vec::len),
+        Some(5)
+    );
+
+    // Standard input, with LF line ends, gives the same as the file.
+    let text = std::fs::read_to_string(wiki("oldwiki_Fon_Fonera+.rst")).expect("page");
+    let plus = console_parse(&["-"], &text.replace("\r\n", "\n"));
+    assert_eq!(plus, console_parse(&[&wiki("oldwiki_Fon_Fonera+.rst")], ""));
+    let entries = of_type(&plus, "fis_list")[0]["entries"]
+        .as_array()
+        .expect("entries")
+        .clone();
+    assert_eq!(entries.len(), 6);
+    let moved: Vec<&serde_json::Value> = entries
+        .iter()
+        .filter(|e| e["name"] == "RedBoot")
+        .filter(|e| e["mem"] != e["flash"])
+        .collect();
+    assert_eq!(
+        moved.len(),
+        1,
+        "Fonera+'s RedBoot runs from RAM: {entries:?}"
+    );
+
+    let smc = console_parse(&[&wiki("oldwiki_SMC_WBR11-G.rst")], "");
+    assert_eq!(
+        of_type(&smc, "linux_boot")
+            .iter()
+            .map(|l| l["line"].as_u64().expect("line"))
+            .collect::<Vec<_>>(),
+        [37, 214]
+    );
+
+    // Text for people: a line per thing, the table's rows below it.
+    let (code, out, err) = run(&["console", "parse", &wiki("oldwiki_Meraki_Mini.rst")]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("fis_list     4 images"), "{out}");
+    assert!(out.contains("board Meraki Mini"), "{out}");
+    assert!(err.contains("2 fis_list"), "{err}");
+    // A file that is not there, and one with no RedBoot in it.
+    let (code, _, err) = run(&["console", "parse", "/nonexistent/capture.log"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("/nonexistent/capture.log"), "{err}");
+    let (code, out, err) = run_with_stdin(&["console", "parse", "-"], "hello\nworld\n");
+    assert_eq!((code, out.as_str()), (0, ""));
+    assert!(err.contains("nothing RedBoot printed"), "{err}");
+}
+
+#[test]
+fn console_parse_reads_the_consoles_own_log_of_a_session() {
+    let (mut sim, path) = start_sim(&[
+        "sim",
+        "sparky",
+        "--watchdog-secs",
+        "0",
+        "--boot-secs",
+        "2",
+        "--power-on-delay",
+        "1",
+    ]);
+    let log = std::env::temp_dir().join(format!("benchtop-parse-log-{}.log", std::process::id()));
+    let _ = std::fs::remove_file(&log);
+    let log_s = log.to_string_lossy().into_owned();
+    let (code, out, err) = run_with_stdin(
+        &[
+            "console",
+            "--port",
+            &path,
+            "--catch-boot",
+            "--log",
+            &log_s,
+            "--log-format",
+            "timestamped",
+        ],
+        "bdshow\nfis list\n",
+    );
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert_eq!(terminate(&mut sim), 0);
+    let found = console_parse(&[&log_s], "");
+    let _ = std::fs::remove_file(&log);
+    let kinds: Vec<&str> = found
+        .iter()
+        .filter_map(|v| v["type"].as_str())
+        .filter(|k| *k != "prompt")
+        .collect();
+    assert_eq!(
+        kinds,
+        ["network", "banner", "boot_script", "board", "fis_list"],
+        "{found:?}"
+    );
+    let board = of_type(&found, "board")[0];
+    assert_eq!(board["meraki_outdoor"], true);
+    assert_eq!(board["watchdog_gpio_pin"], 6);
+    assert_eq!(of_type(&found, "boot_script")[0]["stopped"], true);
+    assert_eq!(
+        of_type(&found, "fis_list")[0]["entries"]
+            .as_array()
+            .map(Vec::len),
+        Some(5)
+    );
+}
+
+
 fn assets(rel: &str) -> String {
     format!("{}/../assets/{rel}", env!("CARGO_MANIFEST_DIR"))
 }

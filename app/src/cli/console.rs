@@ -145,9 +145,7 @@ pub fn run(args: &ConsoleArgs) -> anyhow::Result<ExitCode> {
         baud: args.baud,
         ..ConsoleOptions::default()
     };
-    opts.pat
-        .validate()
-        .map_err(|e| anyhow::anyhow!("{e} (--pat-period, --watchdog-secs, --pat-pin)"))?;
+    opts.pat.validate().map_err(|e| pat_error(&e, args))?;
     let interactive = std::io::stdin().is_terminal();
     // At a keyboard or in a script, the console waits for a port that went away to come
     // back (it is reopened as soon as its path is there again) and says when it gives up.
@@ -435,5 +433,27 @@ fn session(
         } else {
             idle_since = None;
         }
+    }
+}
+
+/// A refused auto-pat setting in the words of the options, saying when a default is the one
+/// in conflict (`--watchdog-secs 5` alone conflicts with the default 60 s pat period).
+fn pat_error(e: &benchtop_redboot::ConsoleError, args: &ConsoleArgs) -> anyhow::Error {
+    let default_period = PatConfig::default().period.as_secs_f64();
+    if args.pat_period >= args.watchdog_secs {
+        let period = if args.pat_period == default_period {
+            format!("--pat-period is {} s by default", args.pat_period)
+        } else {
+            format!("--pat-period is {} s", args.pat_period)
+        };
+        anyhow::anyhow!(
+            "{e}: {period} and --watchdog-secs is {} s; pass a shorter --pat-period (a third \
+             of the time-out, --pat-period {:.1}, leaves room for a late pat) or a longer \
+             --watchdog-secs",
+            args.watchdog_secs,
+            (args.watchdog_secs / 3.0).max(1.0)
+        )
+    } else {
+        anyhow::anyhow!("{e} (--pat-period, --watchdog-secs, --pat-pin)")
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod ath;
 pub mod console;
+pub mod console_parse;
 pub mod mindwave;
 pub mod sim;
 pub mod switch;
@@ -45,8 +46,9 @@ pub enum Commands {
     },
     /// A serial console on stdin/stdout (picocom-like), RedBoot-aware: catch boot, auto-pat
     /// the GPIO watchdog. Quit with Ctrl-]. With piped stdin, each line is sent at a prompt
-    /// and the command exits when they are all done.
-    Console(console::ConsoleArgs),
+    /// and the command exits when they are all done. `benchtop console parse FILE` reads
+    /// RedBoot output from a capture or log instead.
+    Console(console_parse::ConsoleCli),
     /// AR8327 switch configurations: lint, convert between tools' formats, trace frames.
     Switch {
         /// What to do.
@@ -94,7 +96,7 @@ pub fn run(cli: Cli, process_start: std::time::Instant) -> anyhow::Result<ExitCo
         Some(Commands::Sim { common, device }) => sim::run(&common, device),
         Some(Commands::Ath { command }) => ath::run(command),
         Some(Commands::Mindwave { command }) => mindwave::run(command),
-        Some(Commands::Console(args)) => console::run(&args),
+        Some(Commands::Console(cli)) => console_parse::run(&cli),
         Some(Commands::Switch { command }) => switch::run(command),
     }
 }

@@ -6,7 +6,10 @@
 //! Every received chunk is reported as [`ConsoleEvent::Rx`] for the terminal view (feed it
 //! to a [`crate::terminal::Terminal`]); what the driver writes is reported as
 //! [`ConsoleEvent::Tx`] (for local echo and counters; file-transfer blocks are counted, not
-//! echoed).
+//! echoed). What RedBoot prints is recognised by [`crate::recognise::Recogniser`] whoever
+//! typed the command — here, on another connection to a shared port, or in a replayed
+//! capture — and reported as [`ConsoleEvent::Version`], [`ConsoleEvent::Network`],
+//! [`ConsoleEvent::Fis`] and [`ConsoleEvent::Board`].
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -15,14 +18,12 @@ use benchtop_drivers::DriverError;
 use benchtop_drivers::worker::{Link, Protocol};
 
 use crate::flash::{FlashPlan, FlashRunner, FlashStatus};
-use crate::parse::{
-    BoardCard, FisEntry, NetworkInfo, VersionInfo, parse_bdshow, parse_dump, parse_fis_list,
-    parse_network, parse_version,
-};
+use crate::parse::{BoardCard, FisEntry, NetworkInfo, VersionInfo, parse_dump};
 use crate::pat::{AutoPat, PatConfig, PatEvent, PatStatus};
 use crate::queue::{
     CommandQueue, CommandResult, Origin, QueueEvent, QueueOptions, QueueOutput, QueueSnapshot,
 };
+use crate::recognise::{Found, Recognised, Recogniser};
 use crate::terminal::{LogFormat, ScrollbackLimits, SessionLog, Terminal, TerminalOptions, now_ms};
 use crate::xmodem::{BlockSize, SendState, XmodemSender};
 
@@ -175,13 +176,15 @@ pub enum ConsoleEvent {
     CommandSent(String),
     /// A command finished (queued ones of every origin, and those the user typed).
     CommandDone(CommandResult),
-    /// `bdshow` parsed.
+    /// `bdshow` output seen (whoever typed it). [`BoardCard::is_meraki_outdoor`] tells a
+    /// Meraki Outdoor ("Sparky"), the board with the GPIO watchdog.
     Board(BoardCard),
-    /// Banner / `version` parsed.
+    /// A banner (start-up or `version`) seen; board lines seen without the banner's first
+    /// line keep the release of the last banner.
     Version(VersionInfo),
-    /// `fis list` parsed.
+    /// A `fis list` table seen (whoever typed it).
     Fis(Vec<FisEntry>),
-    /// Banner / `ip_address` parsed.
+    /// The network settings seen (start-up, `ip_address`).
     Network(NetworkInfo),
     /// A [`ConsoleCommand::Peek`] answered (`None` = could not be read).
     Register {
@@ -300,8 +303,8 @@ pub struct ConsoleProtocol {
     pat: AutoPat,
     auto_pat_on_connect: bool,
     last_banner: Option<Instant>,
-    banner_text: Vec<String>,
-    collecting_banner: bool,
+    recogniser: Recogniser,
+    last_version: Option<VersionInfo>,
     xmodem: Option<XmodemSender>,
     last_status: Option<Instant>,
     last_progress: usize,
@@ -324,8 +327,8 @@ impl ConsoleProtocol {
             pat: AutoPat::new(opts.pat),
             auto_pat_on_connect: opts.auto_pat,
             last_banner: None,
-            banner_text: Vec::new(),
-            collecting_banner: false,
+            recogniser: Recogniser::new(),
+            last_version: None,
             xmodem: None,
             last_status: None,
             last_progress: 0,
@@ -364,37 +367,42 @@ impl ConsoleProtocol {
         }
     }
 
-    /// Typed facts from a finished command's output, whoever sent it.
-    fn parse_result(r: &CommandResult, link: &mut Link<'_, ConsoleEvent>) {
-        let mut words = r.command.split_whitespace();
-        let first = words.next().unwrap_or("");
-        let text = r.text();
-        if r.origin == Origin::User(TAG_PEEK) || r.origin == Origin::User(TAG_POKE) {
-            return;
-        }
-        match first {
-            "bdshow" => {
-                if let Some(card) = parse_bdshow(&text) {
-                    link.emit(ConsoleEvent::Board(card));
+    /// What the recogniser found, as events. Runs after the queue saw the same bytes, so a
+    /// `bdshow` auto-pat asked for has been taken by it before the card is seen here.
+    fn on_found(
+        &mut self,
+        found: Vec<Found>,
+        now: Instant,
+        pat_events: &mut Vec<PatEvent>,
+        out: &mut Vec<ConsoleEvent>,
+    ) {
+        for f in found {
+            match f.what {
+                Recognised::Banner { mut version, .. } => {
+                    if version.release.is_none()
+                        && let Some(last) = &self.last_version
+                    {
+                        version.release.clone_from(&last.release);
+                        version.built.clone_from(&last.built);
+                    }
+                    self.last_version = Some(version.clone());
+                    out.push(ConsoleEvent::Version(version));
                 }
-            }
-            "version" => {
-                if let Some(v) = parse_version(&text) {
-                    link.emit(ConsoleEvent::Version(v));
+                Recognised::Network(n) => out.push(ConsoleEvent::Network(n)),
+                Recognised::FisList(entries) => out.push(ConsoleEvent::Fis(entries)),
+                Recognised::Board(card) => {
+                    if let Some(pin) = card.watchdog_gpio_pin {
+                        self.pat.learn_pin(pin, now, pat_events);
+                    }
+                    out.push(ConsoleEvent::Board(card));
                 }
-                if let Some(n) = parse_network(&text) {
-                    link.emit(ConsoleEvent::Network(n));
-                }
+                // The queue reports prompts and countdowns as they appear (it acts on them);
+                // questions are in its snapshot.
+                Recognised::Prompt { .. }
+                | Recognised::BootScript { .. }
+                | Recognised::Confirm { .. }
+                | Recognised::LinuxBoot => {}
             }
-            "ip_address" => {
-                if let Some(n) = parse_network(&text) {
-                    link.emit(ConsoleEvent::Network(n));
-                }
-            }
-            "fis" if words.next() == Some("list") && r.succeeded() => {
-                link.emit(ConsoleEvent::Fis(parse_fis_list(&text)));
-            }
-            _ => {}
         }
     }
 
@@ -406,15 +414,23 @@ impl ConsoleProtocol {
     ) -> Result<(), DriverError> {
         Self::send(link, out.tx)?;
         let mut pat_events = Vec::new();
-        for ev in out.events {
+        let mut events: std::collections::VecDeque<QueueEvent> = out.events.into();
+        while let Some(ev) = events.pop_front() {
             match ev {
-                QueueEvent::Prompt => link.emit(ConsoleEvent::Prompt),
+                QueueEvent::Prompt => {
+                    self.pat.on_prompt();
+                    link.emit(ConsoleEvent::Prompt);
+                }
                 QueueEvent::BootCountdown(d) => link.emit(ConsoleEvent::BootCountdown(d)),
                 QueueEvent::BootCaught => link.emit(ConsoleEvent::BootCaught),
                 QueueEvent::Banner => {
                     self.last_banner = Some(now);
-                    self.pat.on_board_reset(now, &mut pat_events);
+                    let mut withdrawn = QueueOutput::default();
+                    self.pat
+                        .on_board_reset(now, &mut self.queue, &mut withdrawn, &mut pat_events);
                     link.emit(ConsoleEvent::BoardReset);
+                    // Auto-pat's stale commands, reported as cancelled like any other.
+                    events.extend(withdrawn.events);
                 }
                 QueueEvent::Sent { id, command } => {
                     link.emit(ConsoleEvent::CommandSent(command));
@@ -454,16 +470,7 @@ impl ConsoleProtocol {
                                 }
                             }
                         }
-                        _ => {
-                            Self::parse_result(&r, link);
-                            if r.origin != Origin::AutoPat
-                                && r.command.split_whitespace().next() == Some("bdshow")
-                                && let Some(pin) =
-                                    parse_bdshow(&r.text()).and_then(|c| c.watchdog_gpio_pin)
-                            {
-                                self.pat.learn_pin(pin, now, &mut pat_events);
-                            }
-                        }
+                        _ => {}
                     }
                     link.emit(ConsoleEvent::CommandDone(r));
                 }
@@ -501,35 +508,6 @@ impl ConsoleProtocol {
                 remaining: self.pat.status(now).countdown(now).unwrap_or_default(),
                 reason: warning,
             }));
-        }
-    }
-
-    fn track_banner(&mut self, bytes: &[u8], link: &mut Link<'_, ConsoleEvent>) {
-        // Collect the banner's lines up to the countdown or prompt to report the version.
-        let text = String::from_utf8_lossy(bytes);
-        if text.contains(crate::parse::BANNER_MARK) || text.contains("Ethernet eth0: MAC") {
-            if !self.collecting_banner {
-                self.banner_text.clear();
-            }
-            self.collecting_banner = true;
-        }
-        if !self.collecting_banner {
-            return;
-        }
-        self.banner_text.push(text.into_owned());
-        let joined: String = self.banner_text.concat();
-        if joined.contains("== Executing") || joined.contains(crate::parse::PROMPT) {
-            self.collecting_banner = false;
-            self.banner_text.clear();
-            if let Some(v) = parse_version(&joined) {
-                link.emit(ConsoleEvent::Version(v));
-            }
-            if let Some(n) = parse_network(&joined) {
-                link.emit(ConsoleEvent::Network(n));
-            }
-        } else if joined.len() > 8192 {
-            self.collecting_banner = false;
-            self.banner_text.clear();
         }
     }
 
@@ -598,6 +576,29 @@ impl ConsoleProtocol {
         }
     }
 
+    /// Runs the recogniser and emits what it found.
+    fn recognise(
+        &mut self,
+        now: Instant,
+        link: &mut Link<'_, ConsoleEvent>,
+        run: impl FnOnce(&mut Recogniser, &mut Vec<Found>),
+    ) {
+        let mut found = Vec::new();
+        run(&mut self.recogniser, &mut found);
+        if found.is_empty() {
+            return;
+        }
+        let mut pat_events = Vec::new();
+        let mut events = Vec::new();
+        self.on_found(found, now, &mut pat_events, &mut events);
+        for e in events {
+            link.emit(e);
+        }
+        for e in pat_events {
+            link.emit(ConsoleEvent::Pat(e));
+        }
+    }
+
     fn log_rx(&mut self, bytes: &[u8], link: &mut Link<'_, ConsoleEvent>) {
         if let Some(l) = &mut self.logger
             && let Err(e) = l.write(bytes)
@@ -645,11 +646,16 @@ impl Protocol for ConsoleProtocol {
             }
         }
         // The queue sees everything, transfers included: it needs the `load` command's echo
-        // and the prompt after the upload to finish that command.
-        self.track_banner(bytes, link);
-        let mut out = QueueOutput::default();
-        self.queue.on_rx(bytes, now, &mut out);
-        self.handle_output(out, now, link)?;
+        // and the prompt after the upload to finish that command. It and the recogniser take
+        // the bytes a line at a time, so their events keep the order of the lines (the
+        // banner's reset before the version it shows, that before the countdown).
+        for segment in bytes.split_inclusive(|&b| b == b'\n') {
+            let mut out = QueueOutput::default();
+            self.queue.on_rx(segment, now, &mut out);
+            self.handle_output(out, now, link)?;
+            self.recognise(now, link, |r, found| r.feed(segment, found));
+        }
+        self.recognise(now, link, Recogniser::poll_partial);
         self.step(now, link)
     }
 
@@ -803,6 +809,14 @@ impl Protocol for ConsoleProtocol {
     }
 
     fn on_disconnect(&mut self, out: &mut Vec<ConsoleEvent>) {
+        // What was still open when the link ended (a replay's last table, say).
+        let mut found = Vec::new();
+        self.recogniser.finish(&mut found);
+        let mut pat_events = Vec::new();
+        self.on_found(found, Instant::now(), &mut pat_events, out);
+        out.extend(pat_events.into_iter().map(ConsoleEvent::Pat));
+        // The next link may be another board: nothing read from this one carries over.
+        self.last_version = None;
         let catch = self.queue.catch_boot();
         self.queue = CommandQueue::new(self.queue_opts);
         self.pat.on_link_lost();

@@ -4,9 +4,10 @@
 //! model, a session log written by the worker, and a Sparky simulator. (Remote consoles over
 //! telnet/RFC 2217 are a core transport: `benchtop_drivers::Source::Rfc2217`.)
 //!
-//! Layout: pure state machines ([`parse`], [`queue`], [`pat`], [`xmodem`], [`flash`],
-//! [`terminal`]) and their glue ([`driver::ConsoleProtocol`], a `benchtop_drivers::Protocol`),
-//! the simulator ([`sim::SparkySim`], [`sim::spawn_sparky`]).
+//! Layout: pure state machines ([`parse`], [`recognise`] (RedBoot output in a stream,
+//! whoever typed the command), [`queue`], [`pat`], [`xmodem`], [`flash`], [`terminal`])
+//! and their glue ([`driver::ConsoleProtocol`], a `benchtop_drivers::Protocol`), the
+//! simulator ([`sim::SparkySim`], [`sim::spawn_sparky`]).
 //!
 //! Typical use (CLI or panel):
 //!
@@ -43,6 +44,7 @@ pub mod flash;
 pub mod parse;
 pub mod pat;
 pub mod queue;
+pub mod recognise;
 pub mod sim;
 pub mod terminal;
 pub mod xmodem;

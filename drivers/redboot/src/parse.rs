@@ -166,7 +166,57 @@ pub struct BoardCard {
     pub fields: Vec<(String, String)>,
 }
 
+/// The keys `bdshow` prints on Atheros reference boards (Meraki Outdoor, Chadd 2014).
+pub const BDSHOW_KEYS: [&str; 22] = [
+    "name",
+    "magic",
+    "cksum",
+    "rev",
+    "major",
+    "minor",
+    "pciid",
+    "wlan0",
+    "wlan1",
+    "enet0",
+    "enet1",
+    "uart0",
+    "sysled",
+    "factory",
+    "serclk",
+    "cpufreq",
+    "sysfreq",
+    "memcap",
+    "watchdg",
+    "serialNo",
+    "Watchdog Gpio pin",
+    "secret number",
+];
+
+/// Splits a `key: value` line the way `bdshow` prints them (the key letters, digits, spaces
+/// and `_` only); `None` for any other line.
+pub fn split_key_value(line: &str) -> Option<(&str, &str)> {
+    let (k, v) = line.trim().split_once(':')?;
+    let key = k.trim();
+    let ok = !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == ' ' || c == '_');
+    ok.then_some((key, v.trim()))
+}
+
 impl BoardCard {
+    /// Whether `bdshow` names a Meraki Outdoor (`name: Meraki Outdoor 1.0`), the AR2317
+    /// board known as "Sparky" whose external watchdog on a GPIO pin resets it about every
+    /// 300 s unless patted. The banner cannot tell (a Sparky's says `Board: ap61`, as other
+    /// AR2317 reference designs do); only `bdshow` does.
+    pub fn is_meraki_outdoor(&self) -> bool {
+        self.name.as_deref().is_some_and(|n| {
+            n.trim()
+                .get(..14)
+                .is_some_and(|p| p.eq_ignore_ascii_case("meraki outdoor"))
+        })
+    }
+
     /// Whether the SoC watchdog is reported enabled (`None` if not reported).
     pub fn watchdog_enabled(&self) -> Option<bool> {
         self.watchdog
@@ -196,19 +246,9 @@ pub fn parse_bdshow(text: &str) -> Option<BoardCard> {
     let mut card = BoardCard::default();
     let mut known = false;
     for raw in text.lines() {
-        let line = raw.trim_end_matches('\r').trim();
-        let Some((k, v)) = line.split_once(':') else {
+        let Some((key, value)) = split_key_value(raw) else {
             continue;
         };
-        let key = k.trim();
-        if key.is_empty()
-            || !key
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == ' ' || c == '_')
-        {
-            continue;
-        }
-        let value = v.trim();
         card.fields.push((key.to_owned(), value.to_owned()));
         let hit = match key {
             "name" => {
@@ -355,38 +395,42 @@ pub struct FisEntry {
     pub entry: u32,
 }
 
+/// Whether a line is the header of a `fis list` table
+/// (`Name              FLASH addr  Mem addr    Length      Entry point`, or `Datalen` with
+/// `fis list -d`).
+pub fn is_fis_header(line: &str) -> bool {
+    let l = line.trim();
+    l.starts_with("Name") && l.contains("FLASH addr") && l.contains("Mem addr")
+}
+
+/// Parses one row of `fis list`: a name (which may contain spaces), then four `0x` hex
+/// numbers, taken from the right.
+pub fn parse_fis_row(line: &str) -> Option<FisEntry> {
+    let toks: Vec<&str> = line.split_whitespace().collect();
+    let n = toks.len();
+    if n < 5 {
+        return None;
+    }
+    let mut nums = [0u32; 4];
+    for (slot, t) in nums.iter_mut().zip(&toks[n - 4..]) {
+        if !(t.starts_with("0x") || t.starts_with("0X")) {
+            return None;
+        }
+        *slot = parse_hex(t)?;
+    }
+    Some(FisEntry {
+        name: toks[..n - 4].join(" "),
+        flash_addr: nums[0],
+        mem_addr: nums[1],
+        length: nums[2],
+        entry: nums[3],
+    })
+}
+
 /// Parses `fis list` output; the four hex columns are taken from the right so names may
 /// contain spaces. The header and other lines are skipped.
 pub fn parse_fis_list(text: &str) -> Vec<FisEntry> {
-    let mut out = Vec::new();
-    for raw in text.lines() {
-        let line = raw.trim_end();
-        let toks: Vec<&str> = line.split_whitespace().collect();
-        if toks.len() < 5 {
-            continue;
-        }
-        let n = toks.len();
-        let nums: Option<Vec<u32>> = toks[n - 4..]
-            .iter()
-            .map(|t| {
-                if t.starts_with("0x") || t.starts_with("0X") {
-                    parse_hex(t)
-                } else {
-                    None
-                }
-            })
-            .collect();
-        let Some(nums) = nums else { continue };
-        let name = toks[..n - 4].join(" ");
-        out.push(FisEntry {
-            name,
-            flash_addr: nums[0],
-            mem_addr: nums[1],
-            length: nums[2],
-            entry: nums[3],
-        });
-    }
-    out
+    text.lines().filter_map(parse_fis_row).collect()
 }
 
 /// What the banner / `version` says.
@@ -406,48 +450,67 @@ pub struct VersionInfo {
     pub flash_blocks: Option<(u32, u32)>,
 }
 
+/// Takes one line of a banner / `version` output into `v`; true when the line was one of
+/// its lines (the release, `Board:`, `RAM:` or `FLASH:`). The release line reads
+/// `Release, version V1.04 - built 12:24:00, Apr 17 2006` on Meraki boards and
+/// `Non-certified release, version v1.3.0 - built …` on Fonera and SMC boards.
+pub fn parse_version_line(v: &mut VersionInfo, line: &str) -> bool {
+    const RELEASE: &str = "elease, version ";
+    let line = line.trim();
+    if let Some(i) = line.find(RELEASE)
+        && let Some(before) = line[..i].strip_suffix(['R', 'r'])
+        && !before.ends_with(|c: char| c.is_ascii_alphanumeric())
+    {
+        let rest = &line[i + RELEASE.len()..];
+        let (rel, built) = match rest.split_once(" - built ") {
+            Some((r, b)) => (r, Some(b)),
+            None => (rest, None),
+        };
+        v.release = Some(rel.trim().to_owned());
+        v.built = built.map(|b| b.trim().to_owned());
+        true
+    } else if let Some(rest) = line.strip_prefix("Board:") {
+        v.board = Some(rest.trim().to_owned());
+        true
+    } else if let Some(rest) = line.strip_prefix("RAM:") {
+        let range = rest.split(',').next().unwrap_or("");
+        match range.split_once('-') {
+            Some((a, b)) => {
+                v.ram = parse_hex(a).zip(parse_hex(b));
+                true
+            }
+            None => false,
+        }
+    } else if let Some(rest) = line.strip_prefix("FLASH:") {
+        let mut parts = rest.split(',');
+        let Some((a, b)) = parts.next().and_then(|r| r.split_once('-')) else {
+            return false;
+        };
+        v.flash = parse_hex(a).zip(parse_hex(b));
+        if let Some(p) = parts.next() {
+            let toks: Vec<&str> = p.split_whitespace().collect();
+            let count = toks.first().and_then(|t| t.parse::<u32>().ok());
+            let size = toks.iter().find_map(|t| {
+                if t.starts_with("0x") {
+                    parse_hex(t)
+                } else {
+                    None
+                }
+            });
+            v.flash_blocks = count.zip(size);
+        }
+        true
+    } else {
+        false
+    }
+}
+
 /// Parses banner / `version` output. Returns `None` when nothing recognisable was found.
 pub fn parse_version(text: &str) -> Option<VersionInfo> {
     let mut v = VersionInfo::default();
     let mut any = false;
     for raw in text.lines() {
-        let line = raw.trim();
-        if let Some(rest) = line.strip_prefix("Release, version ") {
-            let (rel, built) = match rest.split_once(" - built ") {
-                Some((r, b)) => (r, Some(b)),
-                None => (rest, None),
-            };
-            v.release = Some(rel.trim().to_owned());
-            v.built = built.map(|b| b.trim().to_owned());
-            any = true;
-        } else if let Some(rest) = line.strip_prefix("Board:") {
-            v.board = Some(rest.trim().to_owned());
-            any = true;
-        } else if let Some(rest) = line.strip_prefix("RAM:") {
-            let range = rest.split(',').next().unwrap_or("");
-            if let Some((a, b)) = range.split_once('-') {
-                v.ram = parse_hex(a).zip(parse_hex(b));
-                any = true;
-            }
-        } else if let Some(rest) = line.strip_prefix("FLASH:") {
-            let mut parts = rest.split(',');
-            if let Some((a, b)) = parts.next().and_then(|r| r.split_once('-')) {
-                v.flash = parse_hex(a).zip(parse_hex(b));
-                any = true;
-            }
-            if let Some(p) = parts.next() {
-                let toks: Vec<&str> = p.split_whitespace().collect();
-                let count = toks.first().and_then(|t| t.parse::<u32>().ok());
-                let size = toks.iter().find_map(|t| {
-                    if t.starts_with("0x") {
-                        parse_hex(t)
-                    } else {
-                        None
-                    }
-                });
-                v.flash_blocks = count.zip(size);
-            }
-        }
+        any |= parse_version_line(&mut v, raw);
     }
     any.then_some(v)
 }
@@ -644,6 +707,27 @@ mod tests {
         assert_eq!(v.flash, Some((0xa800_0000, 0xa87e_0000)));
         assert_eq!(v.flash_blocks, Some((128, 0x10000)));
         assert_eq!(parse_version("nothing here"), None);
+    }
+
+    #[test]
+    fn fonera_and_smc_banners_and_which_board_is_a_sparky() {
+        let v = parse_version(
+            "Non-certified release, version v1.3.0 - built 14:53:16, Jan  9 2007\r\nBoard: ap61",
+        )
+        .expect("version");
+        assert_eq!(v.release.as_deref(), Some("v1.3.0"));
+        assert_eq!(v.built.as_deref(), Some("14:53:16, Jan  9 2007"));
+        // Not a release line: the word must be "release".
+        assert_eq!(parse_version("Prerelease, version 1"), None);
+        let card = |name: &str| BoardCard {
+            name: Some(name.into()),
+            ..BoardCard::default()
+        };
+        assert!(card("Meraki Outdoor 1.0").is_meraki_outdoor());
+        assert!(card("meraki outdoor").is_meraki_outdoor());
+        assert!(!card("Meraki Mini").is_meraki_outdoor());
+        assert!(!card("Meraki").is_meraki_outdoor());
+        assert!(!BoardCard::default().is_meraki_outdoor());
     }
 
     #[test]

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use crate::parse::{
     AR231X_GPIO_DATA, AR231X_GPIO_DIR, parse_bdshow, parse_dump, peek_command, poke_command,
 };
-use crate::queue::{Blocked, CommandId, CommandQueue, CommandResult, Origin, Outcome};
+use crate::queue::{Blocked, CommandId, CommandQueue, CommandResult, Origin, Outcome, QueueOutput};
 
 /// Entries kept in the pat log.
 const LOG_LEN: usize = 512;
@@ -57,10 +57,18 @@ impl PatConfig {
                 "the GPIO pin must be 0–31".into(),
             ));
         }
-        if self.period.is_zero() || self.period >= self.watchdog_timeout {
+        if self.period.is_zero() {
             return Err(crate::ConsoleError::Config(
-                "the pat period must be above zero and shorter than the watchdog time-out".into(),
+                "the pat period must be above zero".into(),
             ));
+        }
+        if self.period >= self.watchdog_timeout {
+            return Err(crate::ConsoleError::Config(format!(
+                "the pat period ({} s) must be shorter than the watchdog time-out ({} s), or \
+                 the watchdog resets the board between two pats",
+                self.period.as_secs_f64(),
+                self.watchdog_timeout.as_secs_f64()
+            )));
         }
         if !self.data_reg.is_multiple_of(4) || !self.dir_reg.is_multiple_of(4) {
             return Err(crate::ConsoleError::Config(
@@ -216,6 +224,9 @@ pub struct AutoPat {
     pats: u64,
     resets: u32,
     warned: bool,
+    /// The board was seen running RedBoot (a prompt) since it last started: only then is a
+    /// banner while auto-pat is on a reset worth an alarm (the first one is power-on).
+    alive: bool,
     log: VecDeque<PatLogEntry>,
 }
 
@@ -235,6 +246,7 @@ impl AutoPat {
             pats: 0,
             resets: 0,
             warned: false,
+            alive: false,
             log: VecDeque::new(),
         }
     }
@@ -352,20 +364,51 @@ impl AutoPat {
         events.push(event);
     }
 
-    /// The board was reset (banner seen): registers are back to defaults, so the direction
-    /// step is redone, and the watchdog's count restarts.
-    pub fn on_board_reset(&mut self, now: Instant, events: &mut Vec<PatEvent>) {
+    /// The board showed a RedBoot prompt: it is running (so a later banner is a reset).
+    pub fn on_prompt(&mut self) {
+        self.alive = true;
+    }
+
+    /// The board started (banner seen): registers are back to defaults, so the direction
+    /// step is redone, and the watchdog's count restarts. Auto-pat's commands still queued
+    /// from before are withdrawn (reported as cancelled in `out`) unless they are the reads
+    /// it would queue next anyway — a pat computed from the old register values must not
+    /// reach the new board, and the pin is asked for once. The banner counts as a reset
+    /// while auto-pat was on only when the board had been seen running since it last
+    /// started: the first banner after connecting is usually power-on.
+    pub fn on_board_reset(
+        &mut self,
+        now: Instant,
+        queue: &mut CommandQueue,
+        out: &mut QueueOutput,
+        events: &mut Vec<PatEvent>,
+    ) {
         self.resets += 1;
         self.dir_done = false;
-        self.step = Step::Idle;
         self.warned = false;
         self.deadline = Some(now + self.cfg.watchdog_timeout);
         if self.enabled {
             self.next_due = Some(now);
         }
-        let ev = PatEvent::BoardReset {
-            while_enabled: self.enabled,
+        self.step = match self.step {
+            // Still valid after a reset, and exactly the step that comes next.
+            Step::ReadPin(id) | Step::ReadDir(id) if queue.is_pending(id) => self.step,
+            Step::Idle => Step::Idle,
+            Step::ReadPin(id)
+            | Step::ReadDir(id)
+            | Step::WriteDir(id, ..)
+            | Step::ReadData(id)
+            | Step::High(id, _)
+            | Step::Low(id, _) => {
+                queue.cancel_command(id, out);
+                Step::Idle
+            }
         };
+        self.cur_due = None;
+        let ev = PatEvent::BoardReset {
+            while_enabled: self.enabled && self.alive,
+        };
+        self.alive = false;
         self.record(now, ev, events);
     }
 
@@ -470,6 +513,8 @@ impl AutoPat {
         let text = result.text();
         match self.step {
             Step::Idle => {}
+            // Someone's `bdshow` already told (see `learn_pin`).
+            Step::ReadPin(_) if self.pin.is_some() => self.step = Step::Idle,
             Step::ReadPin(_) => match parse_bdshow(&text).and_then(|c| c.watchdog_gpio_pin) {
                 Some(p) if p < 32 => {
                     self.pin = Some(p);
@@ -552,7 +597,7 @@ impl AutoPat {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::queue::{QueueEvent, QueueOutput};
+    use crate::queue::QueueEvent;
     use crate::sim::{SparkyOptions, SparkySim};
     use benchtop_drivers::sim::SimDevice;
 
@@ -569,6 +614,7 @@ mod tests {
         sim.on_time(t, &mut board);
         for _ in 0..20 {
             let mut out = QueueOutput::default();
+            let mut cancelled = QueueOutput::default();
             q.on_rx(&board, t, &mut out);
             board.clear();
             for e in &out.events {
@@ -576,7 +622,8 @@ mod tests {
                     QueueEvent::Done(r) => {
                         pat.on_result(r, t, q, events);
                     }
-                    QueueEvent::Banner => pat.on_board_reset(t, events),
+                    QueueEvent::Banner => pat.on_board_reset(t, q, &mut cancelled, events),
+                    QueueEvent::Prompt => pat.on_prompt(),
                     QueueEvent::Sent { command, .. } => sent.push(command.clone()),
                     _ => {}
                 }
@@ -693,6 +740,113 @@ mod tests {
     }
 
     #[test]
+    fn the_first_banner_after_enabling_is_power_on_not_an_alarm() {
+        let t = Instant::now();
+        let mut pat = AutoPat::new(PatConfig::default());
+        let mut q = CommandQueue::default();
+        let mut out = QueueOutput::default();
+        let mut events = Vec::new();
+        // Auto-pat on before the board is powered (the CLI's --auto-pat, a panel setting).
+        pat.enable(t, None);
+        pat.on_board_reset(t, &mut q, &mut out, &mut events);
+        assert_eq!(
+            events,
+            vec![PatEvent::BoardReset {
+                while_enabled: false
+            }]
+        );
+        // Once the board was seen in RedBoot, its next banner is a reset while on.
+        pat.on_prompt();
+        events.clear();
+        pat.on_board_reset(t, &mut q, &mut out, &mut events);
+        assert_eq!(
+            events,
+            vec![PatEvent::BoardReset {
+                while_enabled: true
+            }]
+        );
+        // ... and the one after it is power-on again until a prompt is seen.
+        events.clear();
+        pat.on_board_reset(t, &mut q, &mut out, &mut events);
+        assert_eq!(
+            events,
+            vec![PatEvent::BoardReset {
+                while_enabled: false
+            }]
+        );
+    }
+
+    #[test]
+    fn a_reset_asks_bdshow_once_and_withdraws_stale_pats() {
+        let t = Instant::now();
+        let mut pat = AutoPat::new(PatConfig::default());
+        let mut q = CommandQueue::default();
+        let mut out = QueueOutput::default();
+        let mut events = Vec::new();
+        pat.enable(t, None);
+        pat.poll(t, &mut q, &mut events);
+        // The power-on banner comes before any prompt: the bdshow is still queued.
+        pat.on_board_reset(t, &mut q, &mut out, &mut events);
+        pat.poll(t, &mut q, &mut events);
+        let queued: Vec<String> = q
+            .snapshot()
+            .pending
+            .into_iter()
+            .map(|l| l.command)
+            .collect();
+        assert_eq!(queued, vec!["bdshow"], "one bdshow, not two");
+        assert!(out.events.is_empty(), "nothing withdrawn");
+
+        // A pat half done when the board resets: its write (computed from the old data
+        // register) must not reach the new board.
+        let mut pat = AutoPat::new(PatConfig {
+            pin: Some(6),
+            ..PatConfig::default()
+        });
+        let mut q = CommandQueue::default();
+        let mut out = QueueOutput::default();
+        q.on_rx(b"RedBoot> ", t, &mut out);
+        pat.enable(t, Some(t));
+        let mut run = |q: &mut CommandQueue, pat: &mut AutoPat, reply: &[u8]| {
+            let mut out = QueueOutput::default();
+            pat.poll(t, q, &mut events);
+            q.poll(t, &mut out);
+            q.on_rx(reply, t, &mut out);
+            for e in &out.events {
+                if let QueueEvent::Done(r) = e {
+                    pat.on_result(r, t, q, &mut events);
+                }
+            }
+        };
+        run(
+            &mut q,
+            &mut pat,
+            b"x -b 0xb1000098 -l 4 -4\r\nB1000098: 00000043\r\nRedBoot> ",
+        );
+        run(
+            &mut q,
+            &mut pat,
+            b"x -b 0xb1000090 -l 4 -4\r\nB1000090: 00000002\r\nRedBoot> ",
+        );
+        // Now the "set high" write is queued; the user's typing holds it back.
+        q.user_input(b"fis", &mut QueueOutput::default());
+        let pending = q.snapshot().pending;
+        assert_eq!(pending.len(), 1);
+        assert_eq!(
+            pending[0].command,
+            "mfill -b 0xb1000090 -l 4 -p 0x00000042 -4"
+        );
+        let mut out = QueueOutput::default();
+        pat.on_board_reset(t, &mut q, &mut out, &mut events);
+        assert_eq!(q.pending_len(), 0, "the stale write is withdrawn");
+        assert!(matches!(
+            &out.events[..],
+            [QueueEvent::Done(r)] if r.outcome == Outcome::Cancelled && r.origin == Origin::AutoPat
+        ));
+        assert_eq!(pat.status(t).step, "idle");
+    }
+
+    #[test]
     fn a_pin_from_the_users_bdshow_is_used() {
         let t = Instant::now();
         let mut pat = AutoPat::new(PatConfig::default());
@@ -724,6 +878,16 @@ mod tests {
             ..PatConfig::default()
         };
         assert!(bad.validate().is_err());
+        // The message names both values, so a default one in the conflict is visible.
+        let short = PatConfig {
+            watchdog_timeout: Duration::from_secs(5),
+            ..PatConfig::default()
+        };
+        let e = short
+            .validate()
+            .expect_err("60 s pats for a 5 s watchdog")
+            .to_string();
+        assert!(e.contains("(60 s)") && e.contains("(5 s)"), "{e}");
         let bad = PatConfig {
             pin: Some(40),
             ..PatConfig::default()

@@ -241,6 +241,8 @@ pub struct CommandQueue {
     held: Vec<u8>,
     catch_boot: bool,
     next_id: u64,
+    /// The command after the last prompt line seen (whoever typed it).
+    last_echo: Option<String>,
 }
 
 impl Default for CommandQueue {
@@ -266,6 +268,7 @@ impl CommandQueue {
             held: Vec::new(),
             catch_boot: false,
             next_id: 1,
+            last_echo: None,
         }
     }
 
@@ -347,8 +350,25 @@ impl CommandQueue {
 
     /// Drops the commands not yet sent whose origin matches; each is reported as cancelled.
     pub fn cancel_where(&mut self, matches: impl Fn(Origin) -> bool, out: &mut QueueOutput) {
+        self.cancel_where_id(|p| matches(p.origin), out);
+    }
+
+    /// Whether the command `id` is queued and not yet sent.
+    pub fn is_pending(&self, id: CommandId) -> bool {
+        self.pending.iter().any(|p| p.id == id)
+    }
+
+    /// Drops the command `id` if it was not sent yet (reported as cancelled); false when it
+    /// was not waiting.
+    pub fn cancel_command(&mut self, id: CommandId, out: &mut QueueOutput) -> bool {
+        let before = self.pending.len();
+        self.cancel_where_id(|p| p.id == id, out);
+        self.pending.len() != before
+    }
+
+    fn cancel_where_id(&mut self, matches: impl Fn(&Pending) -> bool, out: &mut QueueOutput) {
         let (drop, keep): (VecDeque<Pending>, VecDeque<Pending>) =
-            self.pending.drain(..).partition(|p| matches(p.origin));
+            self.pending.drain(..).partition(|p| matches(p));
         self.pending = keep;
         for p in drop {
             out.events.push(QueueEvent::Done(CommandResult {
@@ -501,12 +521,22 @@ impl CommandQueue {
     }
 
     fn on_line(&mut self, line: String, now: Instant, out: &mut QueueOutput) {
-        // `version` reprints the banner: that is its output, not a reset.
+        // `version` reprints the banner: that is its output, not a reset — whoever typed it
+        // (queued, typed here, or seen echoed after a prompt: a replay, another user).
         let expected_banner = self
             .running
             .as_ref()
             .or(self.typed.as_ref())
-            .is_some_and(|r| r.echo_seen && r.text.trim_start().starts_with("version"));
+            .is_some_and(|r| r.echo_seen && r.text.trim_start().starts_with("version"))
+            || self
+                .last_echo
+                .as_deref()
+                .is_some_and(|c| c.starts_with("version"));
+        if let Some(cmd) = line.strip_prefix(PROMPT) {
+            self.last_echo = Some(cmd.trim().to_owned());
+        } else if is_banner_line(&line) {
+            self.last_echo = None;
+        }
         if is_banner_line(&line) && !expected_banner {
             out.events.push(QueueEvent::Banner);
             self.at_prompt = false;
@@ -540,6 +570,15 @@ impl CommandQueue {
                 t.lines.push(line);
             }
             return;
+        }
+        if !self.user_busy
+            && line
+                .strip_prefix(PROMPT)
+                .is_some_and(|cmd| !cmd.trim().is_empty())
+        {
+            // A command nobody here sent (the boot script, another user of a shared port,
+            // a replay): the board runs it, so nothing may be sent until its next prompt.
+            self.at_prompt = false;
         }
         if self.user_busy
             && let Some(cmd) = line.strip_prefix(PROMPT)
@@ -867,6 +906,49 @@ mod tests {
         q.user_input(b"\x03", &mut out);
         q.on_rx(b"^C\r\nRedBoot> ", t, &mut out);
         assert!(done(&out).is_empty());
+    }
+
+    #[test]
+    fn output_of_commands_someone_else_typed_is_read_for_what_it_is() {
+        let t = Instant::now();
+        let mut q = CommandQueue::default();
+        let mut out = QueueOutput::default();
+        // A replay, or another user of a shared port: `version` reprints the banner.
+        q.on_rx(
+            b"RedBoot> version\r\nRedBoot(tm) bootstrap and debug environment [ROMRAM]\r\n\
+              Release, version V1.04 - built 12:24:00, Apr 17 2006\r\nRedBoot> ",
+            t,
+            &mut out,
+        );
+        assert!(!out.events.contains(&QueueEvent::Banner), "no reset");
+        assert!(q.at_prompt());
+        // The boot script runs a command: the board is busy, nothing may be sent.
+        q.push("bdshow", Origin::AutoPat);
+        let mut out = QueueOutput::default();
+        q.on_rx(b"fis load -l vmlinux.bin.l7\r\n", t, &mut out);
+        q.poll(t, &mut out);
+        assert!(
+            out.tx.is_empty(),
+            "sent into a running command: {:?}",
+            out.tx
+        );
+        assert_eq!(q.blocked(), Some(Blocked::NoPrompt));
+        q.on_rx(
+            b"Image loaded from 0x80041000-0x801ec000\r\nRedBoot> ",
+            t,
+            &mut out,
+        );
+        q.poll(t, &mut out);
+        assert_eq!(out.tx, b"bdshow\r");
+        // A real reset after `reset` is still one.
+        let mut out = QueueOutput::default();
+        q.on_rx(
+            b"bdshow\r\nname: x\r\nRedBoot> reset\r\n... Resetting.\r\n\
+              RedBoot(tm) bootstrap and debug environment [ROMRAM]\r\n",
+            t,
+            &mut out,
+        );
+        assert!(out.events.contains(&QueueEvent::Banner));
     }
 
     #[test]

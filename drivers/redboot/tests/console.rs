@@ -155,6 +155,9 @@ fn catch_boot_stops_in_redboot_and_bdshow_gives_pin_6() {
         unreachable!()
     };
     assert_eq!(benchtop_redboot::parse::parse_fis_list(&r.text()).len(), 5);
+    // The table reaches the panel as soon as the prompt after it shows.
+    let ev = wait_for(&h, 1.0, "fis table", |e| matches!(e, ConsoleEvent::Fis(_)));
+    assert!(matches!(ev, ConsoleEvent::Fis(t) if t.len() == 5));
     // The kernel never started.
     assert_eq!(counters.bad_commands.load(Ordering::Relaxed), 0);
 }
@@ -238,6 +241,56 @@ fn auto_pat_keeps_a_3s_watchdog_board_alive_while_the_user_works() {
         "only {done_ok} of {sent} queued commands done"
     );
     assert!(typed >= 20);
+}
+
+#[test]
+fn auto_pat_on_from_power_on_asks_bdshow_once_and_raises_no_reset_alarm() {
+    // Auto-pat is on before the board powers up (`benchtop console --auto-pat`, the panel's
+    // remembered setting): the power-on banner is no reset while auto-pat was on, and the
+    // bdshow auto-pat queued before it is still the only one.
+    let (sim, counters) = sparky(Some(3000));
+    let h = console(&sim, opts(true, true));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut bdshows = 0;
+    let mut pat_log = Vec::new();
+    let mut pats = 0;
+    // Three pats: auto-pat's steps go to the front of the queue, so a second bdshow would
+    // wait until the first pat is done.
+    while Instant::now() < deadline && pats < 3 {
+        if let Ok(DriverEvent::Device(ev)) = h.events().recv_timeout(Duration::from_millis(20)) {
+            match ev {
+                ConsoleEvent::CommandSent(c) if c == "bdshow" => bdshows += 1,
+                ConsoleEvent::Pat(e) => {
+                    pats += usize::from(matches!(e, PatEvent::Patted { .. }));
+                    pat_log.push(e);
+                }
+                _ => {}
+            }
+        }
+    }
+    assert_eq!(pats, 3, "three pats within 10 s: {pat_log:?}");
+    assert_eq!(
+        bdshows, 1,
+        "auto-pat asked bdshow {bdshows} times: {pat_log:?}"
+    );
+    let found = pat_log
+        .iter()
+        .filter(|e| matches!(e, PatEvent::PinFound(6)))
+        .count();
+    assert_eq!(found, 1, "{pat_log:?}");
+    assert!(
+        pat_log.contains(&PatEvent::BoardReset {
+            while_enabled: false
+        }),
+        "{pat_log:?}"
+    );
+    assert!(
+        !pat_log.contains(&PatEvent::BoardReset {
+            while_enabled: true
+        }),
+        "power-on reported as a reset while auto-pat was on: {pat_log:?}"
+    );
+    assert_eq!(counters.bad_commands.load(Ordering::Relaxed), 0);
 }
 
 #[test]

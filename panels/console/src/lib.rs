@@ -396,8 +396,7 @@ impl ConsolePanel {
             || self
                 .board
                 .as_ref()
-                .and_then(|b| b.name.as_deref())
-                .is_some_and(|n| n.contains("Meraki Outdoor"))
+                .is_some_and(BoardCard::is_meraki_outdoor)
     }
 
     /// The terminal model (scrollback).
