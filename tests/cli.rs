@@ -797,7 +797,6 @@ fn console_parse_reads_the_consoles_own_log_of_a_session() {
     );
 }
 
-
 fn assets(rel: &str) -> String {
     format!("{}/../assets/{rel}", env!("CARGO_MANIFEST_DIR"))
 }

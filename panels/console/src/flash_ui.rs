@@ -248,13 +248,7 @@ impl FlashForm {
             },
             Target::LoadOnly => FlashTarget::LoadOnly,
         };
-        let plan = FlashPlan {
-            ip,
-            image,
-            load_addr,
-            target,
-            baud,
-        };
+        let plan = FlashPlan::single(ip, image, load_addr, target, baud);
         plan.validate()?;
         Ok(plan)
     }
@@ -556,9 +550,9 @@ mod tests {
         assert!(f.plan(115_200).is_err_and(|e| e.contains("TFTP server")));
         f.tftp_file = "openwrt-atheros-vmlinux.lzma".into();
         let plan = f.plan(115_200).expect("plan");
-        assert_eq!(plan.load_addr, 0x8004_1000);
+        assert_eq!(plan.images[0].load_addr, 0x8004_1000);
         assert!(matches!(
-            plan.target,
+            plan.images[0].target,
             FlashTarget::Create {
                 entry: Some(0x8004_1000),
                 ..
