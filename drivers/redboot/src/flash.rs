@@ -213,7 +213,8 @@ impl FlashPlan {
 }
 
 impl ImagePlan {
-    fn validate(&self) -> Result<(), String> {
+    /// Checks the image's part of a plan; the error says what to fix.
+    pub fn validate(&self) -> Result<(), String> {
         match &self.image {
             ImageSource::Tftp { file, server } => {
                 if file.trim().is_empty() || file.contains(char::is_whitespace) {
