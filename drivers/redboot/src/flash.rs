@@ -312,6 +312,9 @@ pub struct FlashStatus {
     pub images: Vec<ImageOutcome>,
     /// The image a failure stopped at (a new plan can start there).
     pub failed_image: Option<usize>,
+    /// The failure was the board's or the link's going away (a reset, power, a cable), not
+    /// the plan's: the same image can be tried again when the board is back.
+    pub interrupted: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -401,6 +404,7 @@ impl FlashRunner {
                 finished: None,
                 images,
                 failed_image: None,
+                interrupted: false,
             },
             cur: 0,
             phase: Phase::Patting {
@@ -429,6 +433,16 @@ impl FlashRunner {
     /// The status for the panel.
     pub fn status(&self) -> &FlashStatus {
         &self.status
+    }
+
+    /// The link ended in the middle: the flash fails as interrupted.
+    pub fn interrupt(&mut self, why: &str, queue: &mut CommandQueue, out: &mut QueueOutput) {
+        if self.is_finished() {
+            return;
+        }
+        queue.cancel_where(|o| o == Origin::Flash, out);
+        self.status.interrupted = true;
+        self.fail(why.to_owned());
     }
 
     /// Whether it has ended (done, failed or cancelled).
@@ -717,6 +731,7 @@ impl FlashRunner {
         match r.outcome {
             Outcome::Completed => {}
             Outcome::BoardReset => {
+                self.status.interrupted = true;
                 self.fail(
                     "the board reset during this step (the watchdog, or power): RAM is lost, \
                      start again"

@@ -1318,12 +1318,16 @@ Watchdog Gpio pin: {}\r\nsecret number: e2f019a200ee517e30ded15cdbd27b\r\n",
         let (tx, rx) = crossbeam_channel::bounded(1);
         let file_name = file.to_owned();
         let addr = std::net::SocketAddr::new(ip, port);
+        // Sent from the board's own address where this host has it (any 127.x on
+        // loopback), so a server tells simulated boards apart as it does real ones.
+        let local = self.net.ip.parse::<std::net::IpAddr>().ok();
         let spawned = std::thread::Builder::new()
             .name("benchtop-sim-tftp".into())
             .spawn(move || {
                 let opts = benchtop_drivers::tftp::FetchOptions {
                     mode: "OCTET",
                     limit: max,
+                    local,
                     ..benchtop_drivers::tftp::FetchOptions::default()
                 };
                 let result = benchtop_drivers::tftp::fetch(addr, &file_name, &opts, |_| {})

@@ -34,7 +34,7 @@ fn sparky(watchdog_ms: Option<u64>) -> (SimHandle, Arc<SparkyCounters>) {
 fn sparky_with(opts: SparkyOptions) -> (SimHandle, Arc<SparkyCounters>) {
     let sim = SparkySim::new(SparkyOptions {
         boot_delay: Duration::from_millis(1500),
-        power_on_delay: Duration::from_millis(400),
+        power_on_delay: Duration::from_millis(1000),
         flash_block_time: Duration::from_millis(5),
         tftp_bytes_per_sec: 20_000_000,
         ..opts
