@@ -252,6 +252,8 @@ struct Board {
     /// The address it gets (from the fleet file or the plan).
     ip: Option<String>,
     flash: Option<FlashStatus>,
+    /// A flash was sent to the console and its first status has not come yet.
+    flash_pending: bool,
     /// Waiting to be flashed (or to resume).
     want_flash: bool,
     /// The first image not yet written (a resumed flash starts there).
@@ -272,6 +274,11 @@ struct Board {
 }
 
 impl Board {
+    /// A flash runs (or was just sent).
+    fn flashing(&self) -> bool {
+        self.flash_pending || self.flash.as_ref().is_some_and(|f| f.finished.is_none())
+    }
+
     fn connected(&self) -> bool {
         self.link.as_ref().is_some_and(LinkState::is_connected)
     }
@@ -285,8 +292,9 @@ impl Board {
                 .is_some_and(|t| now.duration_since(t) >= after)
     }
 
-    /// Why this board cannot be flashed now (waiting for a board that is still booting
-    /// is not a refusal).
+    /// Why this board cannot be flashed at all. Waiting is not a refusal: a board still
+    /// booting, or one that booted Linux (its next reset, by the watchdog or by power,
+    /// comes back through RedBoot, where the fleet catches it).
     fn refusal(&self, now: Instant, after: Duration) -> Option<String> {
         if self.not_redboot(now, after) {
             let says = if self.last_line.is_empty() {
@@ -299,13 +307,6 @@ impl Board {
                  countdown or prompt in {:.0} s — check the port and its speed",
                 after.as_secs_f64()
             ));
-        }
-        if self.linux {
-            return Some(
-                "flash refused: the board booted Linux; power-cycle it and the fleet stops \
-                 it in RedBoot"
-                    .into(),
-            );
         }
         None
     }
@@ -394,6 +395,7 @@ impl Engine {
             identity: Identity::default(),
             pat: None,
             flash: None,
+            flash_pending: false,
             want_flash: false,
             resume_from: 0,
             outcomes: Vec::new(),
@@ -557,7 +559,7 @@ impl Engine {
                 }
                 for i in self.targets(&which) {
                     let b = &mut self.boards[i];
-                    if b.flash.as_ref().is_some_and(|f| f.finished.is_none()) {
+                    if b.flashing() {
                         continue;
                     }
                     b.want_flash = true;
@@ -645,10 +647,7 @@ impl Engine {
     }
 
     fn on_event(&mut self, i: usize, ev: DriverEvent<ConsoleEvent>, now: Instant) {
-        let flashing = self.boards[i]
-            .flash
-            .as_ref()
-            .is_some_and(|f| f.finished.is_none());
+        let flashing = self.boards[i].flashing();
         match ev {
             DriverEvent::Link(state) => {
                 let b = &mut self.boards[i];
@@ -673,7 +672,15 @@ impl Engine {
                 b.link = Some(state);
             }
             DriverEvent::Device(d) => self.on_console(i, d, now, flashing),
-            DriverEvent::Error(e) => self.boards[i].error = Some(e.to_string()),
+            DriverEvent::Error(e) => {
+                let b = &mut self.boards[i];
+                if b.flash_pending {
+                    // The console would not start the flash.
+                    b.flash_pending = false;
+                    b.want_flash = false;
+                }
+                b.error = Some(e.to_string());
+            }
             DriverEvent::Disconnected(why) => {
                 let b = &mut self.boards[i];
                 b.link = None;
@@ -780,6 +787,7 @@ impl Engine {
 
     fn on_flash(&mut self, i: usize, st: FlashStatus) {
         let b = &mut self.boards[i];
+        b.flash_pending = false;
         // Record each image's outcome at its place in the whole plan.
         for (k, o) in st.images.iter().enumerate() {
             let at = b.resume_from + k;
@@ -794,6 +802,7 @@ impl Engine {
             Some(Ok(_)) => {
                 b.want_flash = false;
                 b.interrupted = false;
+                b.error = None;
                 b.flash_took = b.flash_started.map(|t| t.elapsed());
                 b.tftp = None;
             }
@@ -859,11 +868,7 @@ impl Engine {
     /// Starts flashes on boards that wait for one and sit at their prompt, up to the limit.
     fn schedule(&mut self, now: Instant) {
         let Some(plan) = &self.plan else { return };
-        let mut running = self
-            .boards
-            .iter()
-            .filter(|b| b.flash.as_ref().is_some_and(|f| f.finished.is_none()))
-            .count();
+        let mut running = self.boards.iter().filter(|b| b.flashing()).count();
         let mut start = Vec::new();
         for (i, b) in self.boards.iter_mut().enumerate() {
             if b.want_flash
@@ -877,7 +882,7 @@ impl Engine {
             if running >= self.concurrency {
                 break;
             }
-            let idle = b.flash.as_ref().is_none_or(|f| f.finished.is_some());
+            let idle = !b.flashing();
             if !(b.want_flash && idle && b.at_prompt && b.handle.is_some() && !b.released) {
                 continue;
             }
@@ -907,6 +912,7 @@ impl Engine {
             }
             b.flash_took = None;
             b.flash = None;
+            b.flash_pending = true;
             start.push((i, p));
             running += 1;
         }
@@ -955,7 +961,9 @@ impl Engine {
         } else if let Some(Err(why)) = b.flash.as_ref().and_then(|f| f.finished.clone()) {
             BoardState::Failed { why }
         } else if b.linux {
-            BoardState::BootedLinux
+            BoardState::BootedLinux {
+                flash_waits: b.want_flash,
+            }
         } else if b.not_redboot(now, self.not_redboot_after) {
             BoardState::NotRedBoot {
                 says: b.last_line.clone(),
@@ -1038,9 +1046,9 @@ impl Engine {
             return;
         }
         let busy = self.batch.iter().any(|&i| {
-            self.boards.get(i).is_some_and(|b| {
-                b.want_flash || b.flash.as_ref().is_some_and(|f| f.finished.is_none())
-            })
+            self.boards
+                .get(i)
+                .is_some_and(|b| b.want_flash || b.flashing())
         });
         if !busy {
             let r = self.report();

@@ -2,7 +2,7 @@
 //! its own pseudo-terminal (or TCP port, like a ser2net host), powering on one after the
 //! other at seeded random moments as boards on a real bench do.
 
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -19,8 +19,9 @@ pub struct BenchOptions {
     pub count: u32,
     /// Every board's options (serial number and MAC are numbered per board).
     pub board: SparkyOptions,
-    /// Serve board `n` on TCP `base + n` (raw, like ser2net) instead of a pseudo-terminal.
-    pub tcp_base: Option<u16>,
+    /// Serve board `n` (from 1) on TCP at this address's port `+ n - 1` (raw, like ser2net)
+    /// instead of a pseudo-terminal.
+    pub tcp_base: Option<SocketAddr>,
     /// Power-on moments are spread over this long.
     pub power_on_spread: Duration,
     /// Seed of the power-on moments (the same seed gives the same bench).
@@ -86,14 +87,16 @@ impl SimBench {
             options.power_on_delay = opts.board.power_on_delay + Duration::from_micros(jitter);
             let endpoint = match opts.tcp_base {
                 Some(base) => Endpoint::Tcp {
-                    bind: SocketAddr::from((
-                        Ipv4Addr::LOCALHOST,
-                        base.checked_add(n as u16 - 1).ok_or_else(|| {
+                    bind: SocketAddr::new(
+                        base.ip(),
+                        u16::try_from(u32::from(base.port()) + n - 1).map_err(|_| {
                             DriverError::InvalidSetting(format!(
-                                "TCP port {base} + {n} is past 65535"
+                                "TCP port {} + {} is past 65535",
+                                base.port(),
+                                n - 1
                             ))
                         })?,
-                    )),
+                    ),
                 },
                 None => Endpoint::Pty {
                     link: opts

@@ -62,7 +62,10 @@ pub enum BoardState {
     /// Every image written and checked.
     Flashed,
     /// RedBoot handed over to a kernel.
-    BootedLinux,
+    BootedLinux {
+        /// A flash waits for the board's next reset into RedBoot.
+        flash_waits: bool,
+    },
     /// Something stopped it.
     Failed {
         /// Why, in words.
@@ -98,7 +101,10 @@ impl BoardState {
                 None => format!("flashing {step}/{of}: {what}"),
             },
             Self::Flashed => "flashed".into(),
-            Self::BootedLinux => "booted Linux".into(),
+            Self::BootedLinux { flash_waits: false } => "booted Linux".into(),
+            Self::BootedLinux { flash_waits: true } => {
+                "booted Linux (the flash waits for its next reset: power-cycle it)".into()
+            }
             Self::Failed { why } => format!("failed: {why}"),
             Self::NotRedBoot { says } if says.is_empty() => "not RedBoot".into(),
             Self::NotRedBoot { says } => format!("not RedBoot (says \"{says}\")"),
@@ -116,7 +122,7 @@ impl BoardState {
             Self::Patted { .. } => "patted",
             Self::Flashing { .. } => "flashing",
             Self::Flashed => "flashed",
-            Self::BootedLinux => "booted Linux",
+            Self::BootedLinux { .. } => "booted Linux",
             Self::Failed { .. } => "failed",
             Self::NotRedBoot { .. } => "not RedBoot",
             Self::InConsole => "in the Console tab",
