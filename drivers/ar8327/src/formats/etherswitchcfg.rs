@@ -102,7 +102,7 @@ pub fn import(text: &str) -> Result<Config, SwitchError> {
             if let Some((g, d)) = c.trim().split_once(" description: ")
                 && let Some(Ok(n)) = num_suffix(g.trim(), "vlangroup", MAX_GROUPS)
             {
-                groups.entry(n).or_default().description = d.to_owned();
+                groups.entry(n).or_default().description = super::unquote_text(d);
             }
             continue;
         }
@@ -279,7 +279,8 @@ pub fn export(cfg: &Config) -> Exported {
             let _ = writeln!(s, "etherswitchcfg config vlan_mode dot1q");
             let mut taken = [false; MAX_GROUPS as usize];
             let mut assigned = Vec::new();
-            for v in &cfg.vlans {
+            warnings.extend(super::lossy_vlans(cfg, "etherswitchcfg", true));
+            for v in cfg.vlans.iter().filter(|v| super::real_vid(v.vid)) {
                 let g = if v.slot < MAX_GROUPS && !taken[usize::from(v.slot)] {
                     Some(v.slot)
                 } else {
@@ -307,7 +308,11 @@ pub fn export(cfg: &Config) -> Exported {
             }
             for (g, v) in assigned {
                 if !v.description.is_empty() {
-                    let _ = writeln!(s, "# vlangroup{g} description: {}", v.description);
+                    let _ = writeln!(
+                        s,
+                        "# vlangroup{g} description: {}",
+                        super::quote_text(&v.description)
+                    );
                 }
                 let _ = writeln!(
                     s,
