@@ -86,7 +86,9 @@ pub const PRESETS: &[Preset] = &[
             "tplink,tl-wdr4300-v1-il",
             "tplink,tl-wdr4310-v1",
         ],
-        args: &["0@eth0", "2:lan:1", "3:lan:2", "4:lan:3", "5:lan:4", "1:wan"],
+        args: &[
+            "0@eth0", "2:lan:1", "3:lan:2", "4:lan:3", "5:lan:4", "1:wan",
+        ],
         source: &ATH79_GENERIC,
         evidence: Some(
             "ar9344_tplink_tl-wdr4300.dtsi, qca9563_tplink_archer-c7-v4.dts, qca9563_tplink_archer-x7-v5.dtsi",
@@ -103,7 +105,9 @@ pub const PRESETS: &[Preset] = &[
             "tplink,tl-wdr4900-v2",
             "tplink,tl-wdr7500-v3",
         ],
-        args: &["0@eth1", "2:lan", "3:lan", "4:lan", "5:lan", "6@eth0", "1:wan"],
+        args: &[
+            "0@eth1", "2:lan", "3:lan", "4:lan", "5:lan", "6@eth0", "1:wan",
+        ],
         source: &ATH79_GENERIC,
         evidence: Some("qca9558_tplink_archer-c7.dtsi"),
         note: "",
@@ -129,7 +133,9 @@ pub const PRESETS: &[Preset] = &[
             "tplink,tl-wr1043nd-v4",
             "tplink,tl-wr1043n-v5",
         ],
-        args: &["0@eth0", "1:lan:4", "2:lan:3", "3:lan:2", "4:lan:1", "5:wan"],
+        args: &[
+            "0@eth0", "1:lan:4", "2:lan:3", "3:lan:2", "4:lan:1", "5:wan",
+        ],
         source: &ATH79_GENERIC,
         evidence: Some(
             "ar9344_dlink_dir-8x5.dtsi, qca9563_tplink_tl-wr1043n.dtsi, qca9563_tplink_archer-c2-v3.dts",
@@ -145,7 +151,9 @@ pub const PRESETS: &[Preset] = &[
             "engenius,epg5000",
             "sitecom,wlr-7100",
         ],
-        args: &["0@eth0", "1:lan:4", "2:lan:3", "3:lan:2", "4:lan:1", "5:wan"],
+        args: &[
+            "0@eth0", "1:lan:4", "2:lan:3", "3:lan:2", "4:lan:1", "5:wan",
+        ],
         source: &ATH79_GENERIC,
         evidence: None,
         note: "same case block as the DIR-825 C1",
@@ -158,7 +166,9 @@ pub const PRESETS: &[Preset] = &[
             "netgear,wndr4300-v2",
             "netgear,wndr4500-v3",
         ],
-        args: &["0@eth0", "1:lan:4", "2:lan:3", "3:lan:2", "4:lan:1", "5:wan"],
+        args: &[
+            "0@eth0", "1:lan:4", "2:lan:3", "3:lan:2", "4:lan:1", "5:wan",
+        ],
         source: &ATH79_NAND,
         evidence: Some("ar9344_netgear_wndr.dtsi"),
         note: "",
@@ -179,28 +189,40 @@ pub const PRESETS: &[Preset] = &[
     },
     Preset {
         boards: &["buffalo,bhr-4grv2", "trendnet,tew-823dru"],
-        args: &["0@eth1", "1:lan", "2:lan", "3:lan", "4:lan", "5:wan", "6@eth0"],
+        args: &[
+            "0@eth1", "1:lan", "2:lan", "3:lan", "4:lan", "5:wan", "6@eth0",
+        ],
         source: &ATH79_GENERIC,
         evidence: None,
         note: "",
     },
     Preset {
-        boards: &["comfast,cf-wr650ac-v1", "comfast,cf-wr650ac-v2", "zyxel,nbg6616"],
-        args: &["0@eth0", "1:lan", "2:lan", "3:lan", "4:lan", "5:wan", "6@eth1"],
+        boards: &[
+            "comfast,cf-wr650ac-v1",
+            "comfast,cf-wr650ac-v2",
+            "zyxel,nbg6616",
+        ],
+        args: &[
+            "0@eth0", "1:lan", "2:lan", "3:lan", "4:lan", "5:wan", "6@eth1",
+        ],
         source: &ATH79_GENERIC,
         evidence: None,
         note: "",
     },
     Preset {
         boards: &["arris,sbr-ac1750", "zyxel,nbg6716"],
-        args: &["0@eth0", "1:lan", "2:lan", "3:lan", "4:lan", "5:wan", "6@eth1"],
+        args: &[
+            "0@eth0", "1:lan", "2:lan", "3:lan", "4:lan", "5:wan", "6@eth1",
+        ],
         source: &ATH79_NAND,
         evidence: None,
         note: "",
     },
     Preset {
         boards: &["domywifi,dw33d", "domywifi,dw33d-nor"],
-        args: &["0@eth0", "1:wan", "2:lan", "3:lan", "4:lan", "5:lan", "6@eth1"],
+        args: &[
+            "0@eth0", "1:wan", "2:lan", "3:lan", "4:lan", "5:lan", "6@eth1",
+        ],
         source: &ATH79_NAND,
         evidence: None,
         note: "WAN is the first role, so it is VLAN 1",
@@ -211,7 +233,9 @@ pub const PRESETS: &[Preset] = &[
             "elecom,wrc-300ghbk2-i",
             "sitecom,wlr-8100",
         ],
-        args: &["0@eth0", "2:lan:4", "3:lan:3", "4:lan:2", "5:lan:1", "1:wan"],
+        args: &[
+            "0@eth0", "2:lan:4", "3:lan:3", "4:lan:2", "5:lan:1", "1:wan",
+        ],
         source: &ATH79_GENERIC,
         evidence: None,
         note: "",
@@ -334,7 +358,9 @@ impl SwitchArgs {
                 n.parse::<u8>()
                     .ok()
                     .filter(|p| usize::from(*p) < NUM_PORTS)
-                    .ok_or_else(|| format!("\"{a}\": port \"{n}\" is not 0..6 (not an AR8327 layout)"))
+                    .ok_or_else(|| {
+                        format!("\"{a}\": port \"{n}\" is not 0..6 (not an AR8327 layout)")
+                    })
             };
             let p = if let Some((n, dev)) = a.split_once('@') {
                 let (n, tag) = if let Some(n) = n.strip_suffix('t') {
@@ -606,7 +632,9 @@ impl Board {
             || q.split_whitespace().all(|w| {
                 self.name.contains(w)
                     || self.model.to_ascii_lowercase().contains(w)
-                    || ALIASES.iter().any(|(a, b)| *b == self.name && a.contains(w))
+                    || ALIASES
+                        .iter()
+                        .any(|(a, b)| *b == self.name && a.contains(w))
             })
     }
 
@@ -780,12 +808,18 @@ mod tests {
         let c = b.stock_config();
         assert_eq!(crate::config::format_ports(&c.vlans[0].ports), "0t 2 3 4 5");
         assert_eq!(crate::config::format_ports(&c.vlans[1].ports), "0t 1");
-        assert_eq!((c.ports[0].pvid, c.ports[1].pvid, c.ports[3].pvid), (0, 2, 1));
+        assert_eq!(
+            (c.ports[0].pvid, c.ports[1].pvid, c.ports[3].pvid),
+            (0, 2, 1)
+        );
 
         let v2 = Board::find("tl-wr1043nd-v2").unwrap_or_default();
         assert_eq!(v2.name, "tplink,tl-wr1043nd-v2");
         let old = v2.stock_config_untagged_cpu();
-        assert_eq!(crate::config::format_ports(&old.vlans[0].ports), "0 1 2 3 4");
+        assert_eq!(
+            crate::config::format_ports(&old.vlans[0].ports),
+            "0 1 2 3 4"
+        );
         assert_eq!(crate::config::format_ports(&old.vlans[1].ports), "5 6");
         let new = v2.stock_config();
         assert_eq!(crate::config::format_ports(&new.vlans[1].ports), "5 6t");
@@ -796,8 +830,16 @@ mod tests {
         assert_eq!(c5.netdevs[3], "lan2");
         assert_eq!(c5.netdevs[6], "cpu6");
         let d7 = Board::find("tplink,archer-d7-v1").unwrap_or_default();
-        assert_eq!((d7.labels[2].as_str(), d7.labels[1].as_str()), ("WAN 4", "WAN 5"));
-        assert_eq!(Board::find("compex,wpj558-16m").unwrap_or_default().bridge_port(), 6);
+        assert_eq!(
+            (d7.labels[2].as_str(), d7.labels[1].as_str()),
+            ("WAN 4", "WAN 5")
+        );
+        assert_eq!(
+            Board::find("compex,wpj558-16m")
+                .unwrap_or_default()
+                .bridge_port(),
+            6
+        );
     }
 
     #[test]

@@ -730,12 +730,7 @@ pub fn run_exchange(
 
 /// A two-host exchange with host A tagging its frames with `a_vid` (see
 /// [`exchange_frames`]).
-pub fn two_host_exchange_tagged(
-    sim: &mut Simulator,
-    a: u8,
-    a_vid: Option<u16>,
-    b: u8,
-) -> Exchange {
+pub fn two_host_exchange_tagged(sim: &mut Simulator, a: u8, a_vid: Option<u16>, b: u8) -> Exchange {
     let mut x = Exchange {
         a,
         b,

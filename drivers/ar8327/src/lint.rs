@@ -988,9 +988,15 @@ fn flooding_rule(cfg: &Config, opts: &LintOptions, sim: &mut Simulator, out: &mu
     let mut ports: PortMask = 0;
     let mut untagged_ports: PortMask = 0;
     let mut pairs = Vec::new();
-    for (i, &a) in hosts.iter().enumerate() {
-        for &b in &hosts[i + 1..] {
+    // Both directions: who speaks first decides the tags (a trunk's tagged broadcast,
+    // answered untagged by an access port, is a different exchange from the reverse).
+    for &a in &hosts {
+        for &b in hosts.iter().filter(|b| **b != a) {
             for &a_vid in &modes[usize::from(a)] {
+                // One untagged exchange per unordered pair is enough.
+                if a_vid.is_none() && b < a && modes[usize::from(b)].contains(&None) {
+                    continue;
+                }
                 // A tagged frame only reaches members of its VLAN: skip pairs that cannot
                 // meet there (secure ingress and the VTU decide the same in the simulator).
                 if let Some(vid) = a_vid

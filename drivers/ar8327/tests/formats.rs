@@ -30,7 +30,9 @@ fn round_trip(c: &Config, f: Format) -> Config {
         .warnings
         .iter()
         .filter(|w| {
-            !w.contains("truncated") && !w.contains("driver will load") && !w.contains("no board chosen")
+            !w.contains("truncated")
+                && !w.contains("driver will load")
+                && !w.contains("no board chosen")
         })
         .collect();
     assert!(lost.is_empty(), "{f}: {lost:?}");

@@ -235,6 +235,15 @@ pub fn export(cfg: &Config, board: &Board) -> Exported {
         }
     }
     for (p, pc) in cfg.ports.iter().enumerate() {
+        if wired & (1 << p) == 0 {
+            if pc.pvid != 0 {
+                warnings.push(format!(
+                    "port {p} is not wired on the {}: its PVID {} is left out",
+                    board.model, pc.pvid
+                ));
+            }
+            continue;
+        }
         let member = cfg
             .vlans
             .iter()

@@ -271,6 +271,13 @@ pub fn export(cfg: &Config) -> Exported {
                     "port mode: the {} VLAN(s) and the PVIDs are not expressed",
                     cfg.vlans.len()
                 ));
+            } else {
+                for (p, pc) in cfg.ports.iter().enumerate().filter(|(_, pc)| pc.pvid != 1) {
+                    warnings.push(format!(
+                        "port mode: port {p}'s PVID {} is not expressed (it reads back as 1)",
+                        pc.pvid
+                    ));
+                }
             }
         }
         Mode::Dot1q => {
@@ -298,7 +305,7 @@ pub fn export(cfg: &Config) -> Exported {
                         assigned.push((g, v));
                     }
                     None => warnings.push(format!(
-                        "VID {}: arswitch has only 16 vlangroups, dropped",
+                        "VID {}: arswitch has only 16 vlangroups: left out",
                         v.vid
                     )),
                 }
@@ -322,6 +329,13 @@ pub fn export(cfg: &Config) -> Exported {
                 );
             }
             for (p, pc) in cfg.ports.iter().enumerate() {
+                if pc.pvid > crate::config::MAX_VID {
+                    warnings.push(format!(
+                        "port {p}: PVID {} is not 0..4094 and cannot be expressed; left out (PVID 1)",
+                        pc.pvid
+                    ));
+                    continue;
+                }
                 if pc.pvid > 127 {
                     warnings.push(format!(
                         "port {p}: PVID {} is truncated to {} by arswitch's AR8327 set_pvid",

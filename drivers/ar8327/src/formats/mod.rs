@@ -86,9 +86,7 @@ impl Format {
     pub fn looks_like(self) -> &'static str {
         match self {
             Format::Uci => "UCI /etc/config/network: `config switch` / `config switch_vlan`",
-            Format::Swconfig => {
-                "swconfig script: `swconfig dev switch0 vlan 1 set ports '0t 1 2'`"
-            }
+            Format::Swconfig => "swconfig script: `swconfig dev switch0 vlan 1 set ports '0t 1 2'`",
             Format::SwconfigShow => {
                 "swconfig dev switch0 show output: `Global attributes:`, `Port 0:`, `VLAN 1:`"
             }
@@ -270,26 +268,24 @@ fn is_show_section(line: &str) -> bool {
 
 /// Guesses the format from content.
 pub fn detect(text: &str) -> Option<Format> {
+    for l in text.lines().map(str::trim) {
+        if l == "Global attributes:" {
+            return Some(Format::SwconfigShow);
+        }
+        if l.starts_with("device=") && l.contains(" switch=") {
+            return Some(Format::State);
+        }
+    }
     let mut regs = 0usize;
     let mut ethsw = 0usize;
     let mut other = 0usize;
     let mut show_sections = 0usize;
     let mut show_values = 0usize;
     let mut state_ports = 0usize;
-    let mut first = true;
     for raw in text.lines() {
         let line = raw.trim();
         if line.is_empty() {
             continue;
-        }
-        if first {
-            first = false;
-            if line.starts_with("device=") && line.contains(" switch=") {
-                return Some(Format::State);
-            }
-        }
-        if line == "Global attributes:" {
-            return Some(Format::SwconfigShow);
         }
         if matches!(line, "[global]" | "[ports]") {
             state_ports += 1;
@@ -325,6 +321,11 @@ pub fn detect(text: &str) -> Option<Format> {
             return Some(Format::Uci);
         }
         if first == "swconfig" {
+            // `swconfig dev switch0 [port N] show` starts a pasted dump, not a script.
+            if line.ends_with(" show") {
+                other += 1;
+                continue;
+            }
             return Some(Format::Swconfig);
         }
         if first == "bridge" || (first == "ip" && line.contains("vlan_filtering")) {
@@ -564,7 +565,11 @@ pub(crate) fn parse_vlan_comment(line: &str) -> Option<(u16, u16, String)> {
     let r = c.strip_prefix("vid ")?;
     let (head, desc) = r.split_once(':')?;
     let (v, s) = head.split_once(" slot ")?;
-    Some((v.trim().parse().ok()?, s.trim().parse().ok()?, unquote_text(desc)))
+    Some((
+        v.trim().parse().ok()?,
+        s.trim().parse().ok()?,
+        unquote_text(desc),
+    ))
 }
 
 /// A description as written in a comment: a JSON string, so spaces at the ends, quotes and
@@ -603,14 +608,23 @@ mod tests {
         );
         assert!(e.to_string().contains("line 2, column 12"), "{e}");
         assert_eq!(
-            decode_text(b"\xef\xbb\xbfconfig switch\n".to_vec()).ok().as_deref(),
+            decode_text(b"\xef\xbb\xbfconfig switch\n".to_vec())
+                .ok()
+                .as_deref(),
             Some("config switch\n")
         );
     }
 
     #[test]
     fn descriptions_in_comments_survive_anything() {
-        for s in ["", "  lan  ", "a\"b", "x\ny", "\u{1b}]0;t\u{7}", "wan (isp): 1"] {
+        for s in [
+            "",
+            "  lan  ",
+            "a\"b",
+            "x\ny",
+            "\u{1b}]0;t\u{7}",
+            "wan (isp): 1",
+        ] {
             let q = quote_text(s);
             assert!(!q.contains('\n'), "{q}");
             assert_eq!(unquote_text(&q), s);

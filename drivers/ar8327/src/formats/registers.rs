@@ -137,7 +137,11 @@ pub fn export(cfg: &Config) -> Exported {
     let mut warnings = super::lossy_vlans(cfg, what, false);
     warnings.extend(super::lossy_device(cfg, what));
     let mut seen: BTreeMap<u16, u16> = BTreeMap::new();
-    for v in cfg.vlans.iter().filter(|v| v.member_mask() != 0 && super::real_vid(v.vid)) {
+    for v in cfg
+        .vlans
+        .iter()
+        .filter(|v| v.member_mask() != 0 && super::real_vid(v.vid))
+    {
         if let Some(first) = seen.insert(v.vid, v.slot) {
             warnings.push(format!(
                 "VID {} is in slots {first} and {}: the switch has one VTU entry per VID, the last load wins",
@@ -170,8 +174,9 @@ pub fn export(cfg: &Config) -> Exported {
             "ARL age {} s does not fit ARL_CTRL's 7 s units (4 s to 458748 s): written as 300 s",
             cfg.arl_age_secs
         )),
-        Some(u) if cfg.arl_age_secs != crate::config::DEFAULT_ARL_AGE
-            && u32::from(u) * 7 != cfg.arl_age_secs =>
+        Some(u)
+            if cfg.arl_age_secs != crate::config::DEFAULT_ARL_AGE
+                && u32::from(u) * 7 != cfg.arl_age_secs =>
         {
             warnings.push(format!(
                 "ARL age {} s is kept in 7 s units: it reads back as {} s",
@@ -182,7 +187,11 @@ pub fn export(cfg: &Config) -> Exported {
         Some(_) => {}
     }
     let mut s = String::new();
-    for v in cfg.vlans.iter().filter(|v| v.member_mask() != 0 && super::real_vid(v.vid)) {
+    for v in cfg
+        .vlans
+        .iter()
+        .filter(|v| v.member_mask() != 0 && super::real_vid(v.vid))
+    {
         let _ = writeln!(
             s,
             "# vid {} slot {}: {}",

@@ -129,7 +129,7 @@ pub fn read(text: &str) -> Result<StateRead, SwitchError> {
                 .map(|(_, r)| r.split(" rev=").next().unwrap_or(r).trim())
                 .unwrap_or("");
             let lower = chip.to_ascii_lowercase();
-            if !lower.is_empty() && !(lower.contains("8327") || lower.contains("8337")) {
+            if !(lower.is_empty() || lower.contains("8327") || lower.contains("8337")) {
                 return Err(SwitchError::parse(
                     FMT,
                     ln,
@@ -148,7 +148,7 @@ pub fn read(text: &str) -> Result<StateRead, SwitchError> {
             continue;
         }
         // A shell prompt line (`root@OpenWrt:~# cat …/state`).
-        if !line.contains('=') && !(section == "ports" && line.starts_with("port")) {
+        if !(line.contains('=') || section == "ports" && line.starts_with("port")) {
             continue;
         }
         match section.as_str() {
@@ -243,10 +243,7 @@ pub fn read(text: &str) -> Result<StateRead, SwitchError> {
                             return Err(SwitchError::parse(
                                 FMT,
                                 ln,
-                                format!(
-                                    "port{p}: \"{}\" is not KEY=0xVALUE",
-                                    printable(w)
-                                ),
+                                format!("port{p}: \"{}\" is not KEY=0xVALUE", printable(w)),
                             ));
                         }
                     }
@@ -286,8 +283,7 @@ pub fn read(text: &str) -> Result<StateRead, SwitchError> {
     }
     let full = ["status", "vlan0", "vlan1", "lookup"];
     let mut missing: Vec<String> = Vec::new();
-    for p in 0..ports_expected {
-        let keys = &port_keys[p];
+    for (p, keys) in port_keys.iter().enumerate().take(ports_expected) {
         if keys.is_empty() {
             missing.push(p.to_string());
         } else if full.iter().any(|k| !keys.iter().any(|x| x == k)) {
@@ -299,7 +295,11 @@ pub fn read(text: &str) -> Result<StateRead, SwitchError> {
             notes.push(format!(
                 "port {p}: the dump has no {} for it; {} shown as after a reset",
                 lost.join(", "),
-                if lost.len() == 1 { "that register is" } else { "those registers are" }
+                if lost.len() == 1 {
+                    "that register is"
+                } else {
+                    "those registers are"
+                }
             ));
         }
     }

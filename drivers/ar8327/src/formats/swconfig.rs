@@ -384,7 +384,7 @@ impl SwconfigState {
             let s = usize::from(v.slot);
             if s >= usize::from(MAX_SLOTS) {
                 warnings.push(format!(
-                    "VLAN VID {} sits in slot {}; swconfig has slots 0..127, dropped",
+                    "VLAN VID {} sits in slot {}; swconfig has slots 0..127: left out",
                     v.vid, v.slot
                 ));
                 continue;
@@ -1096,7 +1096,11 @@ pub fn read_show(text: &str) -> Result<ShowRead, SwitchError> {
         st.used[slot] = false;
         notes.push(format!(
             "the dump is cut off inside VLAN {slot}: its {} missing, so the VLAN is left out",
-            if vid { "ports are" } else { "VID and ports are" }
+            if vid {
+                "ports are"
+            } else {
+                "VID and ports are"
+            }
         ));
     }
     if !text.is_empty() && !text.ends_with('\n') {

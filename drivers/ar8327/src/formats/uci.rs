@@ -121,8 +121,7 @@ fn replay_named(text: &str) -> Result<(SwconfigState, String, Vec<String>), Swit
     let mut saw_switch_section = false;
     // Other switches: name → (sections, first line).
     let mut others: Vec<(String, usize, usize)> = Vec::new();
-    let mut other = |name: &str, line: usize| match others.iter_mut().find(|(n, _, _)| n == name)
-    {
+    let mut other = |name: &str, line: usize| match others.iter_mut().find(|(n, _, _)| n == name) {
         Some(o) => o.1 += 1,
         None => others.push((name.to_owned(), 1, line)),
     };
