@@ -980,14 +980,20 @@ fn tag_words(x: &Exchange) -> String {
     format!("{}↔{}", side(x.a, x.a_vid), side(x.b, x.b_vid))
 }
 
-fn flooding_rule(cfg: &Config, opts: &LintOptions, sim: &mut Simulator, out: &mut Out) {
+/// The two-host exchanges that flood: every pair of host ports (not CPU, wired), each host
+/// speaking first in each way it uses its port ([`host_modes`]), the other answering as the
+/// broadcast reached it. What the flooding rule reports, and what "Show the exchange"
+/// replays.
+pub fn flooding_exchanges(cfg: &Config, opts: &LintOptions) -> Vec<Exchange> {
+    flooding_exchanges_on(cfg, opts, &mut Simulator::from_config(cfg))
+}
+
+fn flooding_exchanges_on(cfg: &Config, opts: &LintOptions, sim: &mut Simulator) -> Vec<Exchange> {
     let hosts: Vec<u8> = (0..NUM_PORTS as u8)
         .filter(|p| (opts.cpu | opts.unused) & (1 << p) == 0)
         .collect();
     let modes: Vec<Vec<Option<u16>>> = (0..NUM_PORTS as u8).map(|p| host_modes(cfg, p)).collect();
-    let mut ports: PortMask = 0;
-    let mut untagged_ports: PortMask = 0;
-    let mut pairs = Vec::new();
+    let mut found = Vec::new();
     // Both directions: who speaks first decides the tags (a trunk's tagged broadcast,
     // answered untagged by an access port, is a different exchange from the reverse).
     for &a in &hosts {
@@ -1009,14 +1015,24 @@ fn flooding_rule(cfg: &Config, opts: &LintOptions, sim: &mut Simulator, out: &mu
                 }
                 let x = two_host_exchange_tagged(sim, a, a_vid, b);
                 if x.reachable && (x.reply_flooded || x.followup_flooded) {
-                    ports |= (1 << a) | (1 << b);
-                    if x.a_vid.is_none() && x.b_vid.is_none() {
-                        untagged_ports |= (1 << a) | (1 << b);
-                    }
-                    pairs.push(tag_words(&x));
+                    found.push(x);
                 }
             }
         }
+    }
+    found
+}
+
+fn flooding_rule(cfg: &Config, opts: &LintOptions, sim: &mut Simulator, out: &mut Out) {
+    let mut ports: PortMask = 0;
+    let mut untagged_ports: PortMask = 0;
+    let mut pairs = Vec::new();
+    for x in flooding_exchanges_on(cfg, opts, sim) {
+        ports |= (1 << x.a) | (1 << x.b);
+        if x.a_vid.is_none() && x.b_vid.is_none() {
+            untagged_ports |= (1 << x.a) | (1 << x.b);
+        }
+        pairs.push(tag_words(&x));
     }
     if ports == 0 {
         return;
