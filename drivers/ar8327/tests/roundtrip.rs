@@ -318,3 +318,92 @@ fn clean_configurations_round_trip_exactly_and_quietly() {
         }
     }
 }
+
+/// The files a user has, mutated: lines dropped, duplicated or swapped, characters
+/// changed. Whatever still imports converts to every format and back, or says what it lost.
+#[test]
+fn mutated_real_files_round_trip_or_say_what_they_lose() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data");
+    let mut seeds: Vec<String> = Vec::new();
+    for sub in ["real", "dumps"] {
+        for e in std::fs::read_dir(format!("{dir}/{sub}")).unwrap() {
+            seeds.push(std::fs::read_to_string(e.unwrap().path()).unwrap());
+        }
+    }
+    for f in [
+        "flooding-bug.uci",
+        "flooding-fixed.uci",
+        "separate-vlangroups.regs",
+        "wr1043nd-v2.etherswitchcfg",
+    ] {
+        seeds.push(
+            std::fs::read_to_string(format!(
+                "{}/../../assets/switch/{f}",
+                env!("CARGO_MANIFEST_DIR")
+            ))
+            .unwrap(),
+        );
+    }
+    let words = [
+        "'0t 1 2'",
+        "'5 6t'",
+        "'0'",
+        "'4094'",
+        "'0 1 2 3 4 5 6'",
+        "switch1",
+        "eth0",
+        "'x'",
+        "vlan",
+        "vid",
+        "pvid",
+        "ports",
+        "description",
+        "\t",
+        "???",
+        "0x00140302",
+    ];
+    let mut g = Gen(0xabcd);
+    let board = Board::generic();
+    let mut imported = 0;
+    for round in 0..3000 {
+        let seed = g.pick(&seeds).clone();
+        let mut lines: Vec<String> = seed.lines().map(str::to_owned).collect();
+        for _ in 0..1 + g.below(4) {
+            if lines.is_empty() {
+                break;
+            }
+            let i = g.below(lines.len() as u64) as usize;
+            match g.below(5) {
+                0 => {
+                    lines.remove(i);
+                }
+                1 => {
+                    let l = lines[i].clone();
+                    lines.insert(i, l);
+                }
+                2 => {
+                    let j = g.below(lines.len() as u64) as usize;
+                    lines.swap(i, j);
+                }
+                _ => {
+                    let w: Vec<&str> = lines[i].split(' ').collect();
+                    let k = g.below(w.len() as u64) as usize;
+                    let mut w: Vec<String> = w.iter().map(|s| (*s).to_owned()).collect();
+                    w[k] = (*g.pick(&words)).to_owned();
+                    lines[i] = w.join(" ");
+                }
+            }
+        }
+        let text = lines.join("\n");
+        let Ok(imp) = formats::import(&text, &board) else {
+            continue;
+        };
+        imported += 1;
+        let mut c = imp.config.clone();
+        c.normalize_masks();
+        for f in Format::ALL {
+            check(&c, f, &board, &format!("mutation {round}"));
+        }
+    }
+    assert!(imported > 1000, "only {imported} mutations imported");
+}
