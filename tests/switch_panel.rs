@@ -415,6 +415,28 @@ fn a_pasted_show_dump_imports_with_its_links_labelled() {
         &benchtop_panel_switch::LinkSource::File("the pasted text".into())
     );
     assert_eq!(links.len(), 6);
+    // Ctrl+V over the matrix imports the clipboard too.
+    let stock = std::fs::read_to_string(real("dumps/show-wdr4300-stock.txt")).expect("dump");
+    h.event(egui::Event::Paste(stock));
+    steps(&mut h, 3);
+    wait_until(&mut h, "the pasted stock dump", |h| {
+        panel(h).links().is_some_and(|(_, l)| l.len() == 7)
+    });
+    assert_eq!(panel(&h).config().vlans.len(), 2);
+    // Text that does not import is kept, with the error.
+    let field = h.get_by_role_and_label(Role::MultilineTextInput, "Paste:");
+    field.focus();
+    field.type_text("hello world");
+    steps(&mut h, 2);
+    click(&mut h, "Import pasted text");
+    wait_for_label(&mut h, "cannot tell the format");
+    assert_eq!(
+        h.get_by_role_and_label(Role::MultilineTextInput, "Paste:")
+            .value()
+            .as_deref(),
+        Some("hello world"),
+        "nothing lost"
+    );
 }
 
 #[test]
@@ -548,6 +570,19 @@ fn at_the_default_window_size_the_checks_stay_in_view() {
         tools_top(&h) - checks.bottom() > 280.0,
         "room for the checks: {} px",
         tools_top(&h) - checks.bottom()
+    );
+    // A long error in the import column scrolls there too.
+    let field = h.get_by_role_and_label(Role::MultilineTextInput, "Paste:");
+    field.focus();
+    field.type_text("not a configuration at all");
+    steps(&mut h, 2);
+    click(&mut h, "Import pasted text");
+    wait_for_label(&mut h, "cannot tell the format");
+    steps(&mut h, 3);
+    assert!(
+        (tools_top(&h) - resting).abs() < 2.0,
+        "an error moved the tools from {resting} to {}",
+        tools_top(&h)
     );
     // Every VLAN row of the matrix is on screen.
     let row5 = h.get_by_label("VLAN 5 port 0").rect();

@@ -27,6 +27,9 @@ impl SwitchPanel {
         if let Some(p) = &opened.path {
             self.files.opened = Some(p.clone());
         }
+        if opened.origin == files::PASTED {
+            self.files.paste.clear();
+        }
         let misfits = self.board().misfits(&config);
         let mut words = format!(
             "Opened {} ({}, {} VLAN{}).",
@@ -78,7 +81,7 @@ impl SwitchPanel {
                 })
             });
             if let Some(t) = pasted {
-                self.import_bytes(t.into_bytes(), "the pasted text");
+                self.import_bytes(t.into_bytes(), files::PASTED);
             }
         }
     }

@@ -48,6 +48,9 @@ impl Default for FileTool {
     }
 }
 
+/// Where pasted text comes from, in words.
+pub(crate) const PASTED: &str = "the pasted text";
+
 /// What an open (or paste) job hands back.
 pub(crate) struct Opened {
     /// The file read, or `None` for pasted or dropped text.
@@ -164,78 +167,85 @@ pub(crate) fn ui(panel: &mut SwitchPanel, ui: &mut Ui) {
         let (Some(left), Some(right)) = (left.first_mut(), right.first_mut()) else {
             return;
         };
-        left.strong("Open a file");
-        left.horizontal_wrapped(|ui| {
-            let l = ui.label("File:");
-            let r = ui
-                .add(
-                    egui::TextEdit::singleline(&mut t.path)
-                        .desired_width(260.0)
-                        .hint_text("/etc/config/network, a script, a register list"),
-                )
-                .labelled_by(l.id);
-            let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-            if ui.add_enabled(!t.busy, egui::Button::new("Open")).clicked() || enter {
-                open = true;
-            }
-            if ui.button("Browse…").clicked() {
-                browse = Some(PickMode::Open);
-            }
-        });
-        left.weak(
-            "UCI, swconfig, etherswitchcfg, DSA, a register list (`reg 0xADDR=0xVALUE`), or what \
-             a running switch printed (`swconfig dev switch0 show`, `cat \
-             /sys/kernel/debug/ar8xxx/*/state`); the format is told from the content. Dropping \
-             a file on the window opens it too; Ctrl+V over the matrix imports the clipboard.",
-        );
-        let paste_label = left.horizontal(|ui| {
-            let l = ui.label("Paste:");
-            if ui
-                .add_enabled(
-                    !t.busy && !t.paste.trim().is_empty(),
-                    egui::Button::new("Import pasted text"),
-                )
-                .clicked()
-            {
-                paste = true;
-            }
-            if !t.paste.is_empty() && ui.small_button("Clear").clicked() {
-                t.paste.clear();
-            }
-            ui.weak(format!("{} lines", t.paste.lines().count()));
-            l.id
-        });
-        // A pasted dump is long: the field scrolls instead of growing.
+        // The whole column scrolls: a long error or many notes never grow the tools.
         egui::ScrollArea::vertical()
-            .id_salt("switch-paste")
-            .max_height(72.0)
-            .show(left, |ui| {
-                ui.add(
-                    egui::TextEdit::multiline(&mut t.paste)
-                        .desired_rows(3)
-                        .desired_width(f32::INFINITY)
-                        .hint_text("a configuration, or swconfig show / debugfs state output")
-                        .code_editor(),
-                )
-                .labelled_by(paste_label.inner);
-            });
-        if let Some((err, m)) = &t.message {
-            if *err {
-                left.colored_label(benchtop_panels::tokens::ERROR, m);
-            } else {
-                left.label(m);
-            }
-        }
-        if !t.notes.is_empty() {
-            egui::ScrollArea::vertical()
-                .id_salt("switch-import-notes")
-                .max_height(left.available_height().max(60.0))
-                .show(left, |ui| {
-                    for n in &t.notes {
-                        ui.colored_label(benchtop_panels::tokens::PENDING, format!("note: {n}"));
+            .id_salt("switch-import-column")
+            .auto_shrink([false, false])
+            .show(left, |left| {
+                left.strong("Open a file");
+                left.horizontal_wrapped(|ui| {
+                    let l = ui.label("File:");
+                    let r = ui
+                        .add(
+                            egui::TextEdit::singleline(&mut t.path)
+                                .desired_width(260.0)
+                                .hint_text("/etc/config/network, a script, a register list"),
+                        )
+                        .labelled_by(l.id);
+                    let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+                    if ui.add_enabled(!t.busy, egui::Button::new("Open")).clicked() || enter {
+                        open = true;
+                    }
+                    if ui.button("Browse…").clicked() {
+                        browse = Some(PickMode::Open);
                     }
                 });
-        }
+                left.weak(
+                    "UCI, swconfig, etherswitchcfg, DSA, a register list (`reg 0xADDR=0xVALUE`), or what \
+                     a running switch printed (`swconfig dev switch0 show`, `cat \
+                     /sys/kernel/debug/ar8xxx/*/state`); the format is told from the content. Dropping \
+                     a file on the window opens it too; Ctrl+V over the matrix imports the clipboard.",
+                );
+                let paste_label = left.horizontal(|ui| {
+                    let l = ui.label("Paste:");
+                    if ui
+                        .add_enabled(
+                            !t.busy && !t.paste.trim().is_empty(),
+                            egui::Button::new("Import pasted text"),
+                        )
+                        .clicked()
+                    {
+                        paste = true;
+                    }
+                    if !t.paste.is_empty() && ui.small_button("Clear").clicked() {
+                        t.paste.clear();
+                    }
+                    ui.weak(format!("{} lines", t.paste.lines().count()));
+                    l.id
+                });
+                // A pasted dump is long: the field scrolls instead of growing.
+                egui::ScrollArea::vertical()
+                    .id_salt("switch-paste")
+                    .max_height(72.0)
+                    .show(left, |ui| {
+                        ui.add(
+                            egui::TextEdit::multiline(&mut t.paste)
+                                .desired_rows(3)
+                                .desired_width(f32::INFINITY)
+                                .hint_text("a configuration, or swconfig show / debugfs state output")
+                                .code_editor(),
+                        )
+                        .labelled_by(paste_label.inner);
+                    });
+                if let Some((err, m)) = &t.message {
+                    if *err {
+                        left.colored_label(benchtop_panels::tokens::ERROR, m);
+                    } else {
+                        left.label(m);
+                    }
+                }
+                if !t.notes.is_empty() {
+                    egui::ScrollArea::vertical()
+                        .id_salt("switch-import-notes")
+                        .max_height(160.0)
+                        .show(left, |ui| {
+                            for n in &t.notes {
+                                ui.colored_label(benchtop_panels::tokens::PENDING, format!("note: {n}"));
+                            }
+                        });
+                }
+
+            });
 
         right.horizontal_wrapped(|ui| {
             let before = t.format;
@@ -312,8 +322,9 @@ pub(crate) fn ui(panel: &mut SwitchPanel, ui: &mut Ui) {
         panel.open_file();
     }
     if paste {
-        let text = std::mem::take(&mut panel.files.paste);
-        panel.import_bytes(text.into_bytes(), "the pasted text");
+        // Kept until it imports: a text that does not parse is not lost.
+        let text = panel.files.paste.clone();
+        panel.import_bytes(text.into_bytes(), PASTED);
     }
     if save {
         panel.save_file();

@@ -617,6 +617,10 @@ impl DevicePanel for SwitchPanel {
                 "click · right-click a cell",
                 "cycle off/untagged/tagged · choose",
             ),
+            (
+                "Ctrl+V over the matrix",
+                "import the clipboard (a config, swconfig show or debugfs state output)",
+            ),
         ]
     }
 
