@@ -452,6 +452,9 @@ fn the_link_row_says_whose_links_it_shows() {
     open_file(&mut h, &real("dumps/show-wdr4300-stock.txt"));
     assert!(has(&h, "Link (from show-wdr4300-stock.txt)"));
     assert!(has(&h, "100 full"), "port 3 of the dump");
+    // A configuration without links again: the device's come back, as the device's.
+    open_file(&mut h, &real("real/tl-wdr4300_katallaxie_1407.network"));
+    assert!(has(&h, "Link (built-in simulator)"));
 }
 
 #[test]

@@ -47,8 +47,12 @@ impl SwitchPanel {
         }
         self.files.message = Some((false, words));
         self.links = if links.is_empty() {
-            // The links shown stay the device's; the file says nothing about its router's.
-            self.links.take().filter(|l| l.source == LinkSource::Device)
+            // The file says nothing about its router's links: the device's are shown (as
+            // the device's), if it was read.
+            self.device.as_ref().map(|d| Links {
+                source: LinkSource::Device,
+                links: d.links.clone(),
+            })
         } else {
             Some(Links {
                 source: LinkSource::File(opened.origin.clone()),
