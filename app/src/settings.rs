@@ -14,6 +14,8 @@ pub enum Tab {
     Mindwave,
     /// Serial console (RedBoot boards).
     Console,
+    /// Many RedBoot boards at once.
+    Fleet,
     /// AR8327 Ethernet switch editor.
     Switch,
     /// The line-echo demo device.
@@ -26,9 +28,10 @@ pub enum Tab {
 
 impl Tab {
     /// Every tab, in menu order.
-    pub const ALL: [Tab; 6] = [
+    pub const ALL: [Tab; 7] = [
         Tab::Mindwave,
         Tab::Console,
+        Tab::Fleet,
         Tab::Switch,
         Tab::Power,
         Tab::Usb,
@@ -40,6 +43,7 @@ impl Tab {
         match self {
             Tab::Mindwave => benchtop_panel_mindwave::MindwavePanel::TITLE,
             Tab::Console => benchtop_panel_console::ConsolePanel::TITLE,
+            Tab::Fleet => benchtop_panel_fleet::FleetPanel::TITLE,
             Tab::Switch => benchtop_panel_switch::SwitchPanel::TITLE,
             Tab::Echo => benchtop_panel_echo::EchoPanel::TITLE,
             Tab::Power => benchtop_panel_power::PowerPanel::TITLE,
