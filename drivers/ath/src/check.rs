@@ -189,6 +189,9 @@ struct Hold {
     site: Option<u32>,
 }
 
+/// The largest refcount taken as real: holds are operations in flight, never millions (a
+/// bigger printed number is a corrupted line or a wrapped counter).
+const MAX_REFCNT: i32 = 1_000_000;
 /// Scan at most this many open holds when pairing a release.
 const PAIR_SCAN: usize = 64;
 /// Keep at most this many related lines in one finding.
@@ -447,7 +450,7 @@ impl Checker {
             PowerCall::SetPower { refcnt, .. }
             | PowerCall::SetPowerState { refcnt, .. }
             | PowerCall::Restore { refcnt, .. }
-                if refcnt < 0 =>
+                if !(0..=MAX_REFCNT).contains(&refcnt) =>
             {
                 bad.push(format!("refcnt={refcnt}"));
             }
@@ -567,7 +570,8 @@ impl Checker {
             }
             PowerCall::SetSelfgen { .. } => {}
             PowerCall::SetPowerState { state, .. } => {
-                if state != 0 {
+                // Out-of-range states are reported as such.
+                if state != 0 && PowerMode::from_value(state).is_some() {
                     self.push(
                         Rule::SetPowerStateSleep,
                         ev.line,

@@ -15,7 +15,7 @@ use benchtop_drivers::files::{self, FileError, Overwrite, PartialFile};
 use benchtop_drivers::job::JobContext;
 
 use crate::export::{ChromeTrace, Vcd};
-use crate::{AthError, Analysis, CheckConfig, Finding, for_each_line};
+use crate::{AthError, Analysis, CheckConfig, Finding, for_each_line_ticking};
 
 /// Events kept before the oldest are forgotten while streaming (the sink has them).
 const KEEP_EVENTS: usize = 4096;
@@ -54,57 +54,73 @@ pub fn stream_log(
     let mut input = files::open_input(path)?;
     let mut a = Analysis::new(config);
     let mut reported = 0usize;
-    let mut bytes = 0u64;
+    let mut gave_up: Option<AthError> = None;
     let mut next_progress = PROGRESS_EVERY;
     let mut failure: Option<AthError> = None;
-    let read = for_each_line(&mut *input, |line, cut| {
-        bytes += line.len() as u64 + 1;
-        let step = (|| {
-            if let Some(i) = a.feed_line_cut(line, cut) {
-                sink.event(&a, i, line)?;
-            }
-            let found = a.checker().findings().len();
-            if found > reported {
-                for i in reported..found {
-                    if let Some(f) = a.checker().findings().get(i) {
-                        sink.finding(&a, f)?;
-                    }
+    let recognized = std::cell::Cell::new(0u64);
+    let read = for_each_line_ticking(
+        &mut *input,
+        |line, cut| {
+            let step = (|| {
+                if let Some(i) = a.feed_line_cut(line, cut) {
+                    sink.event(&a, i, line)?;
                 }
-                reported = found;
-            }
-            if a.timeline().events().len() > KEEP_EVENTS {
-                a.forget_oldest_events(KEEP_EVENTS);
-            }
-            if bytes >= next_progress {
-                next_progress = bytes + PROGRESS_EVERY;
-                if let Some(ctx) = ctx {
-                    if ctx.cancelled() {
-                        return Err(AthError::Cancelled);
+                let found = a.checker().findings().len();
+                if found > reported {
+                    for i in reported..found {
+                        if let Some(f) = a.checker().findings().get(i) {
+                            sink.finding(&a, f)?;
+                        }
                     }
-                    let words = format!("reading {shown}: {} MB", bytes >> 20);
-                    match total {
-                        Some(t) if t > 0 => ctx.progress(0.95 * bytes as f32 / t as f32, words),
-                        _ => ctx.progress(0.0, words),
-                    }
+                    reported = found;
                 }
-                if a.stats().recognized == 0 && bytes >= GIVE_UP_BYTES {
-                    return Err(AthError::NotALog {
-                        path: shown.clone(),
-                        lines: a.stats().lines,
-                        within: Some(GIVE_UP_BYTES >> 20),
-                    });
+                if a.timeline().events().len() > KEEP_EVENTS {
+                    a.forget_oldest_events(KEEP_EVENTS);
+                }
+                recognized.set(a.stats().recognized);
+                Ok(())
+            })();
+            match step {
+                Ok(()) => ControlFlow::Continue(()),
+                Err(e) => {
+                    failure = Some(e);
+                    ControlFlow::Break(())
                 }
             }
-            Ok(())
-        })();
-        match step {
-            Ok(()) => ControlFlow::Continue(()),
-            Err(e) => {
-                failure = Some(e);
-                ControlFlow::Break(())
+        },
+        |bytes| {
+            if bytes < next_progress {
+                return ControlFlow::Continue(());
             }
+            next_progress = bytes + PROGRESS_EVERY;
+            if let Some(ctx) = ctx {
+                if ctx.cancelled() {
+                    gave_up = Some(AthError::Cancelled);
+                    return ControlFlow::Break(());
+                }
+                let words = format!("reading {shown}: {} MB", bytes >> 20);
+                match total {
+                    Some(t) if t > 0 => ctx.progress(0.95 * bytes as f32 / t as f32, words),
+                    _ => ctx.progress(0.0, words),
+                }
+            }
+            if recognized.get() == 0 && bytes >= GIVE_UP_BYTES {
+                gave_up = Some(AthError::NotALog {
+                    path: shown.clone(),
+                    lines: 0,
+                    within: Some(GIVE_UP_BYTES >> 20),
+                });
+                return ControlFlow::Break(());
+            }
+            ControlFlow::Continue(())
+        },
+    );
+    if let Some(mut e) = gave_up {
+        if let AthError::NotALog { lines, .. } = &mut e {
+            *lines = a.stats().lines;
         }
-    });
+        return Err(e);
+    }
     if let Some(e) = failure {
         return Err(e);
     }

@@ -106,8 +106,20 @@ pub enum AthError {
 /// `f` returns [`ControlFlow::Break`] to stop early.
 pub fn for_each_line(
     r: &mut dyn BufRead,
-    mut f: impl FnMut(&[u8], bool) -> ControlFlow<()>,
+    f: impl FnMut(&[u8], bool) -> ControlFlow<()>,
 ) -> io::Result<()> {
+    for_each_line_ticking(r, f, |_| ControlFlow::Continue(()))
+}
+
+/// [`for_each_line`], calling `tick` with the bytes read so far after every read from `r`
+/// (progress, cancellation, giving up on an input that is not a log), even inside one
+/// endless line.
+pub fn for_each_line_ticking(
+    r: &mut dyn BufRead,
+    mut f: impl FnMut(&[u8], bool) -> ControlFlow<()>,
+    mut tick: impl FnMut(u64) -> ControlFlow<()>,
+) -> io::Result<()> {
+    let mut total = 0u64;
     let mut pending: Vec<u8> = Vec::new();
     let mut cut = false;
     let keep = |pending: &mut Vec<u8>, cut: &mut bool, piece: &[u8]| {
@@ -161,7 +173,8 @@ pub fn for_each_line(
             avail.len()
         };
         r.consume(used);
-        if stopped {
+        total += used as u64;
+        if stopped || tick(total).is_break() {
             return Ok(());
         }
     }

@@ -25,7 +25,8 @@ fn main() {
     let t0 = Instant::now();
     write_log(&mut log, &cfg, SimLimit::Lines(1_300_000)).expect("generate");
     let analysis = Analysis::from_bytes(&log, CheckConfig::default());
-    let data = PowerData::from_analysis("bench", analysis, None);
+    let data = PowerData::from_analysis("bench", &analysis);
+    drop(analysis);
     println!(
         "built {} events ({} lines) in {:.1} s",
         data.events.len(),
