@@ -682,9 +682,10 @@ impl Checker {
     /// The machine rebooted (a timestamp reset): what was still held in the boot that ended
     /// is reported now, and the new boot starts with nothing held.
     fn end_of_boot(&mut self, tl: &Timeline, boot: u32) {
+        // The boot that ended is the checker's; the one after it began the reboot.
         let (line, end) = tl
             .boots()
-            .get(boot as usize)
+            .get(self.boot as usize + 1)
             .map_or((0, tl.axis_end()), |b| (b.line, b.start));
         let found = self.open_findings(
             tl,

@@ -335,30 +335,42 @@ impl PowerPanel {
                 data.findings.len()
             ));
             // One flat list of rule headers and their findings, one line each: only the
-            // visible rows are laid out, however many findings there are.
-            let rows: Vec<Row> = data
+            // visible rows are laid out (and looked up, through the few groups), however
+            // many findings there are.
+            let sizes: Vec<usize> = data
                 .groups
                 .iter()
-                .enumerate()
-                .flat_map(|(g, (rule, items))| {
-                    let open = !self.folded.contains(rule);
-                    std::iter::once(Row::Group(g)).chain(
-                        items
-                            .iter()
-                            .filter(move |_| open)
-                            .map(|&i| Row::Finding(i)),
-                    )
+                .map(|(rule, items)| {
+                    1 + if self.folded.contains(rule) {
+                        0
+                    } else {
+                        items.len()
+                    }
                 })
                 .collect();
+            let total: usize = sizes.iter().sum();
+            let row_at = |mut r: usize| -> Option<Row> {
+                for (g, n) in sizes.iter().enumerate() {
+                    if r < *n {
+                        return Some(if r == 0 {
+                            Row::Group(g)
+                        } else {
+                            Row::Finding(*data.groups[g].1.get(r - 1)?)
+                        });
+                    }
+                    r -= n;
+                }
+                None
+            };
             let row_h = ui.spacing().interact_size.y + ui.spacing().item_spacing.y;
             egui::ScrollArea::vertical()
                 .id_salt("power-findings")
                 .max_height((ui.available_height() - 8.0).max(120.0))
                 .auto_shrink([false, true])
-                .show_rows(ui, row_h, rows.len(), |ui, range| {
+                .show_rows(ui, row_h, total, |ui, range| {
                     ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Truncate);
-                    for row in &rows[range] {
-                        match *row {
+                    for row in range.filter_map(row_at) {
+                        match row {
                             Row::Group(g) => {
                                 let (rule, items) = &data.groups[g];
                                 let open = !self.folded.contains(rule);
