@@ -293,7 +293,7 @@ fn ath_simulated_logs_parse_check_and_export() {
 }
 
 /// Runs `benchtop args…` with `input` on its standard input.
-fn run_with_stdin(args: &[&str], input: &[u8]) -> (i32, String, String) {
+fn run_ath_stdin(args: &[&str], input: &[u8]) -> (i32, String, String) {
     let mut child = Command::new(BIN)
         .args(args)
         .stdin(Stdio::piped())
@@ -352,7 +352,7 @@ fn ath_outputs_never_replace_the_log_or_each_other() {
     // Both at once, from standard input, keep both boots.
     let json = dir.join("t.json").to_string_lossy().into_owned();
     let vcd = dir.join("t.vcd").to_string_lossy().into_owned();
-    let (code, _, err) = run_with_stdin(
+    let (code, _, err) = run_ath_stdin(
         &["ath", "export", "-", "--chrome-trace", &json, "--vcd", &vcd],
         TWO_BOOTS.as_bytes(),
     );
@@ -381,7 +381,7 @@ fn ath_messages_say_each_thing_once_and_where() {
     // Invalid UTF-8 in a power-save line: reported with its line and byte offset.
     let mut log = TWO_BOOTS.as_bytes().to_vec();
     log.extend_from_slice(b"[0.800000] ath0: _ath_power_set_power_state: (if_\xffath.c:20) state=0, refcnt=0\n");
-    let (code, out, err) = run_with_stdin(&["ath", "check", "-"], &log);
+    let (code, out, err) = run_ath_stdin(&["ath", "check", "-"], &log);
     assert_eq!(code, 1, "{err}");
     let offset = log.iter().position(|&b| b == 0xff).expect("ff");
     assert!(
@@ -396,7 +396,7 @@ fn ath_messages_say_each_thing_once_and_where() {
     // At the boot boundary: no negative time, no mismatch.
     assert!(!out.contains("printed-mismatch") && !out.contains(" -"), "{out}");
     // parse says which boot a line is in.
-    let (code, out, _) = run_with_stdin(&["ath", "parse", "--json", "-"], TWO_BOOTS.as_bytes());
+    let (code, out, _) = run_ath_stdin(&["ath", "parse", "--json", "-"], TWO_BOOTS.as_bytes());
     assert_eq!(code, 0);
     let last: serde_json::Value =
         serde_json::from_str(out.lines().last().expect("lines")).expect("json");
@@ -408,7 +408,7 @@ fn ath_reads_an_endless_input_in_bounded_memory() {
     // 300 MiB of zeros on standard input: no line ever ends; benchtop gives up after
     // 256 MiB with a clear error instead of growing.
     let zeros = vec![0u8; 300 << 20];
-    let (code, _, err) = run_with_stdin(&["ath", "parse", "-"], &zeros);
+    let (code, _, err) = run_ath_stdin(&["ath", "parse", "-"], &zeros);
     assert_ne!(code, 0);
     assert!(
         err.contains("standard input: no ath(4) power-save lines") && err.contains("256 MiB"),

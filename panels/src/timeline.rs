@@ -393,9 +393,10 @@ pub fn timeline_ui(
             Track::Bands {
                 spans,
                 index,
+                tail,
                 palette,
                 ..
-            } => draw_bands(&painter, row, view, (spans, index), palette, &to_x),
+            } => draw_bands(&painter, row, view, (spans, index, *tail), palette, &to_x),
             Track::Steps { points, index, .. } => {
                 draw_steps(&painter, row, view, (points, index), &to_x, &visuals)
             }
@@ -515,7 +516,7 @@ fn draw_bands(
     painter: &egui::Painter,
     row: Rect,
     view: &TimelineView,
-    (spans, index): (&[(f64, f64, u8)], &[f64]),
+    (spans, index, tail): (&[(f64, f64, u8)], &[f64], Option<(f64, f64, u8)>),
     palette: &[(Color32, &'static str)],
     to_x: &impl Fn(f64, &TimelineView) -> f32,
 ) {
@@ -546,6 +547,22 @@ fn draw_bands(
         }
         let next_pixel = px_time(r.right().floor() + 1.0);
         i = advance(spans, index, i + 1, |s| s.1, next_pixel);
+    }
+    // The span still open at the end of the data.
+    if let Some(s) = tail.filter(|s| s.1 >= view.start && s.0 <= view.end) {
+        let x0 = to_x(s.0, view).max(row.left());
+        let x1 = to_x(s.1, view).min(row.right());
+        let color = palette
+            .get(usize::from(s.2))
+            .map(|p| p.0)
+            .unwrap_or(Color32::GRAY);
+        let r = Rect::from_min_max(pos2(x0, row.top()), pos2(x1.max(x0 + 1.0), row.bottom()));
+        mesh.add_colored_rect(r, color);
+        if r.width() > 40.0
+            && let Some((_, label)) = palette.get(usize::from(s.2))
+        {
+            labels.push((r.center(), *label));
+        }
     }
     // One mesh for all spans of the row (cheap to tessellate), then the labels on top.
     painter.add(egui::Shape::mesh(mesh));

@@ -335,10 +335,14 @@ pub struct Vcd<B: Write> {
     body: B,
     written: Vec<Val>,
     pending: Vec<Option<Val>>,
-    /// The time of the values being collected; `#0` is opened by the header.
+    /// The time of the values being collected.
     now: u64,
     /// The last time stamped in the body.
     stamped: u64,
+    /// The first time (the header opens it with the initial values): the first event's, so
+    /// a log that starts hours after boot does not begin with hours of nothing (a logic
+    /// analyser view would fill them with samples).
+    start: Option<u64>,
     /// When the violation pulses of `now` go back to 0.
     pulse_off: Option<u64>,
 }
@@ -352,6 +356,7 @@ impl<B: Write> Vcd<B> {
             pending: Vec::new(),
             now: 0,
             stamped: 0,
+            start: None,
             pulse_off: None,
         }
     }
@@ -398,6 +403,12 @@ impl<B: Write> Vcd<B> {
 
     /// Moves the clock to `t` (never backwards), ending violation pulses on the way.
     fn advance(&mut self, t: u64) -> io::Result<()> {
+        if self.start.is_none() {
+            self.start = Some(t);
+            self.now = t;
+            self.stamped = t;
+            return Ok(());
+        }
         if t <= self.now {
             return Ok(());
         }
@@ -446,6 +457,9 @@ impl<B: Write> Vcd<B> {
     pub fn finish(mut self, tl: &Timeline) -> io::Result<(B, Vec<u8>)> {
         self.grow(tl.devices().len());
         let end = Self::units(tl, tl.axis_end());
+        if self.start.is_none() {
+            self.advance(end)?;
+        }
         let last = end.max(self.now + u64::from(self.pulse_off.is_some()));
         self.advance(last)?;
         self.flush()?;
@@ -453,11 +467,12 @@ impl<B: Write> Vcd<B> {
             writeln!(self.body, "#{last}")?;
         }
         self.body.flush()?;
-        Ok((self.body, vcd_header(tl)?))
+        let start = self.start.unwrap_or(0);
+        Ok((self.body, vcd_header(tl, start)?))
     }
 }
 
-fn vcd_header(tl: &Timeline) -> io::Result<Vec<u8>> {
+fn vcd_header(tl: &Timeline, start: u64) -> io::Result<Vec<u8>> {
     let mut h = Vec::new();
     writeln!(h, "$version benchtop-ath {} $end", env!("CARGO_PKG_VERSION"))?;
     match tl.time_base() {
@@ -496,7 +511,7 @@ fn vcd_header(tl: &Timeline) -> io::Result<Vec<u8>> {
         writeln!(h, "$upscope $end")?;
     }
     writeln!(h, "$enddefinitions $end")?;
-    writeln!(h, "#0")?;
+    writeln!(h, "#{start}")?;
     writeln!(h, "$dumpvars")?;
     for i in 0..tl.devices().len() * NVARS {
         initial(i % NVARS).write(&mut h, &vcd_id(i))?;

@@ -15,8 +15,9 @@
 //! no device prefix and are attributed to the ath(4) device seen last.
 //!
 //! Time: the first event fixes the axis ([`TimeBase`]): seconds when a msgbuf timestamp came
-//! before it, else line numbers. A timestamp lower than the one before is a reboot (two boots
-//! in one dmesg): the new boot is a [`Boot`] segment placed right after the last one on the
+//! before it, else line numbers. A timestamp more than [`JITTER`] below the one before is a
+//! reboot (two boots in one dmesg; a smaller step back is lines out of order, taken as the
+//! same moment): the new boot is a [`Boot`] segment placed right after the last one on the
 //! axis, and every device's state starts unknown again. The axis therefore never goes
 //! backwards, and every consumer (checker, exports, panel) reads it through
 //! [`Timeline::axis_time`].
@@ -246,6 +247,10 @@ pub fn lod_spans(spans: &[Span], t0: f64, t1: f64, min_width: f64) -> Vec<LodSpa
     out
 }
 
+/// A timestamp at most this much (seconds) below the one before is the same moment, out of
+/// order; further back is a reboot.
+pub const JITTER: f64 = 1.0;
+
 /// One boot of the machine in the log: a stretch whose timestamps never go backwards.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Boot {
@@ -380,9 +385,16 @@ impl Timeline {
     /// new boot.
     pub fn note_line(&mut self, line: u64, time: Option<f64>) {
         self.last_line = self.last_line.max(line);
-        let Some(t) = time else {
+        let Some(mut t) = time else {
             return;
         };
+        if let Some(prev) = self.last_time
+            && t < prev
+            && prev - t <= JITTER
+        {
+            // Slightly out of order (lines from two CPUs), not a reboot: the same moment.
+            t = prev;
+        }
         match self.last_time {
             None => self.boots.push(Boot {
                 line: 1,

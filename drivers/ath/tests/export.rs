@@ -256,37 +256,40 @@ fn vcd_round_trip() {
     let s = |v: &[(u64, &str)]| -> Vec<(u64, String)> {
         v.iter().map(|(t, b)| (*t, (*b).to_owned())).collect()
     };
-    // Initial dump (unknown) at 0, then the changes.
+    // Initial dump (unknown) at the first event's time, then the changes.
     assert_eq!(
         vcd.series("ath0", "cur_powerstate"),
-        s(&[(0, "nan"), (1_000_000, "2"), (1_500_000, "0"), (1_600_000, "2")])
+        s(&[(1_000_000, "nan"), (1_000_000, "2"), (1_500_000, "0"), (1_600_000, "2")])
     );
     assert_eq!(
         vcd.series("ath0", "refcnt"),
-        s(&[(0, "nan"), (1_000_000, "0"), (1_500_000, "1"), (1_600_000, "0")])
+        s(&[(1_000_000, "nan"), (1_000_000, "0"), (1_500_000, "1"), (1_600_000, "0")])
     );
     assert_eq!(
         vcd.series("ath0", "ath0_awake"),
-        s(&[(0, "x"), (1_000_000, "0"), (1_500_000, "1"), (1_600_000, "0")])
+        s(&[(1_000_000, "x"), (1_000_000, "0"), (1_500_000, "1"), (1_600_000, "0")])
     );
     assert_eq!(
         vcd.series("ath0", "ath0_network_sleep"),
-        s(&[(0, "x"), (1_000_000, "1"), (1_500_000, "0"), (1_600_000, "1")])
+        s(&[(1_000_000, "x"), (1_000_000, "1"), (1_500_000, "0"), (1_600_000, "1")])
     );
     assert_eq!(
         vcd.series("ath0", "ath0_held"),
-        s(&[(0, "x"), (1_000_000, "0"), (1_500_000, "1"), (1_600_000, "0")])
+        s(&[(1_000_000, "x"), (1_000_000, "0"), (1_500_000, "1"), (1_600_000, "0")])
     );
     // The underflow (line 5, t = 2 s) pulses ath0's violation wire for 1 µs.
     assert_eq!(
         vcd.series("ath0", "ath0_violation"),
-        s(&[(0, "0"), (2_000_000, "1"), (2_000_001, "0")])
+        s(&[(1_000_000, "0"), (2_000_000, "1"), (2_000_001, "0")])
     );
     assert_eq!(
         vcd.series("ath1", "refcnt"),
-        s(&[(0, "nan"), (3_000_000, "1")])
+        s(&[(1_000_000, "nan"), (3_000_000, "1")])
     );
-    assert_eq!(vcd.series("ath0", "selfgen_state"), s(&[(0, "nan")]));
+    assert_eq!(
+        vcd.series("ath0", "selfgen_state"),
+        s(&[(1_000_000, "nan")])
+    );
     // No multi-bit vector values: libsigrok 0.5 stops reading at the first one.
     assert!(!text.lines().any(|l| l.starts_with('b')), "{text}");
 }
@@ -340,7 +343,7 @@ fn a_second_boot_is_placed_after_the_first_in_every_export() {
     assert_eq!(
         rc.iter().map(|(t, v)| (*t, v.as_str())).collect::<Vec<_>>(),
         [
-            (0, "nan"),
+            (1_000_000, "nan"),
             (1_000_000, "0"),
             (1_500_000, "1"),
             (1_600_000, "0"),

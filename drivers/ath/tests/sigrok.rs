@@ -12,14 +12,16 @@ use std::process::Command;
 
 use benchtop_ath::{CheckConfig, ExportFormat, export_log};
 
-/// Two boots, microseconds apart, so the sample count stays small: boot 1 holds the chip
-/// awake 20–40 µs and ends at 50 µs; boot 2 (timestamps from 0 again) holds it 5–15 µs
-/// after its start, i.e. 55–65 µs on the axis, then sleeps; an underflow at 70 µs.
+/// Two boots, so that the sample count stays small: boot 1 (2 s after its start) holds the
+/// chip awake 20–40 µs into the log's first millisecond and ends at 50 µs; boot 2
+/// (timestamps from 0 again) is placed right after it: a hold 5–15 µs after its start, i.e.
+/// 55–65 µs, then full sleep; an underflow at 70 µs; the log ends at 80 µs. The VCD starts
+/// at the first event (10 µs), so sigrok-cli makes 70 samples, one per µs.
 const LOG: &str = "\
-[0.000010] ath0: _ath_power_setpower: (/usr/src/sys/dev/ath/if_ath.c:10) state=2, refcnt=0, target=0, cur=0\n\
-[0.000020] ath0: _ath_power_set_power_state: (/usr/src/sys/dev/ath/if_ath.c:20) state=0, refcnt=0\n\
-[0.000040] ath0: _ath_power_restore_power_state: (/usr/src/sys/dev/ath/if_ath.c:30) refcnt=1, target state=2\n\
-[0.000050] ath0: <Atheros AR9280> mem 0xf4000000-0xf400ffff irq 17\n\
+[2.000010] ath0: _ath_power_setpower: (/usr/src/sys/dev/ath/if_ath.c:10) state=2, refcnt=0, target=0, cur=0\n\
+[2.000020] ath0: _ath_power_set_power_state: (/usr/src/sys/dev/ath/if_ath.c:20) state=0, refcnt=0\n\
+[2.000040] ath0: _ath_power_restore_power_state: (/usr/src/sys/dev/ath/if_ath.c:30) refcnt=1, target state=2\n\
+[2.000050] ath0: <Atheros AR9280> mem 0xf4000000-0xf400ffff irq 17\n\
 [0.000000] Copyright (c) 1992-2023 The FreeBSD Project.\n\
 [0.000001] ath0: _ath_power_setpower: (/usr/src/sys/dev/ath/if_ath.c:10) state=1, refcnt=0, target=0, cur=0\n\
 [0.000005] ath0: _ath_power_set_power_state: (/usr/src/sys/dev/ath/if_ath.c:20) state=0, refcnt=0\n\
@@ -101,9 +103,9 @@ fn sigrok_cli_reads_the_vcd_channels_and_samples() {
         .filter(|l| l.starts_with(['0', '1']))
         .map(|l| l.split(',').map(|v| v.parse().expect("0 or 1")).collect())
         .collect();
-    // The axis ends with the last line (boot 2's 30 µs = 80 µs on the axis).
-    assert_eq!(rows.len(), 80, "{out}");
-    let at = |us: usize| rows[us].as_slice();
+    // From the first event (10 µs) to the last line (boot 2's 30 µs = 80 µs on the axis).
+    assert_eq!(rows.len(), 70, "{out}");
+    let at = |us: usize| rows[us - 10].as_slice();
     assert_eq!(at(15), [0, 1, 0, 0, 0], "network sleep before the hold");
     assert_eq!(at(30), [1, 0, 0, 1, 0], "held awake in boot 1");
     assert_eq!(at(45), [0, 1, 0, 0, 0], "released");

@@ -47,10 +47,10 @@ impl PowerPanel {
             ui.label(m);
         }
         if self.data().is_none() {
-            match self.source {
-                Source::File => ui.label(crate::NO_FILE),
-                Source::Live => ui.label("Waiting for power-save lines from the connection…"),
-            };
+            // The source line above already says there is no file yet.
+            if self.source == Source::Live {
+                ui.label("Waiting for power-save lines from the connection…");
+            }
             return;
         }
         ui.separator();
@@ -376,7 +376,7 @@ impl PowerPanel {
                                 let open = !self.folded.contains(rule);
                                 let words = format!(
                                     "{} {} — {} {}",
-                                    if open { "▾" } else { "▸" },
+                                    if open { "[-]" } else { "[+]" },
                                     rule.id(),
                                     items.len(),
                                     match rule.severity() {

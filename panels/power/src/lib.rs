@@ -751,6 +751,49 @@ mod tests {
         h.get_by_label_contains("time 0.400000 s in boot 2 (at 2.901 s on the timeline)");
     }
 
+    /// Runs the panel's queued jobs the way the app does (off this thread) and hands back
+    /// their results.
+    fn run_jobs(panel: &mut PowerPanel) {
+        for job in panel.core.take_jobs() {
+            let name = job.name;
+            let mut running = benchtop_drivers::job::Job::spawn(
+                name,
+                std::sync::Arc::new(|| {}),
+                job.work,
+            )
+            .expect("spawn");
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+            let done = loop {
+                if let Some(r) = running.poll() {
+                    break r;
+                }
+                assert!(std::time::Instant::now() < deadline, "job {name} never ended");
+                std::hint::spin_loop();
+            };
+            panel.on_job(name, JobUpdate::Done(done));
+        }
+    }
+
+    #[test]
+    fn an_export_never_replaces_the_log_it_reads() {
+        let mut panel = PowerPanel::default();
+        let data = load("export-me.log", LOG);
+        let log = data.path.clone().expect("path");
+        panel.set_data(data);
+        panel.queue(PowerAction::Export(ExportFormat::Vcd, log.clone()));
+        run_jobs(&mut panel);
+        let m = panel.message.clone().unwrap_or_default();
+        assert!(m.contains("is also the input log"), "{m}");
+        assert_eq!(std::fs::read(&log).expect("log"), LOG, "the log is untouched");
+        // A good export: written, and said where.
+        let out = log.with_extension("vcd");
+        panel.queue(PowerAction::Export(ExportFormat::Vcd, out.clone()));
+        run_jobs(&mut panel);
+        let m = panel.message.clone().unwrap_or_default();
+        assert!(m.starts_with("Wrote ") && m.contains("GTKWave"), "{m}");
+        assert!(std::fs::read_to_string(&out).expect("vcd").contains("ath0_held"));
+    }
+
     fn live_events(log: &[u8]) -> Vec<AthEvent> {
         let mut a = Analysis::new(CheckConfig::default());
         let mut out = Vec::new();
