@@ -339,7 +339,11 @@ fn ath_outputs_never_replace_the_log_or_each_other() {
     let (code, _, err) = run(&["ath", "export", &l, "--vcd", &l]);
     assert_ne!(code, 0);
     assert!(err.contains("is also the input log"), "{err}");
-    assert_eq!(std::fs::read_to_string(&log).expect("log"), TWO_BOOTS, "the log is untouched");
+    assert_eq!(
+        std::fs::read_to_string(&log).expect("log"),
+        TWO_BOOTS,
+        "the log is untouched"
+    );
     let out = dir.join("same").to_string_lossy().into_owned();
     let (code, _, err) = run(&["ath", "export", &l, "--chrome-trace", &out, "--vcd", &out]);
     assert_ne!(code, 0);
@@ -348,7 +352,10 @@ fn ath_outputs_never_replace_the_log_or_each_other() {
     // No output option: both are named.
     let (code, _, err) = run(&["ath", "export", &l]);
     assert_ne!(code, 0);
-    assert!(err.contains("--chrome-trace") && err.contains("--vcd"), "{err}");
+    assert!(
+        err.contains("--chrome-trace") && err.contains("--vcd"),
+        "{err}"
+    );
     // Both at once, from standard input, keep both boots.
     let json = dir.join("t.json").to_string_lossy().into_owned();
     let vcd = dir.join("t.vcd").to_string_lossy().into_owned();
@@ -358,7 +365,10 @@ fn ath_outputs_never_replace_the_log_or_each_other() {
     );
     assert_eq!(code, 0, "{err}");
     let text = std::fs::read_to_string(&vcd).expect("vcd");
-    assert!(text.contains("#2100000"), "boot 2 is placed after boot 1: {text}");
+    assert!(
+        text.contains("#2100000"),
+        "boot 2 is placed after boot 1: {text}"
+    );
     assert!(text.contains("$comment 2 boots"), "{text}");
     let v: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&json).expect("json")).expect("valid JSON");
@@ -380,7 +390,9 @@ fn ath_messages_say_each_thing_once_and_where() {
     assert_eq!(err.matches("os error 2").count(), 1, "{err}");
     // Invalid UTF-8 in a power-save line: reported with its line and byte offset.
     let mut log = TWO_BOOTS.as_bytes().to_vec();
-    log.extend_from_slice(b"[0.800000] ath0: _ath_power_set_power_state: (if_\xffath.c:20) state=0, refcnt=0\n");
+    log.extend_from_slice(
+        b"[0.800000] ath0: _ath_power_set_power_state: (if_\xffath.c:20) state=0, refcnt=0\n",
+    );
     let (code, out, err) = run_ath_stdin(&["ath", "check", "-"], &log);
     assert_eq!(code, 1, "{err}");
     let offset = log.iter().position(|&b| b == 0xff).expect("ff");
@@ -394,13 +406,19 @@ fn ath_messages_say_each_thing_once_and_where() {
         "{err}"
     );
     // At the boot boundary: no negative time, no mismatch.
-    assert!(!out.contains("printed-mismatch") && !out.contains(" -"), "{out}");
+    assert!(
+        !out.contains("printed-mismatch") && !out.contains(" -"),
+        "{out}"
+    );
     // parse says which boot a line is in.
     let (code, out, _) = run_ath_stdin(&["ath", "parse", "--json", "-"], TWO_BOOTS.as_bytes());
     assert_eq!(code, 0);
     let last: serde_json::Value =
         serde_json::from_str(out.lines().last().expect("lines")).expect("json");
-    assert_eq!((last["boot"].as_u64(), last["time"].as_f64()), (Some(2), Some(0.7)));
+    assert_eq!(
+        (last["boot"].as_u64(), last["time"].as_f64()),
+        (Some(2), Some(0.7))
+    );
 }
 
 #[test]

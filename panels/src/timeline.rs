@@ -781,7 +781,11 @@ mod tests {
         // A tap is one whole step.
         assert_eq!(key_motion(true, true, 0.016), 1.0);
         // Holding for one second at 60 fps moves five steps, at 20 fps too.
-        let at = |fps: u32| (0..fps).map(|_| key_motion(false, true, 1.0 / fps as f32)).sum::<f64>();
+        let at = |fps: u32| {
+            (0..fps)
+                .map(|_| key_motion(false, true, 1.0 / fps as f32))
+                .sum::<f64>()
+        };
         assert!((at(60) - 5.0).abs() < 0.01 && (at(20) - 5.0).abs() < 0.01);
         // A stalled frame counts at most MAX_KEY_DT.
         assert!(key_motion(false, true, 2.0) <= 0.25 + 1e-6);

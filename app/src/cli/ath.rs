@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use benchtop_ath::file::{LogSink, stream_log};
 use benchtop_ath::{
-    AthError, Analysis, CheckConfig, ExportFormat, Finding, ParseStats, export_log, finding_json,
+    Analysis, AthError, CheckConfig, ExportFormat, Finding, ParseStats, export_log, finding_json,
 };
 use benchtop_drivers::files;
 use benchtop_drivers::text::printable;

@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use benchtop_ath::file::{LogSink, stream_log};
 use benchtop_ath::{
-    AthError, Analysis, CheckConfig, Finding, Scenario, SimConfig, SimLimit, parse_line, write_log,
+    Analysis, AthError, CheckConfig, Finding, Scenario, SimConfig, SimLimit, parse_line, write_log,
 };
 
 /// Counts what a streamed log hands out.

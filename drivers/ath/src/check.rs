@@ -78,7 +78,9 @@ impl Rule {
         match self {
             Rule::RefcntUnderflow => "restore_power_state with no force-awake hold outstanding",
             Rule::SleepWhileHeld => "the chip went to sleep while force-awake holds were held",
-            Rule::SetPowerStateSleep => "set_power_state asked for a sleep state (it should only wake)",
+            Rule::SetPowerStateSleep => {
+                "set_power_state asked for a sleep state (it should only wake)"
+            }
             Rule::RegAccessAsleep => "a register was touched while the chip was not awake",
             Rule::DeadbeefRead => "a register read returned 0xdeadbeef: the chip was asleep",
             Rule::PrintedMismatch => {

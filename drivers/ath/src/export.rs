@@ -474,7 +474,11 @@ impl<B: Write> Vcd<B> {
 
 fn vcd_header(tl: &Timeline, start: u64) -> io::Result<Vec<u8>> {
     let mut h = Vec::new();
-    writeln!(h, "$version benchtop-ath {} $end", env!("CARGO_PKG_VERSION"))?;
+    writeln!(
+        h,
+        "$version benchtop-ath {} $end",
+        env!("CARGO_PKG_VERSION")
+    )?;
     match tl.time_base() {
         TimeBase::LineOrder => writeln!(
             h,

@@ -15,7 +15,7 @@ use benchtop_drivers::files::{self, FileError, Overwrite, PartialFile};
 use benchtop_drivers::job::JobContext;
 
 use crate::export::{ChromeTrace, Vcd};
-use crate::{AthError, Analysis, CheckConfig, Finding, for_each_line_ticking};
+use crate::{Analysis, AthError, CheckConfig, Finding, for_each_line_ticking};
 
 /// Events kept before the oldest are forgotten while streaming (the sink has them).
 const KEEP_EVENTS: usize = 4096;

@@ -563,7 +563,11 @@ mod tests {
         let text = err.to_string();
         assert!(text.starts_with("opening /nonexistent/ath.log: "), "{text}");
         assert_eq!(text.matches("ath.log").count(), 1, "the path once: {text}");
-        assert_eq!(text.matches("os error").count(), 1, "the OS error once: {text}");
+        assert_eq!(
+            text.matches("os error").count(),
+            1,
+            "the OS error once: {text}"
+        );
     }
 
     #[test]

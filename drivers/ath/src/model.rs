@@ -373,9 +373,7 @@ impl Timeline {
     /// The end of the time axis (last timestamp or last line).
     pub fn axis_end(&self) -> f64 {
         match self.time_base() {
-            TimeBase::Seconds => {
-                self.last_time.unwrap_or(0.0) + self.offset(self.current_boot())
-            }
+            TimeBase::Seconds => self.last_time.unwrap_or(0.0) + self.offset(self.current_boot()),
             TimeBase::LineOrder => self.last_line as f64,
         }
     }

@@ -164,7 +164,10 @@ fn read_vcd(text: &str) -> Vcd {
                 }
                 "$var" => {
                     let ty = tokens.next().unwrap().to_owned();
-                    assert!(["wire", "reg", "integer", "real"].contains(&ty.as_str()), "{ty}");
+                    assert!(
+                        ["wire", "reg", "integer", "real"].contains(&ty.as_str()),
+                        "{ty}"
+                    );
                     let width: u32 = tokens.next().unwrap().parse().unwrap();
                     let id = tokens.next().unwrap().to_owned();
                     let name = tokens.next().unwrap().to_owned();
@@ -192,7 +195,10 @@ fn read_vcd(text: &str) -> Vcd {
             }
             _ if t.starts_with('b') || t.starts_with('r') => {
                 let id = tokens.next().expect("vector id").to_owned();
-                let var = vcd.vars.get(&id).unwrap_or_else(|| panic!("unknown id {id}"));
+                let var = vcd
+                    .vars
+                    .get(&id)
+                    .unwrap_or_else(|| panic!("unknown id {id}"));
                 if t.starts_with('b') {
                     assert!(
                         t[1..].bytes().all(|b| matches!(b, b'0' | b'1' | b'x')),
@@ -207,7 +213,10 @@ fn read_vcd(text: &str) -> Vcd {
             }
             _ if matches!(t.as_bytes()[0], b'0' | b'1' | b'x' | b'z') => {
                 let id = &t[1..];
-                let var = vcd.vars.get(id).unwrap_or_else(|| panic!("unknown id {id}"));
+                let var = vcd
+                    .vars
+                    .get(id)
+                    .unwrap_or_else(|| panic!("unknown id {id}"));
                 assert_eq!(var.3, 1, "a scalar value for a 1-bit wire: {t}");
                 vcd.changes
                     .push((time.expect("a time"), id.to_owned(), t[..1].to_owned()));
@@ -259,23 +268,48 @@ fn vcd_round_trip() {
     // Initial dump (unknown) at the first event's time, then the changes.
     assert_eq!(
         vcd.series("ath0", "cur_powerstate"),
-        s(&[(1_000_000, "nan"), (1_000_000, "2"), (1_500_000, "0"), (1_600_000, "2")])
+        s(&[
+            (1_000_000, "nan"),
+            (1_000_000, "2"),
+            (1_500_000, "0"),
+            (1_600_000, "2")
+        ])
     );
     assert_eq!(
         vcd.series("ath0", "refcnt"),
-        s(&[(1_000_000, "nan"), (1_000_000, "0"), (1_500_000, "1"), (1_600_000, "0")])
+        s(&[
+            (1_000_000, "nan"),
+            (1_000_000, "0"),
+            (1_500_000, "1"),
+            (1_600_000, "0")
+        ])
     );
     assert_eq!(
         vcd.series("ath0", "ath0_awake"),
-        s(&[(1_000_000, "x"), (1_000_000, "0"), (1_500_000, "1"), (1_600_000, "0")])
+        s(&[
+            (1_000_000, "x"),
+            (1_000_000, "0"),
+            (1_500_000, "1"),
+            (1_600_000, "0")
+        ])
     );
     assert_eq!(
         vcd.series("ath0", "ath0_network_sleep"),
-        s(&[(1_000_000, "x"), (1_000_000, "1"), (1_500_000, "0"), (1_600_000, "1")])
+        s(&[
+            (1_000_000, "x"),
+            (1_000_000, "1"),
+            (1_500_000, "0"),
+            (1_600_000, "1")
+        ])
     );
     assert_eq!(
         vcd.series("ath0", "ath0_held"),
-        s(&[(1_000_000, "x"), (1_000_000, "0"), (1_500_000, "1"), (1_600_000, "0")])
+        s(&[
+            (1_000_000, "x"),
+            (1_000_000, "0"),
+            (1_500_000, "1"),
+            (1_600_000, "0")
+        ])
     );
     // The underflow (line 5, t = 2 s) pulses ath0's violation wire for 1 µs.
     assert_eq!(
@@ -362,7 +396,10 @@ fn a_second_boot_is_placed_after_the_first_in_every_export() {
         .filter(|e| e["tid"] == tid::CALLS && e["ph"] == "i")
         .count();
     assert_eq!(calls, 7, "the Chrome trace keeps every call");
-    let boot = evs.iter().find(|e| e["name"] == "boot 2").expect("a boot marker");
+    let boot = evs
+        .iter()
+        .find(|e| e["name"] == "boot 2")
+        .expect("a boot marker");
     assert_eq!(boot["ts"].as_f64(), Some(2_000_000.0));
     for e in evs.iter().filter(|e| e["ph"] == "X") {
         assert!(e["dur"].as_f64().unwrap() >= 0.0, "{e}");
@@ -371,7 +408,8 @@ fn a_second_boot_is_placed_after_the_first_in_every_export() {
     // the boundary is a mismatch or a negative duration.
     let f = a.findings();
     assert!(
-        f.iter().all(|f| f.rule != benchtop_ath::Rule::PrintedMismatch),
+        f.iter()
+            .all(|f| f.rule != benchtop_ath::Rule::PrintedMismatch),
         "{f:#?}"
     );
     assert!(f.iter().all(|f| !f.message.contains(" -")), "{f:#?}");
@@ -381,5 +419,9 @@ fn a_second_boot_is_placed_after_the_first_in_every_export() {
         .collect();
     assert_eq!(leaked.len(), 1, "{f:#?}");
     assert_eq!(leaked[0].line, 4);
-    assert!(leaked[0].message.contains("before the reboot at line 5"), "{}", leaked[0].message);
+    assert!(
+        leaked[0].message.contains("before the reboot at line 5"),
+        "{}",
+        leaked[0].message
+    );
 }

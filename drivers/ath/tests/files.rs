@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use benchtop_ath::file::{LogSink, stream_log};
 use benchtop_ath::{
-    AthError, Analysis, CheckConfig, ExportFormat, Finding, Rule, Scenario, SimConfig, SimLimit,
+    Analysis, AthError, CheckConfig, ExportFormat, Finding, Rule, Scenario, SimConfig, SimLimit,
     export_log, write_log,
 };
 
@@ -105,8 +105,15 @@ fn exports_refuse_the_input_and_each_other_and_leave_nothing_half_written() {
         None,
     )
     .expect_err("refused");
-    assert!(e.to_string().contains("the other output (--chrome-trace)"), "{e}");
-    assert_eq!(std::fs::read(&log).unwrap(), before, "the input is untouched");
+    assert!(
+        e.to_string().contains("the other output (--chrome-trace)"),
+        "{e}"
+    );
+    assert_eq!(
+        std::fs::read(&log).unwrap(),
+        before,
+        "the input is untouched"
+    );
     assert!(!out.exists());
 
     // Not an ath log: the exports it would have replaced stay, and no partial is left.
@@ -152,11 +159,13 @@ fn exports_refuse_the_input_and_each_other_and_leave_nothing_half_written() {
     assert!(v["traceEvents"].as_array().unwrap().len() > 2_000);
     let vcd = std::fs::read_to_string(d.join("t.vcd")).unwrap();
     assert!(vcd.contains("$enddefinitions") && vcd.contains("ath0_held"));
-    assert!(!std::fs::read_dir(&d).unwrap().any(|e| e
-        .unwrap()
-        .file_name()
-        .to_string_lossy()
-        .contains("partial")));
+    assert!(
+        !std::fs::read_dir(&d).unwrap().any(|e| e
+            .unwrap()
+            .file_name()
+            .to_string_lossy()
+            .contains("partial"))
+    );
 }
 
 #[test]
@@ -184,7 +193,9 @@ fn out_of_range_values_and_unreadable_lines_are_reported_with_their_place() {
           ath0: _ath_power_set_power_state: (if_ath.c:4) state=0, refcnt=99999999999\n\
           ath0: _ath_power_setpower: (if_ath.c:5) state=2, refcnt=0, target=0\n",
     );
-    log.extend_from_slice(b"ath0: _ath_power_setpower: (if_\xffath.c:6) state=2, refcnt=0, target=0, cur=0\n");
+    log.extend_from_slice(
+        b"ath0: _ath_power_setpower: (if_\xffath.c:6) state=2, refcnt=0, target=0, cur=0\n",
+    );
     log.extend_from_slice(b"kernel: \xfe unrelated garbage\n");
     let a = Analysis::from_bytes(&log, CheckConfig::default());
     let s = a.stats();
@@ -210,7 +221,8 @@ fn out_of_range_values_and_unreadable_lines_are_reported_with_their_place() {
     );
     let utf8 = f.iter().find(|f| f.line == 6).unwrap();
     assert!(
-        utf8.message.contains(&format!("offset {first_bad} in the input"))
+        utf8.message
+            .contains(&format!("offset {first_bad} in the input"))
             && utf8.message.contains("\\xff"),
         "{}",
         utf8.message
@@ -219,9 +231,6 @@ fn out_of_range_values_and_unreadable_lines_are_reported_with_their_place() {
         .iter()
         .find(|f| f.line == 2 && f.rule == Rule::ValueOutOfRange)
         .unwrap();
-    assert!(
-        !rules.contains(&(2, Rule::SetPowerStateSleep)),
-        "{rules:?}"
-    );
+    assert!(!rules.contains(&(2, Rule::SetPowerStateSleep)), "{rules:?}");
     assert!(range.message.contains("state=99"), "{}", range.message);
 }

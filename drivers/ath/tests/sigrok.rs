@@ -43,7 +43,9 @@ fn sigrok_cli_reads_the_vcd_channels_and_samples() {
             std::env::var_os("BENCHTOP_REQUIRE_SIGROK").is_none(),
             "sigrok-cli is required here (BENCHTOP_REQUIRE_SIGROK is set) but not installed"
         );
-        eprintln!("sigrok-cli not installed (apt install sigrok-cli): skipping the libsigrok check");
+        eprintln!(
+            "sigrok-cli not installed (apt install sigrok-cli): skipping the libsigrok check"
+        );
         return;
     }
     let dir = std::env::temp_dir().join(format!("benchtop-sigrok-{}", std::process::id()));
@@ -65,8 +67,8 @@ fn sigrok_cli_reads_the_vcd_channels_and_samples() {
         .arg("--show")
         .output()
         .expect("sigrok-cli runs");
-    let text = String::from_utf8_lossy(&show.stdout).into_owned()
-        + &String::from_utf8_lossy(&show.stderr);
+    let text =
+        String::from_utf8_lossy(&show.stdout).into_owned() + &String::from_utf8_lossy(&show.stderr);
     assert!(show.status.success(), "{text}");
     let channels: Vec<&str> = text
         .lines()
@@ -109,10 +111,18 @@ fn sigrok_cli_reads_the_vcd_channels_and_samples() {
     assert_eq!(at(15), [0, 1, 0, 0, 0], "network sleep before the hold");
     assert_eq!(at(30), [1, 0, 0, 1, 0], "held awake in boot 1");
     assert_eq!(at(45), [0, 1, 0, 0, 0], "released");
-    assert_eq!(at(53), [0, 0, 1, 0, 0], "boot 2 sent the chip to full sleep");
+    assert_eq!(
+        at(53),
+        [0, 0, 1, 0, 0],
+        "boot 2 sent the chip to full sleep"
+    );
     assert_eq!(at(60), [1, 0, 0, 1, 0], "held awake in boot 2");
     assert_eq!(at(67), [0, 0, 1, 0, 0], "released to full sleep");
-    assert_eq!(at(70), [0, 0, 1, 0, 1], "the underflow pulses the violation wire");
+    assert_eq!(
+        at(70),
+        [0, 0, 1, 0, 1],
+        "the underflow pulses the violation wire"
+    );
     assert_eq!(at(71), [0, 0, 1, 0, 0], "for one microsecond");
     std::fs::remove_dir_all(&dir).unwrap();
 }

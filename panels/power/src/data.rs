@@ -222,7 +222,14 @@ impl PowerData {
                 .iter()
                 .map(|tr| {
                     let mut t = [0.0f64; 4];
-                    for s in tr.cur.spans.items().iter().copied().chain(tr.cur.tail(self.end)) {
+                    for s in tr
+                        .cur
+                        .spans
+                        .items()
+                        .iter()
+                        .copied()
+                        .chain(tr.cur.tail(self.end))
+                    {
                         if let Some(slot) = t.get_mut(usize::from(s.2)) {
                             *slot += (s.1 - s.0).max(0.0);
                         }
@@ -244,7 +251,10 @@ impl PowerData {
             let i = items.partition_point(|s| s.1 <= t);
             let v = match items.get(i) {
                 Some(s) if s.0 <= t => Some(s.2),
-                _ => b.tail(self.end).filter(|s| s.0 <= t && t <= s.1).map(|s| s.2),
+                _ => b
+                    .tail(self.end)
+                    .filter(|s| s.0 <= t && t <= s.1)
+                    .map(|s| s.2),
             };
             v.and_then(|v| PowerMode::from_value(i32::from(v)))
         };

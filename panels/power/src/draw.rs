@@ -175,7 +175,10 @@ impl PowerPanel {
                 TimeBase::LineOrder => ui.label("time: line order (this log has no timestamps)"),
             };
             if boots > 0 {
-                ui.label(format!("{} boots, each placed after the one before", boots + 1));
+                ui.label(format!(
+                    "{} boots, each placed after the one before",
+                    boots + 1
+                ));
             }
             if ui.button("Fit all").clicked() {
                 self.view.fit_requested = true;
@@ -223,18 +226,18 @@ impl PowerPanel {
             Finding(usize),
             Mark(f64),
         }
-        let click = resp.clicked.and_then(|(track, id)| {
-            match tracks.get(track).map(|t| t.name()) {
-                Some("violations") => Some(Click::Finding(id as usize)),
-                Some(BOOTS_TRACK) => data
-                    .boots
-                    .iter()
-                    .find(|b| b.1 == id)
-                    .map(|b| Click::Mark(b.0)),
-                Some(_) => Some(Click::Event(id as usize)),
-                None => None,
-            }
-        });
+        let click =
+            resp.clicked
+                .and_then(|(track, id)| match tracks.get(track).map(|t| t.name()) {
+                    Some("violations") => Some(Click::Finding(id as usize)),
+                    Some(BOOTS_TRACK) => data
+                        .boots
+                        .iter()
+                        .find(|b| b.1 == id)
+                        .map(|b| Click::Mark(b.0)),
+                    Some(_) => Some(Click::Event(id as usize)),
+                    None => None,
+                });
         match click {
             Some(Click::Event(i)) => self.select_event(i),
             Some(Click::Finding(i)) => self.select_finding(i),
@@ -486,7 +489,11 @@ impl PowerPanel {
                     .labelled_by(label.id);
                     let base = self.export_path.trim().to_owned();
                     for (format, button, hint) in [
-                        (ExportFormat::ChromeTrace, "Chrome trace", "JSON for ui.perfetto.dev"),
+                        (
+                            ExportFormat::ChromeTrace,
+                            "Chrome trace",
+                            "JSON for ui.perfetto.dev",
+                        ),
                         (
                             ExportFormat::Vcd,
                             "VCD",

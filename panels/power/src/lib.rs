@@ -16,8 +16,7 @@ use benchtop_ath::{AthCommand, AthEvent, ExportFormat, Finding, PowerMode, Rule,
 use benchtop_drivers::ports::PortInfo;
 use benchtop_panels::timeline::TimelineView;
 use benchtop_panels::{
-    ConnectionAction, ConnectionSettings, DevicePanel, JobUpdate, PanelCore, PanelJob,
-    SourceChoice,
+    ConnectionAction, ConnectionSettings, DevicePanel, JobUpdate, PanelCore, PanelJob, SourceChoice,
 };
 
 pub use data::{
@@ -227,9 +226,10 @@ impl PowerPanel {
                     let dropped = data.drop_oldest(LIVE_EVENTS / 4);
                     self.selection = match self.selection {
                         Some(Selection::Event(i)) => i.checked_sub(dropped).map(Selection::Event),
-                        Some(Selection::Finding(f, e)) => {
-                            Some(Selection::Finding(f, e.and_then(|i| i.checked_sub(dropped))))
-                        }
+                        Some(Selection::Finding(f, e)) => Some(Selection::Finding(
+                            f,
+                            e.and_then(|i| i.checked_sub(dropped)),
+                        )),
                         None => None,
                     };
                 }
@@ -468,7 +468,10 @@ impl DevicePanel for PowerPanel {
 
     fn keys(&self) -> &'static [(&'static str, &'static str)] {
         &[
-            ("W / S · wheel", "zoom in / out (tap: one step; hold: 5 steps a second)"),
+            (
+                "W / S · wheel",
+                "zoom in / out (tap: one step; hold: 5 steps a second)",
+            ),
             ("A / D · drag", "pan left / right"),
             ("F", "fit the whole log"),
             (
@@ -635,12 +638,20 @@ mod tests {
         );
         assert_eq!(
             d.raw_line(4),
-            Some("[2.000] ath0: _ath_power_restore_power_state: (/usr/src/sys/dev/ath/if_ath.c:1985) refcnt=1, target state=2")
+            Some(
+                "[2.000] ath0: _ath_power_restore_power_state: (/usr/src/sys/dev/ath/if_ath.c:1985) refcnt=1, target state=2"
+            )
         );
         assert_eq!(d.raw_line(3), None, "unrelated lines are not kept");
         assert_eq!(d.search("if_ath.c:1985", 10).len(), 2);
         assert_eq!(d.search("set_power_state", 10), vec![1]);
-        assert_eq!(d.state_at(0, 1.7), ([Some(PowerMode::Awake), Some(PowerMode::NetworkSleep), None], Some(1)));
+        assert_eq!(
+            d.state_at(0, 1.7),
+            (
+                [Some(PowerMode::Awake), Some(PowerMode::NetworkSleep), None],
+                Some(1)
+            )
+        );
     }
 
     fn harness(panel: PowerPanel) -> Harness<'static, PowerPanel> {
@@ -674,9 +685,15 @@ mod tests {
                 >= 2,
             "the rule's text in the details and the list"
         );
-        assert_eq!(h.state().view.mark, Some(2.5), "the tracks mark the finding");
+        assert_eq!(
+            h.state().view.mark,
+            Some(2.5),
+            "the tracks mark the finding"
+        );
         // The box has a fixed height: the list did not move under the pointer.
-        let after = h.get_by_label_contains("    line 5 [refcnt-underflow]").rect();
+        let after = h
+            .get_by_label_contains("    line 5 [refcnt-underflow]")
+            .rect();
         assert_eq!(before, after, "the clicked row stays where it was");
         // The call-site table balances the force-awake site.
         h.get_by_label("if_ath.c:1980");
@@ -692,10 +709,12 @@ mod tests {
         header.click();
         h.run();
         assert!(
-            h.query_by_label_contains("    line 5 [refcnt-underflow]").is_none(),
+            h.query_by_label_contains("    line 5 [refcnt-underflow]")
+                .is_none(),
             "folded"
         );
-        h.get_by_label_contains("refcnt-underflow — 1 error(s)").click();
+        h.get_by_label_contains("refcnt-underflow — 1 error(s)")
+            .click();
         h.run();
         h.get_by_label_contains("    line 5 [refcnt-underflow]");
     }
@@ -732,7 +751,10 @@ mod tests {
         assert_eq!(d.boots, vec![(2.501, 7)]);
         let t: Vec<f64> = d.events.iter().map(|e| e.t).collect();
         assert!(t.windows(2).all(|w| w[0] <= w[1]), "{t:?}");
-        assert!((t[5] - 2.801).abs() < 1e-9, "boot 2's 0.3 s follows boot 1: {t:?}");
+        assert!(
+            (t[5] - 2.801).abs() < 1e-9,
+            "boot 2's 0.3 s follows boot 1: {t:?}"
+        );
         // Unknown between the reboot and the device's first line of boot 2.
         assert_eq!(d.state_at(0, 2.6).0[0], None);
         assert_eq!(d.state_at(0, 3.0).0[0], Some(PowerMode::Awake));
@@ -746,7 +768,8 @@ mod tests {
         search.focus();
         search.type_text("set_power_state");
         h.run();
-        h.get_by_label_contains("line 9 _ath_power_set_power_state").click();
+        h.get_by_label_contains("line 9 _ath_power_set_power_state")
+            .click();
         h.run();
         h.get_by_label_contains("time 0.400000 s in boot 2 (at 2.901 s on the timeline)");
     }
@@ -756,18 +779,18 @@ mod tests {
     fn run_jobs(panel: &mut PowerPanel) {
         for job in panel.core.take_jobs() {
             let name = job.name;
-            let mut running = benchtop_drivers::job::Job::spawn(
-                name,
-                std::sync::Arc::new(|| {}),
-                job.work,
-            )
-            .expect("spawn");
+            let mut running =
+                benchtop_drivers::job::Job::spawn(name, std::sync::Arc::new(|| {}), job.work)
+                    .expect("spawn");
             let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
             let done = loop {
                 if let Some(r) = running.poll() {
                     break r;
                 }
-                assert!(std::time::Instant::now() < deadline, "job {name} never ended");
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "job {name} never ended"
+                );
                 std::hint::spin_loop();
             };
             panel.on_job(name, JobUpdate::Done(done));
@@ -784,14 +807,22 @@ mod tests {
         run_jobs(&mut panel);
         let m = panel.message.clone().unwrap_or_default();
         assert!(m.contains("is also the input log"), "{m}");
-        assert_eq!(std::fs::read(&log).expect("log"), LOG, "the log is untouched");
+        assert_eq!(
+            std::fs::read(&log).expect("log"),
+            LOG,
+            "the log is untouched"
+        );
         // A good export: written, and said where.
         let out = log.with_extension("vcd");
         panel.queue(PowerAction::Export(ExportFormat::Vcd, out.clone()));
         run_jobs(&mut panel);
         let m = panel.message.clone().unwrap_or_default();
         assert!(m.starts_with("Wrote ") && m.contains("GTKWave"), "{m}");
-        assert!(std::fs::read_to_string(&out).expect("vcd").contains("ath0_held"));
+        assert!(
+            std::fs::read_to_string(&out)
+                .expect("vcd")
+                .contains("ath0_held")
+        );
     }
 
     fn live_events(log: &[u8]) -> Vec<AthEvent> {
@@ -808,9 +839,12 @@ mod tests {
                     axis: tl.axis_time(&ev),
                     boot: ev.boot,
                     device: tl.devices()[usize::from(ev.device)].clone(),
-                    site: ev
-                        .site
-                        .map(|s| (tl.sites()[s as usize].file.clone(), tl.sites()[s as usize].line)),
+                    site: ev.site.map(|s| {
+                        (
+                            tl.sites()[s as usize].file.clone(),
+                            tl.sites()[s as usize].line,
+                        )
+                    }),
                     kind: ev.kind,
                     after: ev.after,
                 })));
@@ -839,7 +873,9 @@ mod tests {
             h.state_mut()
                 .core
                 .take_actions()
-                .contains(&benchtop_panels::PanelAction::Connection(ConnectionAction::Disconnect)),
+                .contains(&benchtop_panels::PanelAction::Connection(
+                    ConnectionAction::Disconnect
+                )),
             "the live connection is stopped"
         );
         h.get_by_label_contains("Showing the log file file.log");
@@ -848,18 +884,20 @@ mod tests {
         for e in live_events(LOG) {
             h.state_mut().on_device(e);
         }
-        assert_eq!(h.state().data().map(|d| d.origin.as_str()), Some("file.log"));
+        assert_eq!(
+            h.state().data().map(|d| d.origin.as_str()),
+            Some("file.log")
+        );
         assert_eq!(h.state().data().map(|d| d.events.len()), Some(5));
         assert_eq!(h.state().ignored_live_events(), 5);
         // Choosing Live reconnects; the app's source change starts a fresh live view.
         h.get_by_label("Live connection").click();
         h.run();
         assert!(
-            h.state_mut()
-                .core
-                .take_actions()
-                .iter()
-                .any(|a| matches!(a, benchtop_panels::PanelAction::Connection(ConnectionAction::Connect(_)))),
+            h.state_mut().core.take_actions().iter().any(|a| matches!(
+                a,
+                benchtop_panels::PanelAction::Connection(ConnectionAction::Connect(_))
+            )),
             "Live connects again"
         );
         h.state_mut().on_source_change(&SourceChoice::Simulator);
@@ -873,6 +911,9 @@ mod tests {
         // The file is still there to go back to.
         h.get_by_label("Log file").click();
         h.run();
-        assert_eq!(h.state().data().map(|d| d.origin.as_str()), Some("file.log"));
+        assert_eq!(
+            h.state().data().map(|d| d.origin.as_str()),
+            Some("file.log")
+        );
     }
 }
