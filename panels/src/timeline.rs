@@ -9,6 +9,9 @@ use std::ops::Range;
 
 use egui::{Color32, Pos2, Rect, Sense, Stroke, Vec2, pos2, vec2};
 
+/// A span of a band track: `(start, end, state)`.
+type Band = (f64, f64, u8);
+
 /// Items per entry of a [`Series`]'s coarse index.
 pub const INDEX_STRIDE: usize = 64;
 
@@ -516,7 +519,7 @@ fn draw_bands(
     painter: &egui::Painter,
     row: Rect,
     view: &TimelineView,
-    (spans, index, tail): (&[(f64, f64, u8)], &[f64], Option<(f64, f64, u8)>),
+    (spans, index, tail): (&[Band], &[f64], Option<Band>),
     palette: &[(Color32, &'static str)],
     to_x: &impl Fn(f64, &TimelineView) -> f32,
 ) {

@@ -199,14 +199,15 @@ fn read_vcd(text: &str) -> Vcd {
                     .vars
                     .get(&id)
                     .unwrap_or_else(|| panic!("unknown id {id}"));
-                if t.starts_with('b') {
+                let value = &t[1..];
+                if t.as_bytes()[0] == b'b' {
                     assert!(
-                        t[1..].bytes().all(|b| matches!(b, b'0' | b'1' | b'x')),
+                        value.bytes().all(|b| matches!(b, b'0' | b'1' | b'x')),
                         "{t}"
                     );
                 } else {
                     assert_eq!(var.2, "real", "{t} {id}");
-                    assert!(t[1..].parse::<f64>().is_ok(), "{t}");
+                    assert!(value.parse::<f64>().is_ok(), "{t}");
                 }
                 vcd.changes
                     .push((time.expect("a time before values"), id, t[1..].to_owned()));
