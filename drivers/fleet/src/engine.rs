@@ -907,6 +907,8 @@ impl Engine {
             });
             p.baud = b.spec.baud.unwrap_or(self.defaults.baud);
             p.images = p.images.split_off(b.resume_from.min(p.images.len()));
+            // A resumed flash keeps what was written: no new FIS directory.
+            p.init_fis &= b.resume_from == 0;
             if p.images.is_empty() {
                 b.want_flash = false;
                 continue;

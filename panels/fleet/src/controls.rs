@@ -213,6 +213,27 @@ impl FleetPanel {
             {
                 self.open_in_console(i);
             }
+            let in_console: Vec<usize> = sel
+                .iter()
+                .copied()
+                .filter(|&i| {
+                    self.rows
+                        .get(i)
+                        .is_some_and(|r| r.state == benchtop_fleet::BoardState::InConsole)
+                })
+                .collect();
+            if ui
+                .add_enabled(
+                    running && !in_console.is_empty(),
+                    egui::Button::new("Take back"),
+                )
+                .on_hover_text("The Console tab lets go; the fleet pats it again")
+                .clicked()
+            {
+                for i in in_console {
+                    self.engine(FleetCommand::Reclaim(i));
+                }
+            }
             if ui
                 .add_enabled(n > 0 && !self.running_sim, egui::Button::new("Remove"))
                 .clicked()
@@ -279,6 +300,7 @@ impl FleetPanel {
                 AddKind::Port => "/dev/ttyUSB0",
                 AddKind::Rfc2217 | AddKind::Tcp => "host:port",
             };
+            let can_add = !(self.running_sim && running);
             let l = ui.label("console");
             ui.add(
                 egui::TextEdit::singleline(&mut self.add_text)
@@ -288,7 +310,7 @@ impl FleetPanel {
             .labelled_by(l.id);
             if ui
                 .add_enabled(
-                    !self.add_text.trim().is_empty() && !(self.running_sim && running),
+                    can_add && !self.add_text.trim().is_empty(),
                     egui::Button::new("Add"),
                 )
                 .clicked()

@@ -4,9 +4,9 @@
 use std::path::{Path, PathBuf};
 
 use benchtop_drivers::files::{Overwrite, write_new};
+use benchtop_fleet::PlanFile;
 use benchtop_fleet::{FleetFile, Report};
 use benchtop_panels::{JobUpdate, PanelJob, PickMode};
-use benchtop_redboot::plan_file::PlanFile;
 
 use crate::{Bench, FleetPanel, Picking};
 

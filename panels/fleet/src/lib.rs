@@ -14,11 +14,11 @@ use std::collections::{BTreeSet, VecDeque};
 use std::path::PathBuf;
 
 use benchtop_drivers::ports::PortInfo;
+use benchtop_fleet::PlanFile;
 use benchtop_fleet::{
     BoardRow, BoardSpec, FleetCommand, FleetEvent, FleetFile, Report, TftpSetup, TftpStatus,
 };
 use benchtop_panels::{ConnectionSettings, DevicePanel, JobUpdate, PanelCore, SourceChoice};
-use benchtop_redboot::plan_file::PlanFile;
 use serde::{Deserialize, Serialize};
 
 pub use table::Column;

@@ -268,6 +268,8 @@ impl FleetPanel {
             self.selected.clear();
         }
         let row_h = ui.text_style_height(&egui::TextStyle::Body) + 6.0;
+        // Clicks on a cell's text select its row (text selection would take them).
+        ui.style_mut().interaction.selectable_labels = false;
         let mut clicked: Option<(usize, egui::Modifiers)> = None;
         let mut double: Option<usize> = None;
         let mut sort: Option<Column> = None;
@@ -397,10 +399,13 @@ impl FleetPanel {
         }
     }
 
-    /// Hands board `i` to the Console tab (its fleet worker lets go of the port).
+    /// Hands board `i` to the Console tab (its fleet worker lets go of the port), or takes
+    /// it back when it is there.
     pub fn open_in_console(&mut self, i: usize) {
-        if i < self.rows.len() {
-            self.engine(FleetCommand::Release(i));
+        match self.rows.get(i).map(|r| &r.state) {
+            Some(BoardState::InConsole) => self.engine(FleetCommand::Reclaim(i)),
+            Some(_) => self.engine(FleetCommand::Release(i)),
+            None => {}
         }
     }
 }
