@@ -82,11 +82,7 @@ impl BenchtopApp {
         let devices = crate::registry::devices(&settings, options.echo_tick_ms, &waker);
         let mut settings = settings;
         // A layout saved before a tab existed gets the new tab beside the others.
-        for tab in Tab::ALL {
-            if settings.dock.find_tab(&tab).is_none() {
-                settings.dock.main_surface_mut().push_to_first_leaf(tab);
-            }
-        }
+        settings.offer_new_tabs();
         let mut app = Self {
             settings,
             waker,

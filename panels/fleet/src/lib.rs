@@ -451,7 +451,7 @@ impl FleetPanel {
         self.order_dirty = true;
     }
 
-    fn on_event(&mut self, ev: FleetEvent) {
+    fn apply(&mut self, ev: FleetEvent) {
         match ev {
             FleetEvent::Rows(rows) => self.on_rows(rows),
             FleetEvent::Count(n) => {
@@ -518,7 +518,7 @@ impl DevicePanel for FleetPanel {
     }
 
     fn on_device(&mut self, event: FleetEvent) {
-        self.on_event(event);
+        self.apply(event);
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, ports: &[PortInfo]) {
