@@ -316,10 +316,9 @@ impl Device for FleetUnit {
         if std::mem::take(&mut self.launch_when_shown)
             && self.running.is_none()
             && self.starting.is_none()
+            && let Err(e) = self.connect(SourceChoice::Simulator)
         {
-            if let Err(e) = self.connect(SourceChoice::Simulator) {
-                self.panel.core_mut().status.last_error = Some(e.to_string());
-            }
+            self.panel.core_mut().status.last_error = Some(e.to_string());
         }
         self.panel.ui(ui, ports);
     }
