@@ -1,13 +1,12 @@
 //! Shared egui widgets for benchtop's panels: the panel contract ([`DevicePanel`] and the
 //! [`PanelCore`] every device panel owns), the connection bar, device status words, the
-//! timeline, the sample chart, the in-window file dialog and the colour tokens. Each device's
+//! timeline, the in-window file dialog and the colour tokens. Each device's
 //! panel is its own crate under `panels/<device>/`.
 //!
 //! **Panels never open ports or spawn threads.** They render state they were handed and
 //! queue actions (connect, send…) that the app carries out; events from driver workers
 //! arrive through each panel's `on_event`.
 
-pub mod chart;
 pub mod connection_bar;
 pub mod device_panel;
 pub mod file_picker;

@@ -340,17 +340,34 @@ impl Analyzer {
         };
         let take = want.min(src.len());
         let x: Vec<f64> = src.iter().skip(src.len() - take).copied().collect();
-        let nfft = self.welch.nfft();
+        let mut frame = window_frame(&x, st, &mut self.welch, &mut self.psd_welch);
+        frame.index = self.next;
+        frame.spectrogram = std::mem::take(&mut self.pending_columns);
+        frame
+    }
+}
+
+/// The spectrum and band powers of one stretch of signal `x` (µV at [`FS`]), as a frame
+/// without spectrogram columns: what the live analysis sends for its last seconds, and what
+/// the panel asks for (in a background job) when the user looks back at a window of the
+/// history. `welch` and `psd_welch` are reused plans of `settings.nfft()` samples.
+pub fn window_frame(
+    x: &[f64],
+    st: AnalysisSettings,
+    welch: &mut Welch,
+    psd_welch: &mut Welch,
+) -> AnalysisFrame {
+        let nfft = welch.nfft();
         let segments = if x.len() <= nfft {
             1
         } else {
             1 + (x.len() - nfft).div_ceil(nfft / 2)
         };
-        let spectrum = self.welch.compute(&x, FS, st.scale);
+        let spectrum = welch.compute(x, FS, st.scale);
         let psd = if st.scale == SpectrumScale::Psd {
             spectrum.clone()
         } else {
-            self.psd_welch.compute(&x, FS, SpectrumScale::Psd)
+            psd_welch.compute(x, FS, SpectrumScale::Psd)
         };
         let p = |lo: f64, hi: f64| psd.band_power(lo, hi);
         let bands = BandPowers {
@@ -365,16 +382,15 @@ impl Analyzer {
             *o = psd.band_power(lo, hi + 0.01);
         }
         AnalysisFrame {
-            index: self.next,
+            index: 0,
             settings: st,
             spectrum,
             segments,
             seconds: x.len() as f64 / FS,
             bands,
             asic_from_raw,
-            spectrogram: std::mem::take(&mut self.pending_columns),
+            spectrogram: Vec::new(),
         }
-    }
 }
 
 fn new_spectrogram() -> Spectrogram {

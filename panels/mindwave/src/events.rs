@@ -93,28 +93,31 @@ impl MindwavePanel {
 
     /// The spectrum in display units, and a y range that moves slowly.
     pub(crate) fn refresh_spectrum(&mut self) {
-        let Some(f) = &self.analysis else {
+        let shown = if self.follow {
+            self.analysis.as_deref()
+        } else {
+            self.view_analysis.as_ref().map(|v| &*v.frame)
+        };
+        let Some(f) = shown else {
             self.spectrum_points.clear();
             return;
         };
         let s = &f.spectrum;
-        let values = if self.settings.db {
-            s.to_db()
-        } else {
-            s.values.clone()
-        };
-        self.spectrum_points = s
-            .freqs
-            .iter()
-            .zip(values)
-            .take_while(|(f, _)| **f <= 256.0)
-            .map(|(f, v)| [*f, v])
-            .collect();
+        let db = self.settings.db.then(|| s.to_db());
+        let values = db.as_deref().unwrap_or(&s.values);
+        self.spectrum_points.clear();
+        self.spectrum_points.extend(
+            s.freqs
+                .iter()
+                .zip(values)
+                .take_while(|(f, _)| **f <= 256.0)
+                .map(|(f, v)| egui_plot::PlotPoint::new(*f, *v)),
+        );
         let view = self
             .spectrum_points
             .iter()
-            .filter(|p| p[0] >= 0.5 && p[0] <= self.settings.max_hz)
-            .map(|p| p[1])
+            .filter(|p| p.x >= 0.5 && p.x <= self.settings.max_hz)
+            .map(|p| p.y)
             .filter(|v| v.is_finite());
         let (lo, hi) = view.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
             (a.min(v), b.max(v))

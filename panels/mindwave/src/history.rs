@@ -157,9 +157,18 @@ impl History {
 
     /// Min/max per column for `columns` equal slices of `[t0, t1)` seconds.
     pub fn columns(&self, t0: f64, t1: f64, columns: usize) -> Vec<Column> {
-        let mut out = vec![None; columns];
+        let mut out = Vec::new();
+        self.columns_into(t0, t1, columns, &mut out);
+        out
+    }
+
+    /// [`columns`](Self::columns) into a buffer the caller keeps, so drawing every frame
+    /// allocates nothing once the buffer has grown to the plot's width.
+    pub fn columns_into(&self, t0: f64, t1: f64, columns: usize, out: &mut Vec<Column>) {
+        out.clear();
+        out.resize(columns, None);
         if columns == 0 || t1 <= t0 || self.data.is_empty() {
-            return out;
+            return;
         }
         let per = (t1 - t0) * self.rate_hz / columns as f64;
         let s0 = t0 * self.rate_hz;
@@ -198,25 +207,40 @@ impl History {
                 *slot = Some(acc);
             }
         }
-        out
     }
 
-    /// The samples (time, value) in `[t0, t1)`, gaps as NaN, at most `max` of them (for
-    /// drawing a line when a column holds less than a sample or two).
-    pub fn points(&self, t0: f64, t1: f64, max: usize) -> Vec<(f64, f32)> {
+    /// Calls `f(time, value)` for each sample in `[t0, t1)`, gaps as NaN, at most `max`
+    /// of them (for drawing a line through the samples without a buffer of its own).
+    pub fn for_each_point(&self, t0: f64, t1: f64, max: usize, mut f: impl FnMut(f64, f32)) {
         let a = ((t0 * self.rate_hz).floor().max(self.first as f64)) as u64;
-        let b = ((t1 * self.rate_hz).ceil() as u64).min(self.end_index());
+        let b = ((t1 * self.rate_hz).ceil().max(0.0) as u64).min(self.end_index());
         if b <= a {
-            return Vec::new();
+            return;
         }
         let from = (a - self.first) as usize;
         let to = (b - self.first) as usize;
-        self.data
-            .range(from..to)
-            .take(max)
-            .enumerate()
-            .map(|(k, &v)| ((a + k as u64) as f64 / self.rate_hz, v))
-            .collect()
+        for (k, &v) in self.data.range(from..to).take(max).enumerate() {
+            f((a + k as u64) as f64 / self.rate_hz, v);
+        }
+    }
+
+    /// The sample nearest to time `t`, s (None outside the history or in a gap).
+    pub fn value_at(&self, t: f64) -> Option<f32> {
+        if !t.is_finite() || t < 0.0 {
+            return None;
+        }
+        self.get((t * self.rate_hz).round() as u64)
+            .filter(|v| !v.is_nan())
+    }
+
+    /// Copies the samples in `[t0, t1)` (gaps left out) into `out` as f64.
+    pub fn copy_range(&self, t0: f64, t1: f64, out: &mut Vec<f64>) {
+        out.clear();
+        self.for_each_point(t0, t1, usize::MAX, |_, v| {
+            if !v.is_nan() {
+                out.push(f64::from(v));
+            }
+        });
     }
 
     /// Min and max over `[t0, t1)` (None when no sample), from the block summaries.

@@ -10,6 +10,7 @@ pub mod draw;
 mod events;
 mod files;
 pub mod history;
+mod plots;
 mod side_ui;
 mod signal_ui;
 mod view;
@@ -60,6 +61,7 @@ const FS: f64 = SAMPLE_RATE as f64;
 const JOB_CONVERT: &str = "mindwave-edf-to-capture";
 const JOB_EXPORT: &str = "mindwave-csv-export";
 const JOB_CLEANUP: &str = "mindwave-remove-converted";
+const JOB_VIEW_SPECTRUM: &str = "mindwave-view-spectrum";
 
 /// What the file dialog was opened for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,6 +116,20 @@ impl Default for MindwaveSettings {
     }
 }
 
+/// The spectrum and band powers of a window of the history (what the plots show when the
+/// user looks back rather than following live).
+#[derive(Debug, Clone)]
+pub struct ViewAnalysis {
+    /// The window analysed, s.
+    pub window: (f64, f64),
+    /// The settings it was computed with.
+    pub settings: AnalysisSettings,
+    /// Which signal (filtered or raw).
+    pub source: SignalChoice,
+    /// The frame (spectrum, bands).
+    pub frame: Box<AnalysisFrame>,
+}
+
 /// A poor-signal span (sample indices; `end` None while it lasts).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct PoorSpan {
@@ -158,7 +174,7 @@ pub struct MindwavePanel {
     asic: Option<AsicBands>,
     counters: Counters,
     analysis: Option<Box<AnalysisFrame>>,
-    spectrum_points: Vec<[f64; 2]>,
+    spectrum_points: Vec<egui_plot::PlotPoint>,
     spectrum_y: (f64, f64),
     spectrogram: VecDeque<Vec<f32>>,
     spectrogram_dirty: bool,
@@ -170,9 +186,20 @@ pub struct MindwavePanel {
     offset: u64,
     /// The EDF+ file a converted capture replays (what the user chose and sees).
     replay_of: Option<PathBuf>,
-    /// Follow the newest sample (else `view_end` is the window's end, s).
+    /// Follow the newest sample (else `view` is the time window shown).
     follow: bool,
-    view_end: f64,
+    /// The time window in view when not following, s.
+    view: (f64, f64),
+    /// The EEG plot's y range the user zoomed to (None: the scale setting).
+    view_y: Option<(f64, f64)>,
+    /// The spectrum and bands of the window in view (when not following).
+    view_analysis: Option<ViewAnalysis>,
+    /// A job computing the window in view's spectrum is running.
+    view_job: bool,
+    /// Buffers the plots reuse every frame.
+    plot_buf: plots::PlotBuffers,
+    /// The marks in or near view, rebuilt each frame into the same buffers.
+    marks: plots::Marks,
 
     recording: Option<RecordingStatus>,
     /// Where recordings go.
@@ -260,7 +287,12 @@ impl MindwavePanel {
             offset: 0,
             replay_of: None,
             follow: true,
-            view_end: 0.0,
+            view: (0.0, 10.0),
+            view_y: None,
+            view_analysis: None,
+            view_job: false,
+            plot_buf: plots::PlotBuffers::default(),
+            marks: plots::Marks::default(),
             recording: None,
             record_folder: default_record_folder().display().to_string(),
             record_name: String::new(),
@@ -337,6 +369,52 @@ impl MindwavePanel {
     /// The latest analysis frame.
     pub fn analysis(&self) -> Option<&AnalysisFrame> {
         self.analysis.as_deref()
+    }
+
+    /// What the spectrum and band powers show: the live frame while following, else the
+    /// frame of the window in view (once computed).
+    pub fn shown_analysis(&self) -> Option<&AnalysisFrame> {
+        if self.follow {
+            self.analysis.as_deref()
+        } else {
+            self.view_analysis.as_ref().map(|v| &*v.frame)
+        }
+    }
+
+    /// The window the spectrum describes when not following live.
+    pub fn view_analysis(&self) -> Option<&ViewAnalysis> {
+        self.view_analysis.as_ref()
+    }
+
+    /// Whether the EEG plot follows the newest sample.
+    pub fn following(&self) -> bool {
+        self.follow
+    }
+
+    /// The time window the EEG plot shows, s.
+    pub fn view_window(&self) -> (f64, f64) {
+        if self.follow {
+            let hist = self.shown_history();
+            let end = hist.end_time().max(self.settings.window_secs);
+            (end - self.settings.window_secs, end)
+        } else {
+            self.view
+        }
+    }
+
+    /// Follows the newest sample again (the "Follow live" button, F, a double-click).
+    pub fn follow_live(&mut self) {
+        self.follow = true;
+        self.view_y = None;
+        self.refresh_spectrum();
+    }
+
+    /// The history the EEG plot shows (filtered or raw).
+    pub(crate) fn shown_history(&self) -> &History {
+        match self.settings.plot {
+            SignalChoice::Filtered => &self.filtered,
+            SignalChoice::Raw => &self.raw,
+        }
     }
 
     /// The recording's last status.
@@ -510,6 +588,10 @@ impl DevicePanel for MindwavePanel {
                 "drag the EEG plot · the history strip",
                 "look back in the 15 minutes kept",
             ),
+            (
+                "drag · right-drag a box · scroll · double-click (EEG plot)",
+                "pan · zoom to the box · pan/zoom · back to live",
+            ),
             ("F", "follow live again"),
         ]
     }
@@ -558,6 +640,15 @@ impl DevicePanel for MindwavePanel {
                 self.convert = Some(JobNote::Failed(format!(
                     "Cannot replay: {e}. Choose a MindWave EDF+ recording or a raw capture."
                 )));
+            }
+            (JOB_VIEW_SPECTRUM, JobUpdate::Done(r)) => {
+                self.view_job = false;
+                if let Ok(v) = r
+                    && let Ok(b) = v.downcast::<ViewAnalysis>()
+                {
+                    self.view_analysis = Some(*b);
+                    self.refresh_spectrum();
+                }
             }
             (JOB_EXPORT, JobUpdate::Progress(..)) => {}
             (JOB_EXPORT, JobUpdate::Done(Ok(v))) => match v.downcast::<(PathBuf, u64)>() {

@@ -17,21 +17,70 @@ use crate::view::section;
 
 impl MindwavePanel {
     pub(crate) fn bands_ui(&mut self, ui: &mut egui::Ui) {
-        section(ui, "Band powers from raw EEG");
-        let bands = self.analysis.as_ref().map(|a| a.bands.to_array());
+        let title = if self.follow {
+            "Band powers from raw EEG (live)"
+        } else {
+            "Band powers from raw EEG (window in view)"
+        };
+        section(ui, title);
+        let bands = self.shown_analysis().map(|a| a.bands.to_array());
         let total: f64 = bands.map_or(0.0, |b| b.iter().sum());
+        let rel = |k: usize| {
+            let v = bands.map_or(0.0, |b| b[k]);
+            if total > 0.0 { v / total } else { 0.0 }
+        };
+        let bars: Vec<egui_plot::Bar> = BANDS
+            .iter()
+            .enumerate()
+            .map(|(k, (name, lo, hi))| {
+                let v = bands.map_or(0.0, |b| b[k]);
+                egui_plot::Bar::new(k as f64, rel(k) * 100.0)
+                    .name(format!("{name} {lo}–{hi} Hz: {v:.1} µV²"))
+                    .fill(draw::TRACE)
+            })
+            .collect();
+        let chart = egui_plot::BarChart::new("band powers", bars)
+            .width(0.7)
+            .element_formatter(Box::new(|bar, _| {
+                format!("{}\n{:.0}% of the total", bar.name, bar.value)
+            }));
+        egui_plot::Plot::new("mindwave-bands")
+            .height(120.0)
+            .y_axis_label("% of total")
+            .y_axis_min_width(30.0)
+            .x_axis_formatter(|m, _| {
+                let k = m.value.round();
+                if (m.value - k).abs() < 1e-6 && (0.0..5.0).contains(&k) {
+                    BANDS[k as usize].0.to_string()
+                } else {
+                    String::new()
+                }
+            })
+            .show_x(false)
+            .show_y(false)
+            .allow_drag(false)
+            .allow_zoom(false)
+            .allow_scroll(false)
+            .allow_boxed_zoom(false)
+            .allow_double_click_reset(false)
+            .show_grid([false, true])
+            .show(ui, |pui| {
+                pui.set_plot_bounds(egui_plot::PlotBounds::from_min_max(
+                    [-0.6, 0.0],
+                    [4.6, 100.0],
+                ));
+                pui.bar_chart(chart);
+            });
         egui::Grid::new("mindwave-bands")
-            .num_columns(4)
+            .num_columns(3)
             .spacing([6.0, 2.0])
             .show(ui, |ui| {
                 for (k, (name, lo, hi)) in BANDS.iter().enumerate() {
                     ui.label(*name);
                     ui.label(RichText::new(format!("{lo}–{hi} Hz")).small().weak());
                     let v = bands.map_or(0.0, |b| b[k]);
-                    let rel = if total > 0.0 { v / total } else { 0.0 };
-                    draw::bar(ui, rel, draw::TRACE, 84.0, 12.0);
                     ui.label(
-                        RichText::new(format!("{:>3.0}% {v:>7.1} µV²", rel * 100.0))
+                        RichText::new(format!("{:>3.0}% {v:>7.1} µV²", rel(k) * 100.0))
                             .small()
                             .monospace(),
                     );
@@ -42,7 +91,7 @@ impl MindwavePanel {
         let asic = self.asic.map(|a| a.to_array());
         let invalid = self.asic.is_some_and(|a| a.looks_invalid());
         let asic_total: f64 = asic.map_or(0.0, |a| a.iter().map(|&v| f64::from(v)).sum());
-        let raw8 = self.analysis.as_ref().map(|a| a.asic_from_raw);
+        let raw8 = self.shown_analysis().map(|a| a.asic_from_raw);
         let raw_total: f64 = raw8.map_or(0.0, |r| r.iter().sum());
         egui::Grid::new("mindwave-asic")
             .num_columns(4)

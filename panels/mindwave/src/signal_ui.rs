@@ -3,21 +3,26 @@
 use benchtop_mindwave::SignalChoice;
 use benchtop_mindwave::analysis::SPECTROGRAM_COLUMNS;
 use benchtop_mindwave::dsp::{BANDS, Notch, SpectrumScale};
-use egui::{Color32, RichText};
+use egui::RichText;
 
 use crate::FS;
 use crate::MindwavePanel;
 use crate::SCALES;
 use crate::WINDOWS;
+use benchtop_mindwave::dsp::Welch;
+use benchtop_panels::PanelJob;
+
+use crate::JOB_VIEW_SPECTRUM;
+use crate::ViewAnalysis;
 use crate::draw;
-use crate::draw::TimeSpan;
+use crate::plots;
 use crate::view::combo;
-use crate::view::legend;
 use crate::view::notch_words;
 
 impl MindwavePanel {
     fn filter_bar_ui(&mut self, ui: &mut egui::Ui) {
         let before = self.settings.analysis;
+        let mut follow_again = false;
         ui.horizontal_wrapped(|ui| {
             let a = &mut self.settings.analysis;
             let notch = &mut a.filter.notch;
@@ -88,132 +93,206 @@ impl MindwavePanel {
                     }
                 },
             );
-            if ui.selectable_label(self.follow, "Follow live").clicked() {
-                self.follow = !self.follow;
-                if !self.follow {
-                    self.view_end = self.raw.end_time();
+            if ui
+                .selectable_label(self.follow, "Follow live")
+                .on_hover_text("Show the newest samples as they arrive (F)")
+                .clicked()
+            {
+                if self.follow {
+                    self.view = self.view_window();
+                    self.follow = false;
+                } else {
+                    follow_again = true;
                 }
             }
         });
+        if follow_again {
+            self.follow_live();
+        }
         if self.settings.analysis != before {
             self.send_analysis();
         }
     }
 
-    pub(crate) fn signal_ui(&mut self, ui: &mut egui::Ui, _height: f32) {
-        self.filter_bar_ui(ui);
-        let height = ui.available_height();
-        let hist = match self.settings.plot {
-            SignalChoice::Filtered => &self.filtered,
-            SignalChoice::Raw => &self.raw,
-        };
-        let window = self.settings.window_secs;
-        let end = if self.follow {
-            hist.end_time().max(window)
-        } else {
-            self.view_end.clamp(
-                hist.start_time() + window.min(hist.end_time() - hist.start_time()),
-                hist.end_time().max(window),
-            )
-        };
+    /// Fills `self.marks` with the marks that may be in `[t0, t1]` (all of them for the
+    /// navigator when `all`).
+    fn collect_marks(&mut self, (t0, t1): (f64, f64)) {
         let to_s = |i: u64| i as f64 / FS;
-        let mut spans: Vec<TimeSpan> = Vec::new();
-        let (t0, t1) = (end - window, end);
-        let open_end = hist.end_time();
-        for p in &self.poor_spans {
-            let e = p.end.map_or(open_end, to_s);
-            spans.push(TimeSpan {
-                start: to_s(p.start),
-                end: e,
-                color: if p.worst >= 200 {
-                    draw::OFF
-                } else {
-                    draw::POOR
-                },
-            });
-        }
-        for g in &self.gaps {
-            spans.push(TimeSpan {
-                start: to_s(g.0),
-                end: to_s(g.1),
-                color: draw::GAP,
-            });
-        }
         let visible = |a: f64, b: f64| b >= t0 && a <= t1;
-        let clips: Vec<(f64, f64)> = self
-            .clips
-            .iter()
-            .map(|c| (to_s(c.0), to_s(c.1)))
-            .filter(|c| visible(c.0, c.1))
-            .collect();
-        let blinks: Vec<(f64, f64)> = self
-            .blinks
-            .iter()
-            .map(|b| (to_s(b.0), b.1))
-            .filter(|b| visible(b.0, b.0))
-            .collect();
-        let hb: Vec<f64> = self
-            .headset_blinks
-            .iter()
-            .map(|&b| to_s(b))
-            .filter(|t| visible(*t, *t))
-            .collect();
-        let visible_spans: Vec<TimeSpan> = spans
-            .iter()
-            .copied()
-            .filter(|s| visible(s.start, s.end))
-            .collect();
-        let y = self.settings.scale_uv.map(|v| (-v, v));
+        let open_end = self.raw.end_time();
+        let m = &mut self.marks;
+        m.clear();
+        for p in &self.poor_spans {
+            let (a, b) = (to_s(p.start), p.end.map_or(open_end, to_s));
+            if visible(a, b) {
+                if p.worst >= 200 {
+                    m.off.push((a, b));
+                } else {
+                    m.poor.push((a, b));
+                }
+            }
+        }
+        m.gaps.extend(
+            self.gaps
+                .iter()
+                .map(|g| (to_s(g.0), to_s(g.1)))
+                .filter(|g| visible(g.0, g.1)),
+        );
+        m.clips.extend(
+            self.clips
+                .iter()
+                .map(|c| (to_s(c.0), to_s(c.1)))
+                .filter(|c| visible(c.0, c.1)),
+        );
+        m.blinks.extend(
+            self.blinks
+                .iter()
+                .map(|b| (to_s(b.0), b.1))
+                .filter(|b| visible(b.0, b.0)),
+        );
+        m.headset_blinks.extend(
+            self.headset_blinks
+                .iter()
+                .map(|&b| to_s(b))
+                .filter(|t| visible(*t, *t)),
+        );
+    }
+
+    pub(crate) fn signal_ui(&mut self, ui: &mut egui::Ui, _height: f32) {
+        let window_before = self.settings.window_secs;
+        self.filter_bar_ui(ui);
+        if !self.follow && self.settings.window_secs != window_before {
+            // A new window width keeps the end of what the user looks at.
+            self.view = (self.view.1 - self.settings.window_secs, self.view.1);
+            self.view_y = None;
+        }
+        let height = ui.available_height();
+        let view = self.view_window();
+        let y = self
+            .view_y
+            .or(self.settings.scale_uv.map(|v| (-f64::from(v), f64::from(v))));
         let title = match self.settings.plot {
             SignalChoice::Filtered => format!("EEG Fp1, filtered ({})", self.filter_words()),
             SignalChoice::Raw => "EEG Fp1, raw (0.2197 µV per count)".to_string(),
         };
         // Share the height left after the fixed rows between the three charts.
-        let fixed = 40.0 + 20.0 + 28.0 + 18.0 + 44.0;
+        let fixed = 48.0 + 20.0 + 28.0 + 40.0 + 60.0;
         let rest = (height - fixed).max(360.0);
         let (eeg_h, spectrum_h, spectrogram_h) = if self.settings.show_spectrogram {
             (rest * 0.42, rest * 0.32, rest * 0.26)
         } else {
             (rest * 0.55, rest * 0.45, 0.0)
         };
-        let resp = draw::eeg_chart(
+        self.collect_marks(view);
+        let hist = match self.settings.plot {
+            SignalChoice::Filtered => &self.filtered,
+            SignalChoice::Raw => &self.raw,
+        };
+        let (input, hover) = plots::eeg_plot(
             ui,
+            &mut self.plot_buf,
             hist,
-            end,
-            window,
+            view,
             y,
-            &draw::Overlays {
-                spans: &visible_spans,
-                clips: &clips,
-                blinks: &blinks,
-                headset_blinks: &hb,
-            },
+            &self.marks,
             eeg_h,
             &title,
         );
-        if resp.dragged() {
-            let dx = resp.drag_delta().x;
-            let w = resp.rect.width().max(1.0);
-            self.follow = false;
-            self.view_end = end - f64::from(dx / w) * window;
-        }
-        let overview_spans: Vec<TimeSpan> = spans;
-        if let Some(t) = draw::overview(ui, hist, &overview_spans, (t0, t1), 40.0) {
-            self.follow = t >= hist.end_time() - 0.5;
-            self.view_end = t;
-        }
         ui.horizontal_wrapped(|ui| {
-            ui.label(RichText::new("Legend").weak().small());
-            legend(ui, draw::POOR, "poor signal");
-            legend(ui, draw::OFF, "electrodes off");
-            legend(ui, draw::GAP, "samples lost");
-            legend(ui, draw::CLIP, "clipping");
-            legend(ui, draw::BLINK, "blink (from raw)");
+            match hover {
+                Some((t, v)) => ui.label(
+                    RichText::new(format!("EEG at {}: {v:.1} µV", plots::clock_ms(t))).monospace(),
+                ),
+                None => ui.label(
+                    RichText::new("Hover the plot to read a value · drag to pan · right-drag a box to zoom · double-click for live")
+                        .small()
+                        .weak(),
+                ),
+            };
+            if !self.follow {
+                ui.separator();
+                ui.label(
+                    RichText::new(format!(
+                        "Paused at {}–{} (live goes on)",
+                        draw::clock(view.0),
+                        draw::clock(view.1)
+                    ))
+                    .color(benchtop_panels::tokens::PENDING),
+                );
+            }
         });
+        // The navigator covers the whole history, so its marks are all of them.
+        self.collect_marks((f64::NEG_INFINITY, f64::INFINITY));
+        let hist = match self.settings.plot {
+            SignalChoice::Filtered => &self.filtered,
+            SignalChoice::Raw => &self.raw,
+        };
+        let nav = plots::navigator(ui, &mut self.plot_buf, hist, &self.marks, view, 48.0);
+        match input {
+            plots::EegInput::Reset => self.follow_live(),
+            plots::EegInput::Moved(x, y) => {
+                self.follow = false;
+                self.view = x;
+                self.view_y = Some(y);
+                ui.ctx().request_repaint();
+            }
+            plots::EegInput::None => {}
+        }
+        if let Some(t) = nav {
+            let half = (view.1 - view.0) / 2.0;
+            let end = self.shown_history().end_time();
+            if t + half >= end - 0.5 {
+                self.follow_live();
+            } else {
+                self.follow = false;
+                self.view = (t - half, t + half);
+            }
+            ui.ctx().request_repaint();
+        }
+        if !self.follow {
+            self.request_view_spectrum();
+        }
         self.spectrum_ui(ui, spectrum_h);
         if self.settings.show_spectrogram {
             self.spectrogram_ui(ui, spectrogram_h);
         }
+    }
+
+    /// Asks for the spectrum of the window in view (a background job; one at a time) when
+    /// the one shown describes another window or other settings.
+    fn request_view_spectrum(&mut self) {
+        let st = self.settings.analysis;
+        let window = self.view;
+        let fresh = self.view_analysis.as_ref().is_some_and(|v| {
+            v.settings == st
+                && v.source == st.source
+                && (v.window.0 - window.0).abs() < 1e-3
+                && (v.window.1 - window.1).abs() < 1e-3
+        });
+        if fresh || self.view_job {
+            return;
+        }
+        let hist = match st.source {
+            SignalChoice::Filtered => &self.filtered,
+            SignalChoice::Raw => &self.raw,
+        };
+        let mut x = Vec::new();
+        hist.copy_range(window.0, window.1, &mut x);
+        if x.len() < 16 {
+            return;
+        }
+        self.view_job = true;
+        self.core.job(PanelJob::new(JOB_VIEW_SPECTRUM, move |_| {
+            let mut welch = Welch::new(st.nfft(), 0.5);
+            let mut psd = Welch::new(st.nfft(), 0.5);
+            let frame = benchtop_mindwave::analysis::window_frame(&x, st, &mut welch, &mut psd);
+            Ok(ViewAnalysis {
+                window,
+                settings: st,
+                source: st.source,
+                frame: Box::new(frame),
+            })
+        }));
     }
 
     fn filter_words(&self) -> String {
@@ -320,9 +399,9 @@ impl MindwavePanel {
             .map(|(g, (_, lo, hi))| (*g, lo, hi))
             .collect();
         let filtered_view = self.settings.analysis.source == SignalChoice::Filtered;
-        draw::spectrum_chart(
+        let hover = plots::spectrum_plot(
             ui,
-            &draw::SpectrumView {
+            &plots::SpectrumView {
                 points: &self.spectrum_points,
                 x: (0.0, self.settings.max_hz),
                 y: self.spectrum_y,
@@ -333,13 +412,33 @@ impl MindwavePanel {
             },
             height,
         );
-        if let Some(a) = &self.analysis {
+        if let Some((hz, v)) = hover {
+            ui.label(RichText::new(format!("Spectrum at {hz:.2} Hz: {v:.1} {unit}")).monospace());
+        }
+        let over = if self.follow {
+            self.analysis.as_deref().map(|a| format!("the last {:.1} s", a.seconds))
+        } else {
+            match &self.view_analysis {
+                Some(v) if (v.window.0 - self.view.0).abs() < 1e-3 && (v.window.1 - self.view.1).abs() < 1e-3 => Some(format!(
+                    "the window in view, {}–{} ({:.1} s)",
+                    draw::clock(v.window.0),
+                    draw::clock(v.window.1),
+                    v.frame.seconds
+                )),
+                Some(v) => Some(format!(
+                    "the window {}–{} (the one in view is being computed)",
+                    draw::clock(v.window.0),
+                    draw::clock(v.window.1)
+                )),
+                None => Some("the window in view (being computed)".to_string()),
+            }
+        };
+        if let (Some(a), Some(over)) = (self.shown_analysis(), over) {
             ui.label(
                 RichText::new(format!(
-                    "Welch: {} Hann segments of {:.0} s (50% overlap, mean removed) over the last {:.1} s · {:.2} Hz bins",
+                    "Welch: {} Hann segments of {:.0} s (50% overlap, mean removed) over {over} · {:.2} Hz bins",
                     a.segments,
                     a.settings.segment_secs,
-                    a.seconds,
                     1.0 / a.settings.segment_secs
                 ))
                 .small()
@@ -354,7 +453,13 @@ impl MindwavePanel {
             .max_hz
             .min(benchtop_mindwave::analysis::SPECTROGRAM_MAX_HZ);
         let db = (-20.0f32, 35.0f32);
-        let (_, plot) = draw::spectrogram_frame(ui, height, max_hz, 60.0, db);
+        ui.label(
+            RichText::new(format!(
+                "Spectrogram, last minute (PSD, colour {:.0} … {:.0} dB re 1 µV²/Hz)",
+                db.0, db.1
+            ))
+            .strong(),
+        );
         let bins = (max_hz as usize) + 1;
         if self.spectrogram_dirty || self.spectrogram_texture.is_none() {
             self.spectrogram_dirty = false;
@@ -381,12 +486,7 @@ impl MindwavePanel {
             }
         }
         if let Some(t) = &self.spectrogram_texture {
-            ui.painter().image(
-                t.id(),
-                plot,
-                egui::Rect::from_min_max(egui::pos2(0.0, 0.0), egui::pos2(1.0, 1.0)),
-                Color32::WHITE,
-            );
+            plots::spectrogram_plot(ui, t, 60.0, max_hz, height - 20.0);
         }
     }
 }

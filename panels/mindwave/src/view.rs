@@ -92,7 +92,7 @@ impl MindwavePanel {
     pub(crate) fn keys_ui(&mut self, ui: &egui::Ui) {
         let typing = ui.ctx().memory(|m| m.focused().is_some());
         if !typing && ui.input(|i| i.key_pressed(egui::Key::F) && i.modifiers.is_none()) {
-            self.follow = true;
+            self.follow_live();
         }
     }
 
@@ -265,18 +265,4 @@ pub(crate) fn combo(
         .width(width)
         .show_ui(ui, add);
     r.response.labelled_by(l.id);
-}
-
-pub(crate) fn legend(ui: &mut egui::Ui, color: Color32, text: &str) {
-    let (rect, _) = ui.allocate_exact_size(egui::vec2(10.0, 10.0), egui::Sense::hover());
-    ui.painter().rect_filled(
-        rect,
-        1.0,
-        if color.a() < 255 {
-            color.gamma_multiply(2.0)
-        } else {
-            color
-        },
-    );
-    ui.label(RichText::new(text).small());
 }
