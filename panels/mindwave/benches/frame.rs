@@ -173,6 +173,18 @@ fn main() {
         10.0,
         "frame, 10 s window + 10 min overview",
     );
+    // Zoomed out to the whole 10 minutes (not following: the spectrum of the window in
+    // view is asked for once, as a job nobody runs here).
+    panel.settings.window_secs = 60.0;
+    let end = panel.raw_history().end_time();
+    panel.look_at(end - 600.0, end);
+    frames(
+        &mut panel,
+        &mut feeder,
+        60.0,
+        "frame, 10 min in view + 10 min overview",
+    );
+    panel.follow_live();
     panel.settings.plot = benchtop_mindwave::SignalChoice::Raw;
     frames(
         &mut panel,

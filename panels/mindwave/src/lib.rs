@@ -402,6 +402,23 @@ impl MindwavePanel {
         }
     }
 
+    /// Shows `[t0, t1]` s of the history and stops following live (what zooming or
+    /// panning the EEG plot does).
+    pub fn look_at(&mut self, t0: f64, t1: f64) {
+        self.pause_at((t0, t1.max(t0 + 1.0 / FS)));
+        self.view_y = None;
+    }
+
+    /// Stops following live at `view` (the spectrum then describes that window).
+    pub(crate) fn pause_at(&mut self, view: (f64, f64)) {
+        let was = self.follow;
+        self.follow = false;
+        self.view = view;
+        if was {
+            self.refresh_spectrum();
+        }
+    }
+
     /// Follows the newest sample again (the "Follow live" button, F, a double-click).
     pub fn follow_live(&mut self) {
         self.follow = true;

@@ -99,8 +99,7 @@ impl MindwavePanel {
                 .clicked()
             {
                 if self.follow {
-                    self.view = self.view_window();
-                    self.follow = false;
+                    self.pause_at(self.view_window());
                 } else {
                     follow_again = true;
                 }
@@ -231,8 +230,7 @@ impl MindwavePanel {
         match input {
             plots::EegInput::Reset => self.follow_live(),
             plots::EegInput::Moved(x, y) => {
-                self.follow = false;
-                self.view = x;
+                self.pause_at(x);
                 self.view_y = Some(y);
                 ui.ctx().request_repaint();
             }
@@ -244,8 +242,7 @@ impl MindwavePanel {
             if t + half >= end - 0.5 {
                 self.follow_live();
             } else {
-                self.follow = false;
-                self.view = (t - half, t + half);
+                self.pause_at((t - half, t + half));
             }
             ui.ctx().request_repaint();
         }
@@ -412,9 +409,16 @@ impl MindwavePanel {
             },
             height,
         );
-        if let Some((hz, v)) = hover {
-            ui.label(RichText::new(format!("Spectrum at {hz:.2} Hz: {v:.1} {unit}")).monospace());
-        }
+        match hover {
+            Some((hz, v)) => {
+                ui.label(RichText::new(format!("Spectrum at {hz:.2} Hz: {v:.1} {unit}")).monospace())
+            }
+            None => ui.label(
+                RichText::new("Hover the spectrum to read a value")
+                    .small()
+                    .weak(),
+            ),
+        };
         let over = if self.follow {
             self.analysis.as_deref().map(|a| format!("the last {:.1} s", a.seconds))
         } else {
