@@ -357,40 +357,40 @@ pub fn window_frame(
     welch: &mut Welch,
     psd_welch: &mut Welch,
 ) -> AnalysisFrame {
-        let nfft = welch.nfft();
-        let segments = if x.len() <= nfft {
-            1
-        } else {
-            1 + (x.len() - nfft).div_ceil(nfft / 2)
-        };
-        let spectrum = welch.compute(x, FS, st.scale);
-        let psd = if st.scale == SpectrumScale::Psd {
-            spectrum.clone()
-        } else {
-            psd_welch.compute(x, FS, SpectrumScale::Psd)
-        };
-        let p = |lo: f64, hi: f64| psd.band_power(lo, hi);
-        let bands = BandPowers {
-            delta: p(BANDS[0].1, BANDS[0].2),
-            theta: p(BANDS[1].1, BANDS[1].2),
-            alpha: p(BANDS[2].1, BANDS[2].2),
-            beta: p(BANDS[3].1, BANDS[3].2),
-            gamma: p(BANDS[4].1, BANDS[4].2),
-        };
-        let mut asic_from_raw = [0.0; 8];
-        for (o, (lo, hi)) in asic_from_raw.iter_mut().zip(ASIC_BANDS) {
-            *o = psd.band_power(lo, hi + 0.01);
-        }
-        AnalysisFrame {
-            index: 0,
-            settings: st,
-            spectrum,
-            segments,
-            seconds: x.len() as f64 / FS,
-            bands,
-            asic_from_raw,
-            spectrogram: Vec::new(),
-        }
+    let nfft = welch.nfft();
+    let segments = if x.len() <= nfft {
+        1
+    } else {
+        1 + (x.len() - nfft).div_ceil(nfft / 2)
+    };
+    let spectrum = welch.compute(x, FS, st.scale);
+    let psd = if st.scale == SpectrumScale::Psd {
+        spectrum.clone()
+    } else {
+        psd_welch.compute(x, FS, SpectrumScale::Psd)
+    };
+    let p = |lo: f64, hi: f64| psd.band_power(lo, hi);
+    let bands = BandPowers {
+        delta: p(BANDS[0].1, BANDS[0].2),
+        theta: p(BANDS[1].1, BANDS[1].2),
+        alpha: p(BANDS[2].1, BANDS[2].2),
+        beta: p(BANDS[3].1, BANDS[3].2),
+        gamma: p(BANDS[4].1, BANDS[4].2),
+    };
+    let mut asic_from_raw = [0.0; 8];
+    for (o, (lo, hi)) in asic_from_raw.iter_mut().zip(ASIC_BANDS) {
+        *o = psd.band_power(lo, hi + 0.01);
+    }
+    AnalysisFrame {
+        index: 0,
+        settings: st,
+        spectrum,
+        segments,
+        seconds: x.len() as f64 / FS,
+        bands,
+        asic_from_raw,
+        spectrogram: Vec::new(),
+    }
 }
 
 fn new_spectrogram() -> Spectrogram {

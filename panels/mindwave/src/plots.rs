@@ -83,7 +83,11 @@ pub fn clock_ms(t: f64) -> String {
 
 fn time_label(t: f64, span: f64) -> String {
     if span < 5.0 {
-        format!("{}.{}", draw::clock(t), ((t.max(0.0).fract() * 10.0) as u32) % 10)
+        format!(
+            "{}.{}",
+            draw::clock(t),
+            ((t.max(0.0).fract() * 10.0) as u32) % 10
+        )
     } else {
         draw::clock(t)
     }
@@ -153,7 +157,13 @@ fn fit_y(trace: &[PlotPoint], fallback: (f64, f64)) -> (f64, f64) {
 }
 
 /// Adds merged shaded spans of one kind (spans closer than `px_s` seconds become one).
-fn add_spans(pui: &mut egui_plot::PlotUi<'_>, name: &str, spans: &[(f64, f64)], px_s: f64, fill: Color32) {
+fn add_spans(
+    pui: &mut egui_plot::PlotUi<'_>,
+    name: &str,
+    spans: &[(f64, f64)],
+    px_s: f64,
+    fill: Color32,
+) {
     let mut cur: Option<(f64, f64)> = None;
     let emit = |pui: &mut egui_plot::PlotUi<'_>, (a, b): (f64, f64)| {
         pui.span(
@@ -201,7 +211,14 @@ pub(crate) fn eeg_plot(
     } else {
         (ui.available_width() - 60.0).max(100.0) as usize
     };
-    fill_trace(hist, view, ncols, &mut buf.cols, &mut buf.trace, &mut buf.runs);
+    fill_trace(
+        hist,
+        view,
+        ncols,
+        &mut buf.cols,
+        &mut buf.trace,
+        &mut buf.runs,
+    );
     let y = y.unwrap_or_else(|| fit_y(&buf.trace, (-100.0, 100.0)));
     let span = view.1 - view.0;
     let px_s = span / ncols.max(1) as f64;
@@ -213,7 +230,11 @@ pub(crate) fn eeg_plot(
         .y_axis_label("µV")
         .x_axis_formatter(move |m, _| time_label(m.value, span))
         .y_axis_min_width(36.0)
-        .legend(Legend::default().position(Corner::RightTop).background_alpha(0.6))
+        .legend(
+            Legend::default()
+                .position(Corner::RightTop)
+                .background_alpha(0.6),
+        )
         .allow_double_click_reset(false)
         .link_cursor(TIME_CURSOR, [true, false])
         .label_formatter(|pos| {
@@ -317,7 +338,10 @@ pub(crate) fn navigator(
 ) -> Option<f64> {
     let capacity_secs = hist.capacity() as f64 / hist.rate_hz();
     let t1 = hist.end_time().max(view.1);
-    let t0 = (t1 - capacity_secs).max(0.0).min(hist.start_time()).min(view.0);
+    let t0 = (t1 - capacity_secs)
+        .max(0.0)
+        .min(hist.start_time())
+        .min(view.0);
     let t1 = t1.max(t0 + 1.0);
     let ncols = if buf.nav_width > 1.0 {
         buf.nav_width as usize
@@ -412,7 +436,11 @@ pub(crate) fn spectrum_plot(
         .x_axis_label("frequency (Hz)")
         .y_axis_label(v.unit)
         .y_axis_min_width(36.0)
-        .legend(Legend::default().position(Corner::RightTop).background_alpha(0.6))
+        .legend(
+            Legend::default()
+                .position(Corner::RightTop)
+                .background_alpha(0.6),
+        )
         .allow_drag(false)
         .allow_zoom(false)
         .allow_scroll(false)
@@ -433,17 +461,29 @@ pub(crate) fn spectrum_plot(
                 }
                 pui.span(
                     Span::new(*name, *lo..=*hi)
-                        .fill(if k % 2 == 0 { faint } else { Color32::TRANSPARENT })
+                        .fill(if k % 2 == 0 {
+                            faint
+                        } else {
+                            Color32::TRANSPARENT
+                        })
                         .border_width(0.0),
                 );
             }
             if let Some((lo, hi)) = v.bandpass {
                 let shade = Color32::from_black_alpha(70);
                 if lo > v.x.0 {
-                    pui.span(Span::new("outside band-pass", v.x.0..=lo).fill(shade).border_width(0.0));
+                    pui.span(
+                        Span::new("outside band-pass", v.x.0..=lo)
+                            .fill(shade)
+                            .border_width(0.0),
+                    );
                 }
                 if hi < v.x.1 {
-                    pui.span(Span::new("outside band-pass", hi..=v.x.1).fill(shade).border_width(0.0));
+                    pui.span(
+                        Span::new("outside band-pass", hi..=v.x.1)
+                            .fill(shade)
+                            .border_width(0.0),
+                    );
                 }
             }
             for &n in v.notches {

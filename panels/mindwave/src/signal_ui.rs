@@ -167,9 +167,10 @@ impl MindwavePanel {
         }
         let height = ui.available_height();
         let view = self.view_window();
-        let y = self
-            .view_y
-            .or(self.settings.scale_uv.map(|v| (-f64::from(v), f64::from(v))));
+        let y = self.view_y.or(self
+            .settings
+            .scale_uv
+            .map(|v| (-f64::from(v), f64::from(v))));
         let title = match self.settings.plot {
             SignalChoice::Filtered => format!("EEG Fp1, filtered ({})", self.filter_words()),
             SignalChoice::Raw => "EEG Fp1, raw (0.2197 µV per count)".to_string(),
@@ -410,9 +411,8 @@ impl MindwavePanel {
             height,
         );
         match hover {
-            Some((hz, v)) => {
-                ui.label(RichText::new(format!("Spectrum at {hz:.2} Hz: {v:.1} {unit}")).monospace())
-            }
+            Some((hz, v)) => ui
+                .label(RichText::new(format!("Spectrum at {hz:.2} Hz: {v:.1} {unit}")).monospace()),
             None => ui.label(
                 RichText::new("Hover the spectrum to read a value")
                     .small()
@@ -420,23 +420,37 @@ impl MindwavePanel {
             ),
         };
         let over = if self.follow {
-            self.analysis.as_deref().map(|a| format!("the last {:.1} s", a.seconds))
+            self.analysis
+                .as_deref()
+                .map(|a| format!("the last {:.1} s", a.seconds))
         } else {
             match &self.view_analysis {
-                Some(v) if (v.window.0 - self.view.0).abs() < 1e-3 && (v.window.1 - self.view.1).abs() < 1e-3 => Some(format!(
-                    "the window in view, {}–{} ({:.1} s)",
-                    draw::clock(v.window.0),
-                    draw::clock(v.window.1),
-                    v.frame.seconds
-                )),
+                Some(v)
+                    if (v.window.0 - self.view.0).abs() < 1e-3
+                        && (v.window.1 - self.view.1).abs() < 1e-3 =>
+                {
+                    Some(format!(
+                        "the window in view, {}–{} ({:.1} s)",
+                        draw::clock(v.window.0),
+                        draw::clock(v.window.1),
+                        v.frame.seconds
+                    ))
+                }
                 Some(v) => Some(format!(
                     "the window {}–{} (the one in view is being computed)",
                     draw::clock(v.window.0),
                     draw::clock(v.window.1)
                 )),
-                None => Some("the window in view (being computed)".to_string()),
+                None => None,
             }
         };
+        if !self.follow && self.view_analysis.is_none() {
+            ui.label(
+                RichText::new("Spectrum of the window in view: being computed…")
+                    .small()
+                    .weak(),
+            );
+        }
         if let (Some(a), Some(over)) = (self.shown_analysis(), over) {
             ui.label(
                 RichText::new(format!(

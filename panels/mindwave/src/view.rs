@@ -52,7 +52,11 @@ pub(crate) fn section(ui: &mut egui::Ui, title: &str) {
 
 impl MindwavePanel {
     pub(crate) fn ui_impl(&mut self, ui: &mut egui::Ui, ports: &[PortInfo]) {
-        if ui.ui_contains_pointer() {
+        // The pointer over the panel, even over a plot's hover read-out (a layer above).
+        let pointer_in = ui
+            .input(|i| i.pointer.hover_pos())
+            .is_some_and(|p| ui.max_rect().contains(p));
+        if pointer_in {
             self.keys_ui(ui);
         }
         if let Some(a) = self.core.bar_action_ui(ui, "mindwave", ports) {
@@ -90,7 +94,7 @@ impl MindwavePanel {
 
     /// F follows live again (unless a text field has the keyboard).
     pub(crate) fn keys_ui(&mut self, ui: &egui::Ui) {
-        let typing = ui.ctx().memory(|m| m.focused().is_some());
+        let typing = ui.ctx().text_edit_focused();
         if !typing && ui.input(|i| i.key_pressed(egui::Key::F) && i.modifiers.is_none()) {
             self.follow_live();
         }

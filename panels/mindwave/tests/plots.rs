@@ -9,7 +9,7 @@ use benchtop_panel_mindwave::MindwavePanel;
 use benchtop_panels::{DevicePanel as _, JobUpdate};
 use egui::{Event, Modifiers, PointerButton, Pos2, pos2};
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable as _;
+use egui_kittest::kittest::{NodeT as _, Queryable as _};
 
 const FS: f64 = 512.0;
 
@@ -22,9 +22,7 @@ fn panel_with_ramp(secs: usize) -> MindwavePanel {
         let raw: Vec<i16> = (0..512)
             .map(|i| (200.0 * (std::f64::consts::TAU * 10.0 * i as f64 / FS).sin()) as i16)
             .collect();
-        let filtered: Vec<f32> = (0..512)
-            .map(|i| ((first + i) as f64 / FS) as f32)
-            .collect();
+        let filtered: Vec<f32> = (0..512).map(|i| ((first + i) as f64 / FS) as f32).collect();
         p.on_device(LiveEvent::Samples {
             first_index: first,
             raw,
@@ -39,6 +37,8 @@ fn panel_with_ramp(secs: usize) -> MindwavePanel {
 fn harness(panel: MindwavePanel) -> Harness<'static, MindwavePanel> {
     let mut h = Harness::builder()
         .with_size(egui::vec2(1400.0, 900.0))
+        // Frames 50 ms apart, so two clicks a frame apart are a double-click.
+        .with_step_dt(0.05)
         .build_ui_state(|ui, p: &mut MindwavePanel| p.ui(ui, &[]), panel);
     h.step();
     h.step();
@@ -47,18 +47,24 @@ fn harness(panel: MindwavePanel) -> Harness<'static, MindwavePanel> {
 
 const HINT: &str = "Hover the plot to read a value";
 
-/// A point inside the EEG plot: above the line under it, at `fx` of its width.
+/// The line under the EEG plot: the hint, or the read-out while the pointer is on the plot.
+fn line_under_eeg(h: &Harness<'_, MindwavePanel>) -> egui::Rect {
+    h.query_by_label_contains(HINT)
+        .or_else(|| h.query_by_label_contains("EEG at "))
+        .expect("the line under the EEG plot")
+        .rect()
+}
+
+/// A point inside the EEG plot, at `fx` of its width.
 fn in_eeg(h: &Harness<'_, MindwavePanel>, fx: f32) -> Pos2 {
     let title = h.get_by_label_contains("EEG Fp1, filtered").rect();
-    let hint = h.get_by_label_contains(HINT).rect();
     let (left, right) = (title.left() + 60.0, title.left() + 900.0);
-    pos2(left + fx * (right - left), (title.bottom() + hint.top()) / 2.0)
+    pos2(left + fx * (right - left), title.bottom() + 70.0)
 }
 
 /// A point inside the navigator (its height; x left to the caller).
 fn in_navigator(h: &Harness<'_, MindwavePanel>) -> Pos2 {
-    let hint = h.get_by_label_contains(HINT).rect();
-    pos2(0.0, hint.bottom() + 26.0)
+    pos2(0.0, line_under_eeg(h).bottom() + 16.0)
 }
 
 fn hover(h: &mut Harness<'_, MindwavePanel>, at: Pos2) {
@@ -69,14 +75,28 @@ fn hover(h: &mut Harness<'_, MindwavePanel>, at: Pos2) {
 
 /// Reads "EEG at m:ss.mmm: v µV" into (seconds, µV).
 fn read_out(h: &Harness<'_, MindwavePanel>) -> (f64, f64) {
-    let node = h.get_by_label_contains("EEG at ");
-    let text = node.label().unwrap_or_default();
+    let text = text_of(h, "EEG at ");
     let rest = text.trim_start_matches("EEG at ");
     let (time, value) = rest.split_once(": ").expect("time: value");
     let (m, s) = time.split_once(':').expect("m:ss");
     let t = m.parse::<f64>().unwrap() * 60.0 + s.parse::<f64>().unwrap();
     let v = value.trim_end_matches(" µV").parse::<f64>().unwrap();
     (t, v)
+}
+
+/// The text of the label containing `part`.
+fn text_of(h: &Harness<'_, MindwavePanel>, part: &str) -> String {
+    let node = h.get_by_label_contains(part);
+    node.value()
+        .or_else(|| node.accesskit_node().label())
+        .unwrap_or_default()
+}
+
+/// Drags across the EEG plot from `a` to `b` (fractions of its width), `dy` px apart.
+fn drag_eeg(h: &mut Harness<'_, MindwavePanel>, button: PointerButton, a: f32, b: f32, dy: f32) {
+    let from = in_eeg(h, a) + egui::vec2(0.0, -dy / 2.0);
+    let to = in_eeg(h, b) + egui::vec2(0.0, dy / 2.0);
+    drag(h, button, from, to);
 }
 
 fn drag(h: &mut Harness<'_, MindwavePanel>, button: PointerButton, from: Pos2, to: Pos2) {
@@ -109,13 +129,15 @@ fn hovering_the_eeg_plot_reads_the_time_and_the_value_under_the_cursor() {
     h.get_by_label_contains(HINT);
     // Following live: the 10 s window ends at the newest sample (120 s).
     assert_eq!(h.state().view_window(), (110.0, 120.0));
-    hover(&mut h, in_eeg(&h, 0.5));
+    let at = in_eeg(&h, 0.5);
+    hover(&mut h, at);
     let (t, v) = read_out(&h);
     assert!((110.0..120.0).contains(&t), "time in the window: {t}");
     // The signal's value is its own time: the read-out is the sample under the cursor.
     assert!((v - t).abs() < 0.06, "read {v} µV at {t} s");
     // Further right, later.
-    hover(&mut h, in_eeg(&h, 0.9));
+    let at = in_eeg(&h, 0.9);
+    hover(&mut h, at);
     let (t2, v2) = read_out(&h);
     assert!(t2 > t + 2.0, "{t2} after {t}");
     assert!((v2 - t2).abs() < 0.06);
@@ -130,15 +152,13 @@ fn zooming_or_panning_pauses_follow_live_and_the_button_or_f_resumes() {
     assert!(h.state().following());
     assert!(h.query_by_label_contains("Paused at").is_none());
     // Drag to pan back in time (the plot moves with the pointer: rightwards = earlier).
-    drag(
-        &mut h,
-        PointerButton::Primary,
-        in_eeg(&h, 0.3),
-        in_eeg(&h, 0.7),
-    );
+    drag_eeg(&mut h, PointerButton::Primary, 0.3, 0.7, 0.0);
     assert!(!h.state().following(), "panning paused follow live");
     let (a, b) = h.state().view_window();
-    assert!(b < 119.0 && (b - a - 10.0).abs() < 0.01, "panned back: {a}–{b}");
+    assert!(
+        b < 119.0 && (b - a - 10.0).abs() < 0.01,
+        "panned back: {a}–{b}"
+    );
     h.get_by_label_contains("Paused at");
     // Live goes on, the view stays.
     let more = h.state().raw_history().end_index();
@@ -148,7 +168,11 @@ fn zooming_or_panning_pauses_follow_live_and_the_button_or_f_resumes() {
         filtered: vec![0.0; 512],
     });
     h.step();
-    assert_eq!(h.state().view_window(), (a, b), "the paused view does not move");
+    assert_eq!(
+        h.state().view_window(),
+        (a, b),
+        "the paused view does not move"
+    );
     // The button resumes.
     h.get_by_label("Follow live").click();
     h.step();
@@ -156,30 +180,23 @@ fn zooming_or_panning_pauses_follow_live_and_the_button_or_f_resumes() {
     assert!(h.state().following());
     assert_eq!(h.state().view_window(), (111.0, 121.0));
     // A box zoom (right-drag) narrows the window and pauses again.
-    drag(
-        &mut h,
-        PointerButton::Secondary,
-        in_eeg(&h, 0.4) + egui::vec2(0.0, -30.0),
-        in_eeg(&h, 0.6) + egui::vec2(0.0, 30.0),
-    );
+    drag_eeg(&mut h, PointerButton::Secondary, 0.4, 0.6, 60.0);
     assert!(!h.state().following(), "box zoom paused follow live");
     let (a, b) = h.state().view_window();
     assert!(b - a < 4.0 && a > 111.0 && b < 121.0, "zoomed in: {a}–{b}");
     // F resumes.
-    hover(&mut h, in_eeg(&h, 0.5));
+    let at = in_eeg(&h, 0.5);
+    hover(&mut h, at);
     h.key_press(egui::Key::F);
     h.step();
     h.step();
     assert!(h.state().following(), "F follows live again");
     // Double-click resumes too.
-    drag(
-        &mut h,
-        PointerButton::Primary,
-        in_eeg(&h, 0.3),
-        in_eeg(&h, 0.7),
-    );
+    drag_eeg(&mut h, PointerButton::Primary, 0.3, 0.7, 0.0);
     assert!(!h.state().following());
     let at = in_eeg(&h, 0.5);
+    h.event(Event::PointerMoved(at));
+    h.step();
     for _ in 0..2 {
         h.event(Event::PointerButton {
             pos: at,
@@ -193,8 +210,8 @@ fn zooming_or_panning_pauses_follow_live_and_the_button_or_f_resumes() {
             pressed: false,
             modifiers: Modifiers::NONE,
         });
+        h.step();
     }
-    h.step();
     h.step();
     assert!(h.state().following(), "double-click is back to live");
 }
@@ -202,8 +219,8 @@ fn zooming_or_panning_pauses_follow_live_and_the_button_or_f_resumes() {
 #[test]
 fn the_navigator_and_the_eeg_plot_share_one_time_window() {
     let mut h = harness(panel_with_ramp(300));
-    // The navigator spans the 15 minutes kept (0–900 s); clicking it centres the window
-    // there, and the EEG plot shows it.
+    // The navigator spans the history (0–300 s); clicking it centres the window there,
+    // and the EEG plot shows it.
     let nav = in_navigator(&h);
     let eeg_left = in_eeg(&h, 0.0).x;
     let eeg_right = in_eeg(&h, 1.0).x;
@@ -230,7 +247,8 @@ fn the_navigator_and_the_eeg_plot_share_one_time_window() {
     assert!((b - a - 10.0).abs() < 1e-6);
     assert!(a > 10.0 && b < 280.0, "the window moved back: {a}–{b}");
     // The EEG plot shows that window: its read-out at the centre is the navigator's time.
-    hover(&mut h, in_eeg(&h, 0.5));
+    let at = in_eeg(&h, 0.5);
+    hover(&mut h, at);
     let (t, v) = read_out(&h);
     assert!(t > a && t < b, "the EEG plot shows {a}–{b}; read {t}");
     assert!((v - t).abs() < 0.06);
@@ -240,12 +258,7 @@ fn the_navigator_and_the_eeg_plot_share_one_time_window() {
     let (a2, b2) = h.state().view_window();
     assert!(a2 > a + 5.0, "dragged later: {a}–{b} → {a2}–{b2}");
     // Panning the EEG plot moves the window the navigator shades (one shared window).
-    drag(
-        &mut h,
-        PointerButton::Primary,
-        in_eeg(&h, 0.2),
-        in_eeg(&h, 0.8),
-    );
+    drag_eeg(&mut h, PointerButton::Primary, 0.2, 0.8, 0.0);
     let (a3, _) = h.state().view_window();
     assert!(a3 < a2 - 3.0, "panned earlier: {a2} → {a3}");
 }
@@ -255,12 +268,15 @@ fn looking_back_the_spectrum_describes_the_window_in_view() {
     let mut panel = panel_with_ramp(120);
     panel.settings.analysis.source = benchtop_mindwave::SignalChoice::Raw;
     let mut h = harness(panel);
-    assert!(h.state().core.take_jobs().is_empty(), "following: no job");
+    assert!(
+        h.state_mut().core.take_jobs().is_empty(),
+        "following: no job"
+    );
     h.state_mut().look_at(30.0, 50.0);
     h.step();
     let jobs = h.state_mut().core.take_jobs();
     assert_eq!(jobs.len(), 1, "one job for the window in view");
-    h.get_by_label_contains("(being computed)");
+    h.get_by_label_contains("being computed");
     // Run it as the app does: on a thread of its own.
     let job = jobs.into_iter().next().unwrap();
     let name = job.name;
@@ -286,16 +302,19 @@ fn looking_back_the_spectrum_describes_the_window_in_view() {
     h.get_by_label_contains("over the window in view, 0:30–0:50");
     // Hovering the spectrum reads a bin of that window's spectrum (dB).
     let head = h.get_by_label("Spectrum").rect();
-    let hint = h.get_by_label_contains("Hover the spectrum to read a value").rect();
-    hover(&mut h, pos2(head.left() + 300.0, (head.bottom() + hint.top()) / 2.0));
-    let text = h.get_by_label_contains("Spectrum at ").label().unwrap_or_default();
+    let at = pos2(head.left() + 300.0, head.bottom() + 60.0);
+    hover(&mut h, at);
+    let text = text_of(&h, "Spectrum at ");
     let rest = text.trim_start_matches("Spectrum at ");
     let (hz, value) = rest.split_once(" Hz: ").expect("Hz: value");
     let hz: f64 = hz.parse().unwrap();
     let db: f64 = value.split(' ').next().unwrap().parse().unwrap();
     let frame = &h.state().view_analysis().unwrap().frame;
     let want = 10.0 * frame.spectrum.at(hz).unwrap().max(1e-30).log10();
-    assert!((db - want).abs() < 0.06, "{db} dB read at {hz} Hz, the spectrum has {want}");
+    assert!(
+        (db - want).abs() < 0.06,
+        "{db} dB read at {hz} Hz, the spectrum has {want}"
+    );
     h.get_by_label_contains("Band powers from raw EEG (window in view)");
     // Back to live: the live frame again (none came yet), and no more jobs.
     h.state_mut().follow_live();
