@@ -653,7 +653,7 @@ impl FrameClock {
         let (a, b, c) = (self.clone(), self.clone(), self.clone());
         Wakers {
             now: benchtop_drivers::worker::paced_waker(
-                Duration::from_millis(33),
+                benchtop_app::shell::STREAM_FRAME_INTERVAL,
                 move || a.ask(Instant::now()),
                 move |d| b.ask(Instant::now() + d),
             ),
@@ -731,7 +731,7 @@ fn a_streaming_device_behind_another_tab_asks_for_few_frames() {
     h.step();
     let frames = clock.run(&mut h, 2.0);
     assert!(
-        (20..=70).contains(&frames),
-        "{frames} frames in 2 s with the live EEG in front (paced at ≤ 30 per second)"
+        (15..=45).contains(&frames),
+        "{frames} frames in 2 s with the live EEG in front (paced at ≤ 20 per second)"
     );
 }

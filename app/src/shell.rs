@@ -24,9 +24,11 @@ const OPEN_JOB: &str = "file-open";
 /// Time the shell spends draining events per frame before it leaves the rest for the next.
 pub const DRAIN_BUDGET: Duration = Duration::from_millis(8);
 
-/// Shortest time between two frames woken by device data (≈30 frames/s while devices
-/// stream; input and the first event after a quiet spell still repaint at once).
-pub const STREAM_FRAME_INTERVAL: Duration = Duration::from_millis(33);
+/// Shortest time between two frames woken by device data (20 frames/s while a visible
+/// device streams; input and the first event after a quiet spell still repaint at once).
+/// Under software rendering a frame of the live EEG or the Power timeline costs about 20 ms
+/// of the renderer's CPU, so 30 frames/s took most of a core for little a user sees.
+pub const STREAM_FRAME_INTERVAL: Duration = Duration::from_millis(50);
 
 /// How the app starts.
 #[derive(Debug, Clone)]

@@ -11,13 +11,15 @@ use benchtop_drivers::Waker;
 use crate::Tab;
 
 /// How often a hidden device's news may bring a frame (the status bar's rates and states).
-pub const HIDDEN_REFRESH: Duration = Duration::from_millis(500);
+/// Workers send their rates once a second, so a faster refresh would show nothing new;
+/// under software rendering each frame of a 1200×800 window costs about 40 ms of CPU.
+pub const HIDDEN_REFRESH: Duration = Duration::from_secs(1);
 
 /// The two ways a worker can ask for a frame: at once (paced for streams), or within a
 /// delay (egui coalesces these into one frame).
 #[derive(Clone)]
 pub struct Wakers {
-    /// A frame soon (the shell paces it to ≤ 30 per second).
+    /// A frame soon (the shell paces it to ≤ 20 per second).
     pub now: Waker,
     /// A frame within the given delay.
     pub after: Arc<dyn Fn(Duration) + Send + Sync>,
