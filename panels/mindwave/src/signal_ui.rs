@@ -113,9 +113,9 @@ impl MindwavePanel {
         }
     }
 
-    /// Fills `self.marks` with the marks that may be in `[t0, t1]` (all of them for the
-    /// navigator when `all`).
-    fn collect_marks(&mut self, (t0, t1): (f64, f64)) {
+    /// Fills `self.marks` with the marks in `[t0, t1]` s (only the shaded spans when
+    /// `spans_only`: what the navigator draws).
+    fn collect_marks(&mut self, (t0, t1): (f64, f64), spans_only: bool) {
         let to_s = |i: u64| i as f64 / FS;
         let visible = |a: f64, b: f64| b >= t0 && a <= t1;
         let open_end = self.raw.end_time();
@@ -137,6 +137,9 @@ impl MindwavePanel {
                 .map(|g| (to_s(g.0), to_s(g.1)))
                 .filter(|g| visible(g.0, g.1)),
         );
+        if spans_only {
+            return;
+        }
         m.clips.extend(
             self.clips
                 .iter()
@@ -183,7 +186,7 @@ impl MindwavePanel {
         } else {
             (rest * 0.55, rest * 0.45, 0.0)
         };
-        self.collect_marks(view);
+        self.collect_marks(view, false);
         let hist = match self.settings.plot {
             SignalChoice::Filtered => &self.filtered,
             SignalChoice::Raw => &self.raw,
@@ -221,8 +224,8 @@ impl MindwavePanel {
                 );
             }
         });
-        // The navigator covers the whole history, so its marks are all of them.
-        self.collect_marks((f64::NEG_INFINITY, f64::INFINITY));
+        // The navigator covers the whole history: every shaded span.
+        self.collect_marks((f64::NEG_INFINITY, f64::INFINITY), true);
         let hist = match self.settings.plot {
             SignalChoice::Filtered => &self.filtered,
             SignalChoice::Raw => &self.raw,
