@@ -436,22 +436,20 @@ pub(crate) fn spectrum_plot(
         .x_axis_label("frequency (Hz)")
         .y_axis_label(v.unit)
         .y_axis_min_width(36.0)
-        .legend(
-            Legend::default()
-                .position(Corner::RightTop)
-                .background_alpha(0.6),
-        )
         .allow_drag(false)
         .allow_zoom(false)
         .allow_scroll(false)
         .allow_boxed_zoom(false)
         .allow_double_click_reset(false)
-        .label_formatter(move |pos| {
-            let p = match pos {
-                egui_plot::HoverPosition::NearDataPoint { position, .. } => *position,
-                egui_plot::HoverPosition::Elsewhere { position } => *position,
-            };
-            Some(format!("{:.2} Hz\n{:.1} {unit}", p.x, p.y))
+        .label_formatter(move |pos| match pos {
+            // On the line: its value; elsewhere only the frequency (the value is read out
+            // under the plot).
+            egui_plot::HoverPosition::NearDataPoint { position, .. } => {
+                Some(format!("{:.2} Hz\n{:.1} {unit}", position.x, position.y))
+            }
+            egui_plot::HoverPosition::Elsewhere { position } => {
+                Some(format!("{:.2} Hz", position.x))
+            }
         })
         .show(ui, |pui| {
             pui.set_plot_bounds(PlotBounds::from_min_max([v.x.0, v.y.0], [v.x.1, v.y.1]));
