@@ -22,8 +22,12 @@ use crate::stats::{ErrorCounts, STATS_INTERVAL, Spread, Summary, TrafficEvent, T
 use crate::sys::{self, Epoll, Ready, ZcCompletion};
 use crate::{MAX_CONNECTIONS, MAX_MESSAGE, Method, TrafficError};
 
-/// Connections one worker opens per loop turn (the rest wait for the next turn).
-const OPENS_PER_TURN: usize = 256;
+/// Connections one worker opens per loop turn (the rest wait for the next turn); the
+/// ramp-up is what spreads them.
+pub(crate) const OPENS_PER_TURN: usize = 4096;
+/// Longest a worker serves ready connections before it looks at the clock, new events and
+/// due connections again.
+pub(crate) const TURN_BUDGET: Duration = Duration::from_millis(2);
 /// Send calls on one connection before the loop serves the next.
 const SENDS_PER_TURN: usize = 8;
 /// How long finished connections wait for the peer to read everything and close.
@@ -972,8 +976,12 @@ impl<'a> EpollWorker<'a> {
 
     fn serve_ready(&mut self, over: bool) {
         let mut turns = self.ready.len();
+        let t0 = Instant::now();
         while turns > 0 {
             turns -= 1;
+            if turns % 32 == 0 && t0.elapsed() > TURN_BUDGET {
+                break;
+            }
             let Some(i) = self.ready.pop_front() else { break };
             self.conns[i].queued = false;
             if self.conns[i].st != St::Up || !self.conns[i].writable {

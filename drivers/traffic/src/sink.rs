@@ -24,8 +24,11 @@ use crate::TrafficError;
 const BACKLOG: i32 = 4096;
 /// Read buffer per worker.
 const READ_BUF: usize = 256 << 10;
-/// Reads per connection before the loop moves on (fairness among connections).
-const READS_PER_TURN: usize = 8;
+/// Reads per connection before the loop moves on (fairness among connections, and new
+/// connections are accepted between turns).
+const READS_PER_TURN: usize = 2;
+/// Connections accepted per turn at most (the backlog holds the rest for the next turn).
+const ACCEPTS_PER_TURN: usize = 4096;
 const LISTENER: u64 = u64::MAX;
 
 /// How a sink runs.
@@ -305,10 +308,10 @@ fn worker(w: usize, listener: &TcpListener, shared: &Shared, verify: bool) -> io
     let mut local = Local::default();
     let mut cpu_at = Instant::now();
     while !shared.stop.load(Ordering::Relaxed) {
-        epoll.wait(&mut ready, 1024, Duration::from_millis(50))?;
+        epoll.wait(&mut ready, 256, Duration::from_millis(50))?;
         for r in &ready {
             if r.token == LISTENER {
-                for _ in 0..256 {
+                for _ in 0..ACCEPTS_PER_TURN {
                     match listener.accept() {
                         Ok((stream, _)) => {
                             if stream.set_nonblocking(true).is_err() {

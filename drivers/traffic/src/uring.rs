@@ -21,7 +21,9 @@ use std::time::{Duration, Instant};
 use io_uring::{IoUring, Probe, cqueue, opcode, squeue, types};
 
 use crate::pattern;
-use crate::send::{Bucket, DRAIN_TIMEOUT, Kind, Pool, Shared, connect_kind, send_kind};
+use crate::send::{
+    Bucket, DRAIN_TIMEOUT, Kind, OPENS_PER_TURN, Pool, Shared, TURN_BUDGET, connect_kind, send_kind,
+};
 use crate::stats::STATS_INTERVAL;
 use crate::sys;
 
@@ -31,7 +33,6 @@ const SEND_ZC_REPORT_USAGE: u16 = 8;
 const NOTIF_USAGE_ZC_COPIED: u32 = 1 << 31;
 const SQ_ENTRIES: u32 = 4096;
 const CQ_ENTRIES: u32 = 65536;
-const OPENS_PER_TURN: usize = 256;
 
 const K_CONNECT: u64 = 1;
 const K_SEND: u64 = 2;
@@ -350,8 +351,12 @@ impl Worker<'_> {
 
     fn serve_ready(&mut self, over: bool) -> io::Result<()> {
         let mut turns = self.ready.len();
+        let t0 = Instant::now();
         while turns > 0 {
             turns -= 1;
+            if turns % 32 == 0 && t0.elapsed() > TURN_BUDGET {
+                break;
+            }
             let Some(i) = self.ready.pop_front() else { break };
             self.conns[i].queued = false;
             if !self.send(i, over)? {
