@@ -8,6 +8,7 @@ pub mod fleet;
 pub mod mindwave;
 pub mod sim;
 pub mod switch;
+pub mod traffic;
 pub mod usb;
 
 use clap::{Parser, Subcommand};
@@ -76,6 +77,13 @@ pub enum Commands {
         #[command(subcommand)]
         command: fleet::FleetCli,
     },
+    /// TCP through the device under test: a discard sink, and a sender of many connections
+    /// (copy, sendfile, MSG_ZEROCOPY or io_uring zero-copy sends).
+    Traffic {
+        /// What to do.
+        #[command(subcommand)]
+        command: traffic::TrafficCli,
+    },
     /// The built-in TFTP server alone.
     Tftp {
         /// What to do.
@@ -115,6 +123,7 @@ pub fn run(cli: Cli, process_start: std::time::Instant) -> anyhow::Result<ExitCo
         Some(Commands::Switch { command }) => switch::run(command),
         Some(Commands::Fleet { command }) => fleet::run(command),
         Some(Commands::Tftp { command }) => fleet::run_tftp(command),
+        Some(Commands::Traffic { command }) => traffic::run(command),
     }
 }
 

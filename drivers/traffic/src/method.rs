@@ -111,7 +111,9 @@ pub fn refused_by_env() -> Vec<Method> {
 /// Whether `method` works here; the reason in words when it does not.
 pub fn probe(method: Method, forced: &[Method]) -> Result<(), String> {
     if forced.contains(&method) {
-        return Err(format!("treated as refused ({REFUSE_ENV} or the run's options)"));
+        return Err(format!(
+            "treated as refused ({REFUSE_ENV} or the run's options)"
+        ));
     }
     match method {
         Method::Copy => Ok(()),
@@ -185,7 +187,10 @@ mod tests {
         assert_eq!(m, Method::Copy);
         assert_eq!(msgs.len(), 2, "{msgs:?}");
         assert!(msgs[0].starts_with("uring-zc refused"), "{msgs:?}");
-        assert!(msgs[0].ends_with("falling back to msg-zerocopy"), "{msgs:?}");
+        assert!(
+            msgs[0].ends_with("falling back to msg-zerocopy"),
+            "{msgs:?}"
+        );
         assert!(msgs[1].ends_with("falling back to copy"), "{msgs:?}");
     }
 }

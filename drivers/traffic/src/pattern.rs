@@ -88,7 +88,12 @@ mod tests {
             stream.extend_from_slice(slice_for(&buf, offset, size));
             offset += size as u64;
         }
-        assert!(stream.iter().enumerate().all(|(i, b)| *b == byte_at(i as u64)));
+        assert!(
+            stream
+                .iter()
+                .enumerate()
+                .all(|(i, b)| *b == byte_at(i as u64))
+        );
 
         let mut ok = Checker::default();
         for chunk in stream.chunks(333) {

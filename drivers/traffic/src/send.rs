@@ -18,7 +18,9 @@ use crossbeam_channel::Sender;
 
 use crate::limits::ensure_open_files;
 use crate::pattern::{self, PERIOD};
-use crate::stats::{ErrorCounts, STATS_INTERVAL, Spread, Summary, TrafficEvent, TrafficStats, ZeroCopy};
+use crate::stats::{
+    ErrorCounts, STATS_INTERVAL, Spread, Summary, TrafficEvent, TrafficStats, ZeroCopy,
+};
 use crate::sys::{self, Epoll, Ready, ZcCompletion};
 use crate::{MAX_CONNECTIONS, MAX_MESSAGE, Method, TrafficError};
 
@@ -251,7 +253,12 @@ pub(crate) fn send_kind(e: &io::Error) -> Kind {
 }
 
 /// A connection's plan: its global number and when to open it.
-pub(crate) fn plan(worker: usize, workers: usize, config: &SendConfig, start: Instant) -> Vec<(usize, Instant)> {
+pub(crate) fn plan(
+    worker: usize,
+    workers: usize,
+    config: &SendConfig,
+    start: Instant,
+) -> Vec<(usize, Instant)> {
     let n = config.connections as usize;
     (worker..n)
         .step_by(workers)
@@ -490,13 +497,13 @@ impl StatsLoop<'_> {
             let dt = now.duration_since(last.0).as_secs_f64().max(1e-9);
             deltas.clear();
             let mut total = 0u64;
-            for i in 0..n {
-                let b = s.conn_bytes[i].load(Ordering::Relaxed);
+            for ((bytes, state), prev) in s.conn_bytes.iter().zip(&s.conn_state).zip(&mut prev) {
+                let b = bytes.load(Ordering::Relaxed);
                 total += b;
-                if s.conn_state[i].load(Ordering::Relaxed) == ST_UP {
-                    deltas.push(b.saturating_sub(prev[i]));
+                if state.load(Ordering::Relaxed) == ST_UP {
+                    deltas.push(b.saturating_sub(*prev));
                 }
-                prev[i] = b;
+                *prev = b;
             }
             let gbit = |bytes: u64| bytes as f64 * 8.0 / dt / 1e9;
             let spread = spread(&mut deltas, gbit);
@@ -739,7 +746,11 @@ impl<'a> EpollWorker<'a> {
             }
             let mut timeout = Duration::from_millis(10);
             if self.next_open < self.conns.len() {
-                timeout = timeout.min(self.conns[self.next_open].open_at.saturating_duration_since(now));
+                timeout = timeout.min(
+                    self.conns[self.next_open]
+                        .open_at
+                        .saturating_duration_since(now),
+                );
             }
             let limited = self
                 .bucket
@@ -803,7 +814,8 @@ impl<'a> EpollWorker<'a> {
             opened += 1;
             match sys::connect_nonblocking(&self.shared.target) {
                 Ok((stream, connected)) => {
-                    let flags = (libc::EPOLLOUT | libc::EPOLLIN | libc::EPOLLRDHUP | libc::EPOLLET) as u32;
+                    let flags =
+                        (libc::EPOLLOUT | libc::EPOLLIN | libc::EPOLLRDHUP | libc::EPOLLET) as u32;
                     if let Err(e) = self.epoll.add(stream.as_raw_fd(), flags, i as u64) {
                         self.close(i, Some(connect_kind(&e)));
                         continue;
@@ -893,7 +905,10 @@ impl<'a> EpollWorker<'a> {
                     if self.pool.is_some() {
                         self.reap(i);
                     }
-                    let e = self.conns[i].stream.as_ref().and_then(|s| s.take_error().ok().flatten());
+                    let e = self.conns[i]
+                        .stream
+                        .as_ref()
+                        .and_then(|s| s.take_error().ok().flatten());
                     if let Some(e) = e {
                         self.close(i, Some(send_kind(&e)));
                         return;
@@ -919,7 +934,9 @@ impl<'a> EpollWorker<'a> {
     fn read_peer(&mut self, i: usize) {
         let mut scratch = [0u8; 4096];
         loop {
-            let Some(s) = &self.conns[i].stream else { return };
+            let Some(s) = &self.conns[i].stream else {
+                return;
+            };
             match (&*s).read(&mut scratch) {
                 Ok(0) => {
                     let early = self.conns[i].st != St::Draining;
@@ -941,7 +958,9 @@ impl<'a> EpollWorker<'a> {
 
     /// Takes in the zero-copy completions of connection `i`: their buffers are free again.
     fn reap(&mut self, i: usize) {
-        let Some(s) = &self.conns[i].stream else { return };
+        let Some(s) = &self.conns[i].stream else {
+            return;
+        };
         self.completions.clear();
         if let Err(e) = sys::zerocopy_completions(s.as_raw_fd(), &mut self.completions) {
             log::debug!("error queue: {e}");
@@ -979,10 +998,12 @@ impl<'a> EpollWorker<'a> {
         let t0 = Instant::now();
         while turns > 0 {
             turns -= 1;
-            if turns % 32 == 0 && t0.elapsed() > TURN_BUDGET {
+            if turns.is_multiple_of(32) && t0.elapsed() > TURN_BUDGET {
                 break;
             }
-            let Some(i) = self.ready.pop_front() else { break };
+            let Some(i) = self.ready.pop_front() else {
+                break;
+            };
             self.conns[i].queued = false;
             if self.conns[i].st != St::Up || !self.conns[i].writable {
                 continue;
@@ -1031,10 +1052,16 @@ impl<'a> EpollWorker<'a> {
             let result = match self.shared.method {
                 Method::Sendfile => match &self.memfd {
                     Some(f) => sys::sendfile(fd, f, c.sent % PERIOD as u64, want as usize),
-                    None => sys::send(fd, pattern::slice_for(&self.pattern, c.sent, want as usize), 0),
+                    None => sys::send(
+                        fd,
+                        pattern::slice_for(&self.pattern, c.sent, want as usize),
+                        0,
+                    ),
                 },
                 Method::MsgZerocopy => {
-                    let Some(pool) = &mut self.pool else { return Pump::Closed };
+                    let Some(pool) = &mut self.pool else {
+                        return Pump::Closed;
+                    };
                     let Some(b) = pool.free.pop() else {
                         return Pump::Starved;
                     };
@@ -1052,9 +1079,11 @@ impl<'a> EpollWorker<'a> {
                     }
                     r
                 }
-                Method::Copy | Method::UringZc => {
-                    sys::send(fd, pattern::slice_for(&self.pattern, c.sent, want as usize), 0)
-                }
+                Method::Copy | Method::UringZc => sys::send(
+                    fd,
+                    pattern::slice_for(&self.pattern, c.sent, want as usize),
+                    0,
+                ),
             };
             match result {
                 Ok(n) => {
@@ -1135,10 +1164,20 @@ mod tests {
         assert!(e.contains("use 1 to 100000"), "{e}");
         c.connections = 1;
         c.duration = None;
-        assert!(c.validate().unwrap_err().to_string().contains("duration or a byte count"));
+        assert!(
+            c.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("duration or a byte count")
+        );
         c.bytes = Some(1);
         c.target = "0.0.0.0:5201".parse().unwrap();
-        assert!(c.validate().unwrap_err().to_string().contains("host and port"));
+        assert!(
+            c.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("host and port")
+        );
     }
 
     #[test]
@@ -1166,7 +1205,10 @@ mod tests {
             target: c.target,
             rate_per_worker: None,
         };
-        assert_eq!((s.reserve(4), s.reserve(4), s.reserve(4), s.reserve(4)), (4, 4, 2, 0));
+        assert_eq!(
+            (s.reserve(4), s.reserve(4), s.reserve(4), s.reserve(4)),
+            (4, 4, 2, 0)
+        );
         assert!(s.sending_over(Instant::now()));
     }
 

@@ -15,10 +15,10 @@ use std::time::{Duration, Instant};
 use benchtop_drivers::Waker;
 use crossbeam_channel::Sender;
 
+use crate::TrafficError;
 use crate::pattern::Checker;
 use crate::stats::{STATS_INTERVAL, SinkEvent, SinkStats};
 use crate::sys::{self, Epoll, Ready};
-use crate::TrafficError;
 
 /// Listen backlog: a many-connection ramp fills std's default of 128 at once.
 const BACKLOG: i32 = 4096;
@@ -96,12 +96,7 @@ impl Shared {
             vanished: self.vanished.load(Ordering::Relaxed),
             verified_bytes: self.verified.load(Ordering::Relaxed),
             mismatched: self.mismatched.load(Ordering::Relaxed),
-            cpu: Duration::from_nanos(
-                self.cpu_ns
-                    .iter()
-                    .map(|c| c.load(Ordering::Relaxed))
-                    .sum(),
-            ),
+            cpu: Duration::from_nanos(self.cpu_ns.iter().map(|c| c.load(Ordering::Relaxed)).sum()),
         }
     }
 }
@@ -157,7 +152,9 @@ pub fn start(
     let listener = sys::listen(&config.bind, BACKLOG).map_err(|e| TrafficError::Io {
         what: format!("listening on {}", config.bind),
         detail: match e.kind() {
-            io::ErrorKind::AddrInUse => format!("{e} (another server has that port: pick another, or port 0 for any)"),
+            io::ErrorKind::AddrInUse => {
+                format!("{e} (another server has that port: pick another, or port 0 for any)")
+            }
             io::ErrorKind::AddrNotAvailable => format!("{e} (that address is not on this machine)"),
             _ => e.to_string(),
         },
@@ -395,7 +392,10 @@ fn worker(w: usize, listener: &TcpListener, shared: &Shared, verify: bool) -> io
         }
     }
     let open = conns.iter().filter(|c| c.is_some()).count() as u64;
-    shared.open.fetch_sub(open.min(shared.open.load(Ordering::Relaxed)), Ordering::Relaxed);
+    shared.open.fetch_sub(
+        open.min(shared.open.load(Ordering::Relaxed)),
+        Ordering::Relaxed,
+    );
     if let Some(c) = shared.cpu_ns.get(w) {
         c.store(sys::thread_cpu_time().as_nanos() as u64, Ordering::Relaxed);
     }

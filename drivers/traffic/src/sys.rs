@@ -216,8 +216,10 @@ pub fn memfd(name: &CStr, contents: &[u8]) -> io::Result<File> {
 }
 
 /// A connected pair of Unix stream sockets (for probing sendfile without the network).
-pub fn socket_pair() -> io::Result<(std::os::unix::net::UnixStream, std::os::unix::net::UnixStream)>
-{
+pub fn socket_pair() -> io::Result<(
+    std::os::unix::net::UnixStream,
+    std::os::unix::net::UnixStream,
+)> {
     std::os::unix::net::UnixStream::pair()
 }
 
@@ -374,7 +376,10 @@ fn clock(id: libc::clockid_t) -> Duration {
     // SAFETY: `ts` lives across the call; the kernel writes it. The CPU-time clocks always
     // exist on Linux; on failure `ts` stays zero.
     let _ = unsafe { libc::clock_gettime(id, &mut ts) };
-    Duration::new(ts.tv_sec.max(0) as u64, ts.tv_nsec.clamp(0, 999_999_999) as u32)
+    Duration::new(
+        ts.tv_sec.max(0) as u64,
+        ts.tv_nsec.clamp(0, 999_999_999) as u32,
+    )
 }
 
 /// CPU time (user + system) the calling thread has used.

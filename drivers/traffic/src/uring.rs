@@ -55,9 +55,11 @@ pub fn probe() -> Result<(), String> {
         return Err("io_uring is disabled on this machine (kernel.io_uring_disabled = 2)".into());
     }
     let ring = IoUring::new(8).map_err(|e| match e.raw_os_error() {
-        Some(libc::ENOSYS) => "io_uring_setup is not available (ENOSYS): the kernel has no io_uring, \
+        Some(libc::ENOSYS) => {
+            "io_uring_setup is not available (ENOSYS): the kernel has no io_uring, \
                                or a seccomp filter blocks it"
-            .to_owned(),
+                .to_owned()
+        }
         Some(libc::EPERM) => format!(
             "io_uring_setup was refused (EPERM): kernel.io_uring_disabled = {} or a sandbox's \
              seccomp filter (containers often block io_uring)",
@@ -143,7 +145,9 @@ pub(crate) fn worker(w: usize, plan: &[(usize, Instant)], shared: &Shared) -> io
         ready: VecDeque::new(),
         starved: Vec::new(),
         pool: Pool::new(plan.len(), shared.size),
-        bucket: shared.rate_per_worker.map(|r| Bucket::new(r, shared.size, now)),
+        bucket: shared
+            .rate_per_worker
+            .map(|r| Bucket::new(r, shared.size, now)),
         live: plan.len(),
         closed_retrans: 0,
     };
@@ -195,7 +199,11 @@ impl Worker<'_> {
                 .is_some_and(|b| !b.allows(self.shared.size as u64));
             let mut wait = Duration::from_millis(10);
             if self.next_open < self.conns.len() {
-                wait = wait.min(self.conns[self.next_open].open_at.saturating_duration_since(now));
+                wait = wait.min(
+                    self.conns[self.next_open]
+                        .open_at
+                        .saturating_duration_since(now),
+                );
             }
             if let Some(b) = self.bucket.as_ref().filter(|_| limited) {
                 wait = wait.min(b.wait_for(self.shared.size as u64));
@@ -354,10 +362,12 @@ impl Worker<'_> {
         let t0 = Instant::now();
         while turns > 0 {
             turns -= 1;
-            if turns % 32 == 0 && t0.elapsed() > TURN_BUDGET {
+            if turns.is_multiple_of(32) && t0.elapsed() > TURN_BUDGET {
                 break;
             }
-            let Some(i) = self.ready.pop_front() else { break };
+            let Some(i) = self.ready.pop_front() else {
+                break;
+            };
             self.conns[i].queued = false;
             if !self.send(i, over)? {
                 break; // rate-limited
@@ -400,11 +410,15 @@ impl Worker<'_> {
             return Ok(true);
         };
         let slice = pattern::slice_for(&self.pool.bufs[b as usize], c.sent, want);
-        let e = opcode::SendZc::new(types::Fd(stream.as_raw_fd()), slice.as_ptr(), slice.len() as u32)
-            .flags(libc::MSG_NOSIGNAL)
-            .zc_flags(SEND_ZC_REPORT_USAGE)
-            .build()
-            .user_data(user_data(K_SEND, b, i));
+        let e = opcode::SendZc::new(
+            types::Fd(stream.as_raw_fd()),
+            slice.as_ptr(),
+            slice.len() as u32,
+        )
+        .flags(libc::MSG_NOSIGNAL)
+        .zc_flags(SEND_ZC_REPORT_USAGE)
+        .build()
+        .user_data(user_data(K_SEND, b, i));
         c.send_inflight = true;
         if let Some(bk) = &mut self.bucket {
             bk.spend(want);

@@ -65,15 +65,24 @@ fn every_method_moves_exactly_the_bytes_it_claims_and_the_sink_checks_them() {
         assert!(s.gbit_per_s > 0.0 && s.cpu_seconds > 0.0, "{s:?}");
         let t = wait_for(&sink, "every connection closed", |t| t.closed == 4);
         assert_eq!(t.bytes, bytes, "{method}: the sink counts what was sent");
-        assert_eq!(t.verified_bytes, bytes, "{method}: every byte on the pattern");
+        assert_eq!(
+            t.verified_bytes, bytes,
+            "{method}: every byte on the pattern"
+        );
         assert_eq!(t.mismatched, 0);
         assert_eq!(t.vanished, 0);
         if s.method.is_zerocopy() {
             let z = s.zerocopy;
             assert!(z.sends > 0, "{method}: {z:?}");
-            assert_eq!(z.completions, z.sends, "{method}: every buffer came back: {z:?}");
+            assert_eq!(
+                z.completions, z.sends,
+                "{method}: every buffer came back: {z:?}"
+            );
             // Towards a local socket the kernel copies zero-copy sends after all.
-            assert!(z.copied > 0, "{method}: loopback copies are reported: {z:?}");
+            assert!(
+                z.copied > 0,
+                "{method}: loopback copies are reported: {z:?}"
+            );
         } else {
             assert_eq!(s.zerocopy.sends, 0);
         }
@@ -82,9 +91,7 @@ fn every_method_moves_exactly_the_bytes_it_claims_and_the_sink_checks_them() {
 
 #[test]
 fn ipv6_loopback_carries_the_pattern() {
-    if TcpStream::connect("[::1]:9").is_err()
-        && std::net::TcpListener::bind("[::1]:0").is_err()
-    {
+    if TcpStream::connect("[::1]:9").is_err() && std::net::TcpListener::bind("[::1]:0").is_err() {
         eprintln!("skipped: no IPv6 loopback here");
         return;
     }
@@ -144,7 +151,9 @@ fn a_refused_method_falls_back_with_a_message() {
         "{why}"
     );
     assert!(
-        r.notices.iter().any(|n| n.contains("falling back to msg-zerocopy")),
+        r.notices
+            .iter()
+            .any(|n| n.contains("falling back to msg-zerocopy")),
         "{:?}",
         r.notices
     );
@@ -205,7 +214,10 @@ fn the_sink_survives_clients_that_vanish_mid_stream() {
     let before = wait_for(&sink, "the vanished clients gone", |t| {
         t.open == 0 && t.accepted == if resets { 40 } else { 20 }
     });
-    assert_eq!(before.mismatched, 0, "partial streams are still on the pattern");
+    assert_eq!(
+        before.mismatched, 0,
+        "partial streams are still on the pattern"
+    );
     if resets {
         assert!(before.vanished > 0, "resets are counted: {before:?}");
     }
@@ -251,9 +263,10 @@ fn stop_ends_a_long_run_within_seconds() {
     let t0 = Instant::now();
     h.stop();
     let summary = loop {
-        match rx.recv_timeout(Duration::from_secs(10)).expect("it ends") {
-            benchtop_traffic::TrafficEvent::Finished(s) => break s,
-            _ => {}
+        if let benchtop_traffic::TrafficEvent::Finished(s) =
+            rx.recv_timeout(Duration::from_secs(10)).expect("it ends")
+        {
+            break s;
         }
     };
     assert!(t0.elapsed() < Duration::from_secs(6), "{:?}", t0.elapsed());

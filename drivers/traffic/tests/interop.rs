@@ -45,7 +45,12 @@ fn every_method_feeds_an_independent_python_discard_server() {
         c.duration = None;
         c.bytes = Some(24 * 1024 * 1024 + 1);
         let r = run(c, Duration::from_secs(60));
-        assert_eq!(r.summary.errors.total(), 0, "{method}: {:?}", r.summary.errors);
+        assert_eq!(
+            r.summary.errors.total(),
+            0,
+            "{method}: {:?}",
+            r.summary.errors
+        );
         line.clear();
         out.read_line(&mut line).unwrap();
         assert!(server.wait().unwrap().success());
@@ -71,7 +76,7 @@ fn the_sink_counts_and_checks_what_a_plain_nc_client_sends() {
     std::fs::write(&good, pattern::buffer(3_000_017)).unwrap();
     let bad = dir.join("other.bin");
     std::fs::write(&bad, vec![0xAAu8; 50_000]).unwrap();
-    for (file, n) in [(&good, 3_000_017u64), (&bad, 50_000)] {
+    for file in [&good, &bad] {
         // -N: shut the socket down at the end of the input (OpenBSD nc).
         let st = Command::new("nc")
             .args(["-N", "127.0.0.1", &addr.port().to_string()])
@@ -79,12 +84,14 @@ fn the_sink_counts_and_checks_what_a_plain_nc_client_sends() {
             .status()
             .unwrap();
         assert!(st.success(), "nc -N {file:?}: {st}");
-        let _ = n;
     }
     let t = wait_for(&sink, "both nc streams closed", |t| t.closed == 2);
     assert_eq!(t.bytes, 3_000_017 + 50_000);
     assert_eq!(t.verified_bytes, 3_000_017, "the pattern stream checks out");
-    assert_eq!(t.mismatched, 1, "the other stream is seen as off the pattern");
+    assert_eq!(
+        t.mismatched, 1,
+        "the other stream is seen as off the pattern"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -93,13 +100,19 @@ fn the_sink_counts_and_checks_what_a_plain_nc_client_sends() {
 #[test]
 #[ignore = "a child process of another test"]
 fn child_send_with_uring() {
-    let port: u16 = std::env::var("BENCHTOP_TRAFFIC_CHILD_PORT").unwrap().parse().unwrap();
+    let port: u16 = std::env::var("BENCHTOP_TRAFFIC_CHILD_PORT")
+        .unwrap()
+        .parse()
+        .unwrap();
     let mut c = SendConfig::new(SocketAddr::from(([127, 0, 0, 1], port)));
     c.method = Method::UringZc;
     c.duration = None;
     c.bytes = Some(1 << 20);
     let r = run(c, Duration::from_secs(30));
-    println!("CHILD method={} bytes={}", r.summary.method, r.summary.bytes);
+    println!(
+        "CHILD method={} bytes={}",
+        r.summary.method, r.summary.bytes
+    );
     for n in &r.notices {
         println!("CHILD notice={n}");
     }
@@ -114,8 +127,16 @@ fn io_uring_refused_by_seccomp_falls_back_with_a_message() {
     let out = Command::new("python3")
         .arg(data("no_io_uring.py"))
         .arg(std::env::current_exe().unwrap())
-        .args(["child_send_with_uring", "--exact", "--ignored", "--nocapture"])
-        .env("BENCHTOP_TRAFFIC_CHILD_PORT", sink.local_addr().port().to_string())
+        .args([
+            "child_send_with_uring",
+            "--exact",
+            "--ignored",
+            "--nocapture",
+        ])
+        .env(
+            "BENCHTOP_TRAFFIC_CHILD_PORT",
+            sink.local_addr().port().to_string(),
+        )
         .output()
         .unwrap();
     if out.status.code() == Some(77) {
@@ -123,8 +144,15 @@ fn io_uring_refused_by_seccomp_falls_back_with_a_message() {
         return;
     }
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
-    assert!(text.contains("CHILD method=msg-zerocopy bytes=1048576"), "{text}");
+    assert!(
+        out.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("CHILD method=msg-zerocopy bytes=1048576"),
+        "{text}"
+    );
     assert!(
         text.contains("CHILD notice=uring-zc refused: io_uring_setup is not available (ENOSYS)"),
         "{text}"

@@ -48,7 +48,10 @@ fn ten_thousand_connections_come_up_and_carry_data() {
     let mut out = BufReader::new(child.stdout.take().unwrap());
     let addr: SocketAddr = loop {
         let mut line = String::new();
-        assert!(out.read_line(&mut line).unwrap() > 0, "the sink child ended");
+        assert!(
+            out.read_line(&mut line).unwrap() > 0,
+            "the sink child ended"
+        );
         if let Some(a) = line.trim().strip_prefix("SINK_ADDR ") {
             break a.parse().unwrap();
         }
@@ -65,13 +68,22 @@ fn ten_thousand_connections_come_up_and_carry_data() {
         "{} connections, {:.2} Gbit/s, errors {:?}, notices {:?}",
         s.connections, s.gbit_per_s, s.errors, r.notices
     );
-    assert_eq!(s.connections, CONNECTIONS, "every connection came up at once");
+    assert_eq!(
+        s.connections, CONNECTIONS,
+        "every connection came up at once"
+    );
     assert_eq!(s.errors.total(), 0, "{:?}", s.errors);
-    assert_eq!(s.connections_without_data, 0, "every connection carried data");
+    assert_eq!(
+        s.connections_without_data, 0,
+        "every connection carried data"
+    );
     drop(child.stdin.take());
     let totals = loop {
         let mut line = String::new();
-        assert!(out.read_line(&mut line).unwrap() > 0, "the sink child ended early");
+        assert!(
+            out.read_line(&mut line).unwrap() > 0,
+            "the sink child ended early"
+        );
         if let Some(t) = line.trim().strip_prefix("SINK_TOTALS ") {
             break t
                 .split(' ')
@@ -84,7 +96,10 @@ fn ten_thousand_connections_come_up_and_carry_data() {
         (totals[0], totals[1], totals[2], totals[3], totals[4]);
     assert_eq!(accepted, CONNECTIONS);
     assert_eq!(closed + vanished, CONNECTIONS);
-    assert_eq!(vanished, 0, "every sender closed cleanly after its last byte");
+    assert_eq!(
+        vanished, 0,
+        "every sender closed cleanly after its last byte"
+    );
     assert_eq!(mismatched, 0);
     assert_eq!(bytes, s.bytes, "the sink read every byte sent");
     let _ = std::io::stderr().flush();

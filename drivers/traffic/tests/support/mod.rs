@@ -71,7 +71,9 @@ pub fn have_tool(program: &str, args: &[&str], require_env: &str) -> bool {
             std::env::var(require_env).as_deref() != Ok("1"),
             "{program} is required ({require_env}=1) but does not run"
         );
-        eprintln!("skipped: {program} is not installed (scripts/install-deps.sh --test installs it)");
+        eprintln!(
+            "skipped: {program} is not installed (scripts/install-deps.sh --test installs it)"
+        );
     }
     ok
 }
