@@ -387,10 +387,14 @@ fn the_log_is_written_by_the_worker_and_a_tftp_flash_runs_from_the_panel() {
     }
     wait_for_label(
         &mut h,
-        "Flash done: Wrote 786432 bytes as FIS image 'linux'",
+        "Flash done: wrote openwrt-atheros-vmlinux.lzma (786432 bytes) as FIS image 'linux'; checksums match",
         5,
     );
-    wait_for_label(&mut h, "✔ 4. Check FLASH against the image", 5);
+    wait_for_label(
+        &mut h,
+        "✔ 4. Check FLASH against openwrt-atheros-vmlinux.lzma",
+        5,
+    );
 
     click(&mut h, "● Log");
     click(&mut h, "Stop logging");

@@ -189,10 +189,7 @@ fn fleet_run_flashes_simulated_boards_over_tftp_and_writes_the_report() {
             mine.iter().any(|l| l.contains("waiting for power")),
             "{mine:?}"
         );
-        assert!(
-            mine.iter().any(|l| l.contains("flashing ")),
-            "{mine:?}"
-        );
+        assert!(mine.iter().any(|l| l.contains("flashing ")), "{mine:?}");
         assert!(mine.last().unwrap().ends_with("flashed"), "{mine:?}");
         assert_eq!(
             out.matches(&format!(

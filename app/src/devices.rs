@@ -120,7 +120,7 @@ impl<P: Protocol> DeviceSlot<P> {
 }
 
 /// What a device asks of the shell after handling its panel's actions.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum HubRequest {
     /// Re-scan serial ports and USB.
     RefreshHardware,
@@ -128,6 +128,17 @@ pub enum HubRequest {
     Notice(String),
     /// Show a folder or file in the desktop's file manager.
     Open(std::path::PathBuf),
+    /// Open a board the fleet handed over in the Console tab (auto-pat on).
+    OpenConsole {
+        /// Its console.
+        source: Source,
+        /// Its auto-pat settings.
+        pat: benchtop_redboot::pat::PatConfig,
+        /// Its number in the fleet (1-based), for the notice.
+        board: usize,
+    },
+    /// The Console tab lets go of its port (the fleet takes its board back).
+    ReleaseConsole,
 }
 
 /// A device as the shell sees it: a panel plus its worker (and simulator), whatever the
@@ -147,6 +158,8 @@ pub trait Device {
     fn connection_settings(&self) -> ConnectionSettings;
     /// Connects to a source (the simulator, or a real one).
     fn connect(&mut self, choice: SourceChoice) -> Result<(), DriverError>;
+    /// Stops the worker (and simulator), as the user's Disconnect does.
+    fn disconnect(&mut self);
     /// The running simulator, when the source is one.
     fn sim(&self) -> Option<&SimHandle>;
     /// Whether a worker runs.
@@ -175,6 +188,56 @@ type SimFactory<D> = Box<dyn Fn(&D) -> Box<dyn SimDevice>>;
 /// A panel's job: its name, the job, and the progress last handed to the panel.
 type RunningJob = (&'static str, Job<Box<dyn Any + Send>>, f32);
 
+/// The background jobs a panel queued, running on named threads.
+#[derive(Default)]
+pub struct PanelJobs {
+    running: Vec<RunningJob>,
+}
+
+impl PanelJobs {
+    /// Whether any runs.
+    pub fn is_empty(&self) -> bool {
+        self.running.is_empty()
+    }
+
+    /// Starts the jobs `panel` queued (and cancels those it asked to), and hands running
+    /// jobs' news back to it: the file dialogs' listings to its core, the rest to the panel.
+    pub fn run<D: DevicePanel>(&mut self, panel: &mut D, waker: &Waker) {
+        let core = panel.core_mut();
+        for name in core.take_cancels() {
+            for (n, job, _) in &self.running {
+                if *n == name {
+                    job.cancel();
+                }
+            }
+        }
+        let mut news = Vec::new();
+        for request in core.take_jobs() {
+            match Job::spawn(request.name, Arc::clone(waker), request.work) {
+                Ok(job) => self.running.push((request.name, job, -1.0)),
+                Err(e) => news.push((request.name, JobUpdate::Done(Err(e.to_string())))),
+            }
+        }
+        self.running.retain_mut(|(name, job, shown)| {
+            if let Some(result) = job.poll() {
+                news.push((*name, JobUpdate::Done(result)));
+                return false;
+            }
+            let (fraction, words) = job.progress();
+            if fraction != *shown {
+                *shown = fraction;
+                news.push((*name, JobUpdate::Progress(fraction, words.to_owned())));
+            }
+            true
+        });
+        for (name, update) in news {
+            if let Some(update) = panel.core_mut().on_job(name, update) {
+                panel.on_job(name, update);
+            }
+        }
+    }
+}
+
 /// A device built from a protocol, a panel and a simulator model.
 pub struct DeviceUnit<P: Protocol, D> {
     tab: Tab,
@@ -183,7 +246,7 @@ pub struct DeviceUnit<P: Protocol, D> {
     new_protocol: Box<dyn Fn(&D) -> P>,
     new_sim: SimFactory<D>,
     waker: Waker,
-    jobs: Vec<RunningJob>,
+    jobs: PanelJobs,
 }
 
 impl<P, D> DeviceUnit<P, D>
@@ -208,50 +271,13 @@ where
             new_protocol: Box::new(new_protocol),
             new_sim: Box::new(new_sim),
             waker,
-            jobs: Vec::new(),
+            jobs: PanelJobs::default(),
         }
     }
 
-    /// Starts the jobs the panel queued and hands running jobs' news back to it (the
-    /// file dialogs' listings to the panel's core, the rest to the panel).
+    /// Starts the jobs the panel queued and hands running jobs' news back to it.
     fn run_jobs(&mut self) {
-        let core = self.panel.core_mut();
-        for name in core.take_cancels() {
-            for (n, job, _) in &self.jobs {
-                if *n == name {
-                    job.cancel();
-                }
-            }
-        }
-        for request in core.take_jobs() {
-            match Job::spawn(request.name, Arc::clone(&self.waker), request.work) {
-                Ok(job) => self.jobs.push((request.name, job, -1.0)),
-                Err(e) => self.deliver(request.name, JobUpdate::Done(Err(e.to_string()))),
-            }
-        }
-        let mut news = Vec::new();
-        self.jobs.retain_mut(|(name, job, shown)| {
-            if let Some(result) = job.poll() {
-                news.push((*name, JobUpdate::Done(result)));
-                return false;
-            }
-            let (fraction, words) = job.progress();
-            if fraction != *shown {
-                *shown = fraction;
-                news.push((*name, JobUpdate::Progress(fraction, words.to_owned())));
-            }
-            true
-        });
-        for (name, update) in news {
-            self.deliver(name, update);
-        }
-    }
-
-    /// Hands a job's news to the panel's core, and to the panel when it is the panel's own.
-    fn deliver(&mut self, name: &'static str, update: JobUpdate) {
-        if let Some(update) = self.panel.core_mut().on_job(name, update) {
-            self.panel.on_job(name, update);
-        }
+        self.jobs.run(&mut self.panel, &self.waker);
     }
 }
 
@@ -281,12 +307,7 @@ where
                 }
                 PanelAction::Connection(ConnectionAction::Connect(choice)) => self.connect(choice),
                 PanelAction::Connection(ConnectionAction::Disconnect) => {
-                    self.slot.disconnect();
-                    // The dropped worker sends nothing more: the panel hears the end here,
-                    // as it would from the worker, so no label outlives the link.
-                    self.panel
-                        .on_event(DriverEvent::Disconnected("disconnected by the user".into()));
-                    self.panel.core_mut().status.stopped();
+                    Device::disconnect(self);
                     Ok(())
                 }
                 PanelAction::Connection(ConnectionAction::Resume) => {
@@ -368,6 +389,15 @@ where
             }
         }
         result
+    }
+
+    fn disconnect(&mut self) {
+        self.slot.disconnect();
+        // The dropped worker sends nothing more: the panel hears the end here, as it would
+        // from the worker, so no label outlives the link.
+        self.panel
+            .on_event(DriverEvent::Disconnected("disconnected by the user".into()));
+        self.panel.core_mut().status.stopped();
     }
 
     fn sim(&self) -> Option<&SimHandle> {

@@ -189,35 +189,40 @@ impl Drop for FleetHandle {
     }
 }
 
-/// Starts the fleet engine on a thread named `benchtop-fleet`.
+/// Starts the fleet engine on a thread named `benchtop-fleet`. Everything slow (opening the
+/// consoles, starting the TFTP server, measuring the plan's files) happens on that thread:
+/// this returns at once.
 pub fn spawn(config: FleetConfig, waker: Waker) -> Result<FleetHandle, FleetError> {
     let (ctx, crx) = bounded(1024);
     let (etx, erx) = bounded(4096);
     let stop = Arc::new(AtomicBool::new(false));
-    let mut engine = Engine {
-        defaults: config.fleet.defaults.clone(),
-        boards: Vec::new(),
-        plan: None,
-        tftp: None,
-        concurrency: config.concurrency.max(1),
-        policy: config.policy,
-        not_redboot_after: config.not_redboot_after,
-        events: etx,
-        waker,
-        records: HashMap::new(),
-        batch: Vec::new(),
-        last_rows: Instant::now(),
-    };
-    for spec in config.fleet.boards {
-        engine.add(spec);
-    }
-    if let Some(plan) = config.plan {
-        engine.set_plan(plan, config.tftp);
-    }
     let stop2 = Arc::clone(&stop);
     std::thread::Builder::new()
         .name("benchtop-fleet".into())
-        .spawn(move || engine.run(&crx, &stop2))
+        .spawn(move || {
+            let mut engine = Engine {
+                defaults: config.fleet.defaults.clone(),
+                boards: Vec::new(),
+                plan: None,
+                tftp: None,
+                concurrency: config.concurrency.max(1),
+                policy: config.policy,
+                not_redboot_after: config.not_redboot_after,
+                events: etx,
+                waker,
+                records: HashMap::new(),
+                batch: Vec::new(),
+                last_rows: Instant::now(),
+            };
+            for spec in config.fleet.boards {
+                engine.add(spec);
+            }
+            engine.emit(FleetEvent::Count(engine.boards.len()));
+            if let Some(plan) = config.plan {
+                engine.set_plan(plan, config.tftp);
+            }
+            engine.run(&crx, &stop2);
+        })
         .map_err(FleetError::Thread)?;
     Ok(FleetHandle {
         commands: ctx,
@@ -902,6 +907,8 @@ impl Engine {
             });
             p.baud = b.spec.baud.unwrap_or(self.defaults.baud);
             p.images = p.images.split_off(b.resume_from.min(p.images.len()));
+            // A resumed flash keeps what was written: no new FIS directory.
+            p.init_fis &= b.resume_from == 0;
             if p.images.is_empty() {
                 b.want_flash = false;
                 continue;

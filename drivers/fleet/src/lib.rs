@@ -18,3 +18,6 @@ pub use engine::{
 pub use fleet_file::{BoardSpec, Defaults, FleetFile, FleetFileError};
 pub use report::{BoardReport, ImageReport, Report};
 pub use state::{BoardRow, BoardState, Identity};
+
+/// Flash plans (the same files the Console tab's guided flash reads).
+pub use benchtop_redboot::plan_file::{PlanError, PlanFile};

@@ -143,6 +143,10 @@ pub struct FlashPlan {
     pub images: Vec<ImagePlan>,
     /// The console's baud rate (for time estimates of a serial upload).
     pub baud: u32,
+    /// `fis init` before the first image: a new FIS directory with only RedBoot's own
+    /// entries, so the images find room (a board's first flash, as OpenWrt's install
+    /// recipes for these boards do). Never on a resumed flash.
+    pub init_fis: bool,
 }
 
 impl FlashPlan {
@@ -163,6 +167,7 @@ impl FlashPlan {
                 expect: None,
             }],
             baud,
+            init_fis: false,
         }
     }
 
@@ -320,6 +325,7 @@ pub struct FlashStatus {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
     SetIp,
+    Init,
     Load(usize),
     Write(usize),
     Verify(usize),
@@ -366,6 +372,9 @@ impl FlashRunner {
         let mut kinds = Vec::new();
         if plan.ip.is_some() {
             kinds.push(Kind::SetIp);
+        }
+        if plan.init_fis {
+            kinds.push(Kind::Init);
         }
         for (i, img) in plan.images.iter().enumerate() {
             kinds.push(Kind::Load(i));
@@ -421,7 +430,7 @@ impl FlashRunner {
     /// The image the current step is about.
     fn image_index(&self) -> Option<usize> {
         match self.kinds.get(self.cur)? {
-            Kind::SetIp => None,
+            Kind::SetIp | Kind::Init => None,
             Kind::Load(i) | Kind::Write(i) | Kind::Verify(i) => Some(*i),
         }
     }
@@ -528,6 +537,7 @@ impl FlashRunner {
                 }
                 vec![c]
             }
+            Kind::Init => vec!["fis init".into()],
             Kind::Load(i) => {
                 let img = &p.images[i];
                 let base = format!("load -r -b 0x{:08x}", img.load_addr);
@@ -609,7 +619,7 @@ impl FlashRunner {
             }
         } else if cmd.starts_with("fis create") || cmd.starts_with("fis write") {
             Duration::from_secs(900)
-        } else if cmd.starts_with("cksum") {
+        } else if cmd.starts_with("cksum") || cmd.starts_with("fis init") {
             Duration::from_secs(120)
         } else {
             Duration::from_secs(20)
@@ -798,6 +808,13 @@ impl FlashRunner {
                 ));
                 Ok(None)
             }
+            (Kind::Init, _) => {
+                if !text.contains("Initialize FLASH Image System") {
+                    return Err("the board did not initialise its FIS directory".into());
+                }
+                self.set_detail("a new FIS directory".into());
+                Ok(None)
+            }
             (Kind::Load(i), 0) => {
                 let img = self.plan.images[i].clone();
                 let (a, b) = parse_load_result(&text).ok_or_else(|| {
@@ -964,6 +981,7 @@ impl FlashRunner {
 fn label(kind: Kind, plan: &FlashPlan) -> String {
     match kind {
         Kind::SetIp => "Set the IP addresses".into(),
+        Kind::Init => "Start a new FIS directory (fis init)".into(),
         Kind::Load(i) => match &plan.images[i].image {
             ImageSource::Tftp { file, .. } => format!("Load {} over TFTP", file.trim()),
             ImageSource::Serial {

@@ -5,6 +5,7 @@
 //! server = "192.168.84.9"          # the TFTP server, as the boards see it
 //! prefix = 24                      # optional: the boards' netmask length (default 24)
 //! first_ip = "192.168.84.100"      # optional: boards without an `ip` get .100, .101, …
+//! fis_init = true                  # optional: `fis init` first (a board's first flash)
 //!
 //! [[image]]
 //! file = "openwrt-atheros-vmlinux.lzma"   # in the TFTP root
@@ -38,6 +39,9 @@ pub struct PlanFile {
     /// The first address handed to boards the fleet file gives none.
     #[serde(default)]
     pub first_ip: Option<String>,
+    /// `fis init` before the first image (a new FIS directory: a board's first flash).
+    #[serde(default)]
+    pub fis_init: bool,
     /// The images, in order.
     #[serde(rename = "image", default)]
     pub images: Vec<ImageFile>,
@@ -182,7 +186,12 @@ impl PlanFile {
             .iter()
             .map(|img| img.image_plan(&self.server, root))
             .collect::<Result<Vec<_>, _>>()?;
-        let plan = FlashPlan { ip, images, baud };
+        let plan = FlashPlan {
+            ip,
+            images,
+            baud,
+            init_fis: self.fis_init,
+        };
         plan.validate().map_err(PlanError::Value)?;
         Ok(plan)
     }

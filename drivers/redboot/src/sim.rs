@@ -144,6 +144,8 @@ enum Finish {
     },
     /// Remove an image from the FIS directory.
     Delete(String),
+    /// Keep only RedBoot's own entries (`fis init`).
+    Init,
     /// A TFTP download lands in RAM.
     Tftp { base: u32, data: Vec<u8> },
     /// A TFTP download that fails with this message.
@@ -160,6 +162,8 @@ enum Asked {
         image: Option<FisImage>,
     },
     Delete(String),
+    /// `fis init`: a new directory with only RedBoot's own entries.
+    Init,
 }
 
 #[derive(Debug)]
@@ -965,6 +969,16 @@ Watchdog Gpio pin: {}\r\nsecret number: e2f019a200ee517e30ded15cdbd27b\r\n",
                 }
                 true
             }
+            "init" => {
+                out.extend_from_slice(
+                    b"About to initialize [format] FLASH image system - continue (y/n)? ",
+                );
+                self.state = State::Question {
+                    asked: Asked::Init,
+                    answer: Vec::new(),
+                };
+                false
+            }
             "delete" => {
                 let Some(&name) = operands.first() else {
                     Self::error_line(out, "** Error: usage: fis delete name");
@@ -1193,6 +1207,11 @@ Watchdog Gpio pin: {}\r\nsecret number: e2f019a200ee517e30ded15cdbd27b\r\n",
             Asked::Delete(name) => {
                 self.dir_update(&mut script, &mut at);
                 Finish::Delete(name)
+            }
+            Asked::Init => {
+                script.push_back((at, b"*** Initialize FLASH Image System\r\n".to_vec()));
+                self.dir_update(&mut script, &mut at);
+                Finish::Init
             }
         };
         self.state = State::Busy { script, finish };
@@ -1428,6 +1447,12 @@ Watchdog Gpio pin: {}\r\nsecret number: e2f019a200ee517e30ded15cdbd27b\r\n",
                 self.counters.flash_writes.fetch_add(1, Ordering::Relaxed);
             }
             Finish::Delete(name) => self.fis.retain(|i| i.name != name),
+            Finish::Init => self.fis.retain(|i| {
+                matches!(
+                    i.name.as_str(),
+                    "RedBoot" | "FIS directory" | "RedBoot config"
+                )
+            }),
             Finish::Tftp { base, data } => {
                 self.ram.write_slice(base, &data);
                 self.loaded(base, data.len() as u32, out);

@@ -364,6 +364,15 @@ impl ConsolePanel {
 
     /// The driver's options from the panel's settings (the app builds the protocol with
     /// them when it connects).
+    /// Takes a board another part of benchtop kept alive (a fleet): the boot is caught and
+    /// auto-pat stays on with its settings, from the first byte of the new link.
+    pub fn adopt_board(&mut self, pat: PatConfig) {
+        self.settings.catch_boot = true;
+        self.settings.auto_pat = true;
+        self.settings.pat = pat;
+    }
+
+    /// The options the console worker runs with.
     pub fn console_options(&self) -> ConsoleOptions {
         ConsoleOptions {
             catch_boot: self.settings.catch_boot,
