@@ -11,6 +11,7 @@ pub mod registry;
 pub mod settings;
 pub mod shell;
 pub mod shortcuts;
+pub mod traffic_unit;
 
 pub use settings::{Settings, Tab, ThemeChoice};
 pub use shell::{BenchtopApp, StartOptions};

@@ -66,6 +66,10 @@ pub fn devices(settings: &Settings, echo_tick_ms: u64, waker: &Waker) -> Vec<Box
             move |_| echo_model(echo_tick_ms),
             Arc::clone(waker),
         )),
+        Box::new(crate::traffic_unit::TrafficUnit::new(
+            settings.connection(Tab::Traffic),
+            Arc::clone(waker),
+        )),
     ]
 }
 

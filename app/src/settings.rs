@@ -24,11 +24,13 @@ pub enum Tab {
     Power,
     /// USB devices and serial ports.
     Usb,
+    /// TCP through the device under test.
+    Traffic,
 }
 
 impl Tab {
     /// Every tab, in menu order.
-    pub const ALL: [Tab; 7] = [
+    pub const ALL: [Tab; 8] = [
         Tab::Mindwave,
         Tab::Console,
         Tab::Fleet,
@@ -36,6 +38,7 @@ impl Tab {
         Tab::Power,
         Tab::Usb,
         Tab::Echo,
+        Tab::Traffic,
     ];
 
     /// Title shown on the tab and in menus.
@@ -48,6 +51,7 @@ impl Tab {
             Tab::Echo => benchtop_panel_echo::EchoPanel::TITLE,
             Tab::Power => benchtop_panel_power::PowerPanel::TITLE,
             Tab::Usb => benchtop_panel_usb::UsbPanel::TITLE,
+            Tab::Traffic => benchtop_panel_traffic::TrafficPanel::TITLE,
         }
     }
 }

@@ -4,14 +4,14 @@
 use std::fmt;
 use std::str::FromStr;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Environment variable naming methods to treat as refused (comma-separated names), for
 /// trying the fall-back path on a machine that has them all.
 pub const REFUSE_ENV: &str = "BENCHTOP_TRAFFIC_REFUSE";
 
 /// How the sender hands bytes to the kernel.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Method {
     /// `send(2)` from a user buffer: the kernel copies it.
