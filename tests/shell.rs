@@ -14,7 +14,7 @@ use benchtop_app::{BenchtopApp, Settings, StartOptions, Tab, ThemeChoice};
 use benchtop_drivers::worker::noop_waker;
 use egui::accesskit::Role;
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable as _;
+use egui_kittest::kittest::{NodeT as _, Queryable as _};
 
 /// The app with the Echo tab in front.
 fn echo_app(start_simulators: bool) -> BenchtopApp {
@@ -36,10 +36,14 @@ fn wait_for_label(h: &mut Harness<'static, BenchtopApp>, text: &str) {
         if h.query_by_label_contains(text).is_some() {
             return;
         }
-        assert!(
-            Instant::now() < deadline,
-            "no label containing {text:?} appeared"
-        );
+        if Instant::now() >= deadline {
+            let seen: Vec<String> = h
+                .query_all_by(|n| n.label().is_some() || n.value().is_some())
+                .filter_map(|n| n.accesskit_node().label().or(n.accesskit_node().value()))
+                .take(60)
+                .collect();
+            panic!("no label containing {text:?} appeared; seen {seen:?}");
+        }
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -614,8 +618,8 @@ fn file_menu_opens_for_each_panel_remembers_recent_files_and_esc_closes_overlays
     // One entry per device panel, in its own words.
     h.get_by_label("MindWave: Replay a recording (EDF+ or capture)…");
     h.get_by_label("Echo: Replay a recorded capture…").click();
-    h.run();
-    h.get_by_label_contains("Echo — Replay a recorded capture");
+    // The dialog lists its folder as a job (a spinner until it is done).
+    wait_for_label(&mut h, "Echo — Replay a recorded capture");
     // Opening (as the dialog does when a file is chosen) replays it in that panel.
     h.state_mut().open_file(Tab::Echo, path.clone());
     wait_for_label(&mut h, "← opened line");

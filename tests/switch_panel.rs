@@ -358,7 +358,8 @@ fn open_file(h: &mut Harness<'static, BenchtopApp>, path: &str) {
     steps(h, 1);
     type_into(h, "File:", path);
     click(h, "Open");
-    wait_for_label(h, "Opened ");
+    // This file's own message (a message of the file before may still be shown).
+    wait_for_label(h, &format!("Opened {path}"));
 }
 
 #[test]

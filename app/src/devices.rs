@@ -158,6 +158,10 @@ pub trait Device {
     fn connection_settings(&self) -> ConnectionSettings;
     /// Connects to a source (the simulator, or a real one).
     fn connect(&mut self, choice: SourceChoice) -> Result<(), DriverError>;
+    /// Starts the device on its simulator when the app starts (the default: connect to it).
+    fn launch_simulator(&mut self) -> Result<(), DriverError> {
+        self.connect(SourceChoice::Simulator)
+    }
     /// Stops the worker (and simulator), as the user's Disconnect does.
     fn disconnect(&mut self);
     /// The running simulator, when the source is one.

@@ -59,6 +59,9 @@ pub struct FleetUnit {
     waker: Waker,
     jobs: PanelJobs,
     requests: Vec<HubRequest>,
+    /// The simulated bench waits for its tab to be shown (many boards, each a simulator
+    /// and a worker, are not started for a user who never opens the Fleet).
+    launch_when_shown: bool,
 }
 
 impl FleetUnit {
@@ -71,6 +74,7 @@ impl FleetUnit {
             waker,
             jobs: PanelJobs::default(),
             requests: Vec::new(),
+            launch_when_shown: false,
         }
     }
 
@@ -309,6 +313,13 @@ impl Device for FleetUnit {
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, ports: &[PortInfo]) {
+        if std::mem::take(&mut self.launch_when_shown)
+            && self.running.is_none()
+            && self.starting.is_none()
+            && let Err(e) = self.connect(SourceChoice::Simulator)
+        {
+            self.panel.core_mut().status.last_error = Some(e.to_string());
+        }
         self.panel.ui(ui, ports);
     }
 
@@ -348,7 +359,13 @@ impl Device for FleetUnit {
     }
 
     fn disconnect(&mut self) {
+        self.launch_when_shown = false;
         self.stop();
+    }
+
+    fn launch_simulator(&mut self) -> Result<(), DriverError> {
+        self.launch_when_shown = true;
+        Ok(())
     }
 
     fn sim(&self) -> Option<&SimHandle> {

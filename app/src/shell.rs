@@ -115,7 +115,7 @@ impl BenchtopApp {
         }
         if app.options.start_simulators {
             for d in &mut app.devices {
-                if let Err(e) = d.connect(SourceChoice::Simulator) {
+                if let Err(e) = d.launch_simulator() {
                     app.notice = Some(format!(
                         "{}: cannot start the simulator: {e}",
                         d.tab().title()

@@ -31,6 +31,7 @@ use benchtop_panels::{
 enum Picking {
     Log,
     Image,
+    Plan,
 }
 use benchtop_redboot::driver::{ConsoleCommand, ConsoleEvent, ConsoleOptions, LogStatus};
 use benchtop_redboot::flash::FlashStatus;
@@ -578,6 +579,7 @@ impl DevicePanel for ConsolePanel {
             match self.picking {
                 Picking::Log => self.log_path = path,
                 Picking::Image => self.flash.choose_image(path),
+                Picking::Plan => self.flash.choose_plan(path),
             }
         }
         self.draw(ui, ports);
@@ -615,6 +617,8 @@ impl DevicePanel for ConsolePanel {
     fn on_job(&mut self, name: &'static str, update: JobUpdate) {
         if name == flash_ui::IMAGE_JOB {
             self.flash.on_job(update);
+        } else if name == flash_ui::PLAN_JOB {
+            self.flash.on_plan_job(update);
         }
     }
 
