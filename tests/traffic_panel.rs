@@ -9,7 +9,7 @@ use support::{H, harness};
 use std::time::{Duration, Instant};
 
 use benchtop_app::{BenchtopApp, Tab};
-use benchtop_panel_traffic::{Phase, TargetKind, TrafficPanel, rate_text};
+use benchtop_panel_traffic::{Phase, TargetKind, TrafficPanel, rate_text, spread_text};
 use benchtop_traffic::Method;
 use egui::accesskit::Role;
 use egui_kittest::kittest::Queryable as _;
@@ -69,13 +69,19 @@ fn a_run_against_the_built_in_sink_shows_its_rate_live_and_its_summary_after_sto
     wait(&mut h, "four connections up carrying data", 20, |p| {
         p.stats()
             .is_some_and(|s| s.connections_up == 4 && s.gbit_per_s > 0.0)
+            && p.last_second().is_some_and(|r| r.gbit > 0.0)
     });
-    let s = panel(&h).stats().unwrap().clone();
     assert!(h.query_by_label("4 of 4").is_some(), "connections up shown");
+    let shown = rate_text(panel(&h).last_second().expect("a second's rate").gbit);
     assert!(
-        h.query_by_label(&rate_text(s.gbit_per_s)).is_some(),
-        "the rate {} is on screen",
-        rate_text(s.gbit_per_s)
+        h.query_by_label(&shown).is_some(),
+        "the rate {shown} is on screen"
+    );
+    let spread = panel(&h).stats().unwrap().spread;
+    assert!(
+        h.query_by_label(&spread_text(spread.min, spread.median, spread.max))
+            .is_some(),
+        "the spread over connections is on screen"
     );
     assert!(
         h.query_by_label_contains("(the built-in sink) from")

@@ -210,19 +210,6 @@ impl Device for TrafficUnit {
                 .last()
         });
         let mut finished = false;
-        let status = &mut self.panel.core_mut().status;
-        for ev in &events {
-            if let TrafficEvent::Stats(s) = ev {
-                status.stats = LinkStats {
-                    tx_bytes: s.bytes,
-                    tx_per_sec: s.gbit_per_s * 1e9 / 8.0,
-                    rx_bytes: sink.map_or(status.stats.rx_bytes, |k| k.bytes),
-                    rx_per_sec: sink.map_or(status.stats.rx_per_sec, |k| k.gbit_per_s * 1e9 / 8.0),
-                    errors: s.errors.total(),
-                    ..status.stats
-                };
-            }
-        }
         if let Some(s) = sink {
             self.panel
                 .on_event(DriverEvent::Device(TrafficUpdate::Sink(s)));
@@ -239,6 +226,21 @@ impl Device for TrafficUnit {
             }
             self.panel
                 .on_event(DriverEvent::Device(TrafficUpdate::Run(ev)));
+        }
+        // The status bar: what the run sends and the built-in sink receives, over a second.
+        let (tx, rx) = (self.panel.last_second(), self.panel.sink_last_second());
+        if let Some(s) = self.panel.stats() {
+            let (bytes, errors) = (s.bytes, s.errors.total());
+            let sink_bytes = self.panel.sink_received();
+            let status = &mut self.panel.core_mut().status;
+            status.stats = LinkStats {
+                tx_bytes: bytes,
+                tx_per_sec: tx.map_or(0.0, |r| r.gbit * 1e9 / 8.0),
+                rx_bytes: sink_bytes,
+                rx_per_sec: rx.map_or(0.0, |r| r.gbit * 1e9 / 8.0),
+                errors,
+                ..status.stats
+            };
         }
         if finished && let Some(r) = self.running.take() {
             if let Some((sink, _)) = &r.sink {

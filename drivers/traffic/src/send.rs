@@ -34,6 +34,9 @@ pub(crate) const TURN_BUDGET: Duration = Duration::from_millis(2);
 const SENDS_PER_TURN: usize = 8;
 /// How long finished connections wait for the peer to read everything and close.
 pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
+/// How far back per-connection rates look: a connection writing 128 KiB at a few Mbit/s
+/// sends nothing in most 100 ms reports.
+const SPREAD_WINDOW: Duration = Duration::from_secs(1);
 /// Memory for zero-copy buffers per worker.
 const POOL_BYTES: usize = 128 << 20;
 
@@ -476,7 +479,10 @@ impl StatsLoop<'_> {
     ) {
         let s = self.shared;
         let n = s.conn_bytes.len();
-        let mut prev = vec![0u64; n];
+        // Per-connection rates are taken over 0.5–1.5 s: two snapshots of every connection's
+        // bytes, a second apart (the newer one once it is 0.5 s old, else the older one).
+        let mut newer = (s.start, vec![0u64; n]);
+        let mut older: Option<(Instant, Vec<u64>)> = None;
         let mut deltas: Vec<u64> = Vec::with_capacity(n);
         let mut last = (s.start, 0u64, Duration::ZERO);
         let mut next = s.start + STATS_INTERVAL;
@@ -495,18 +501,29 @@ impl StatsLoop<'_> {
                 c.store(sys::thread_cpu_time().as_nanos() as u64, Ordering::Relaxed);
             }
             let dt = now.duration_since(last.0).as_secs_f64().max(1e-9);
+            let base = match &older {
+                Some(o) if now.duration_since(newer.0) < SPREAD_WINDOW / 2 => o,
+                _ => &newer,
+            };
+            let window = now.duration_since(base.0).as_secs_f64().max(1e-9);
             deltas.clear();
             let mut total = 0u64;
-            for ((bytes, state), prev) in s.conn_bytes.iter().zip(&s.conn_state).zip(&mut prev) {
+            for ((bytes, state), before) in s.conn_bytes.iter().zip(&s.conn_state).zip(&base.1) {
                 let b = bytes.load(Ordering::Relaxed);
                 total += b;
                 if state.load(Ordering::Relaxed) == ST_UP {
-                    deltas.push(b.saturating_sub(*prev));
+                    deltas.push(b.saturating_sub(*before));
                 }
-                *prev = b;
+            }
+            let spread = spread(&mut deltas, |bytes| bytes as f64 * 8.0 / window / 1e9);
+            if now.duration_since(newer.0) >= SPREAD_WINDOW {
+                let mut snap = older.take().map_or_else(|| vec![0u64; n], |o| o.1);
+                for (v, b) in snap.iter_mut().zip(&s.conn_bytes) {
+                    *v = b.load(Ordering::Relaxed);
+                }
+                older = Some(std::mem::replace(&mut newer, (now, snap)));
             }
             let gbit = |bytes: u64| bytes as f64 * 8.0 / dt / 1e9;
-            let spread = spread(&mut deltas, gbit);
             let cpu = s.cpu();
             let stats = TrafficStats {
                 elapsed: now.duration_since(s.start),

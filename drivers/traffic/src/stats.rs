@@ -55,7 +55,9 @@ impl ErrorCounts {
     }
 }
 
-/// The spread of per-connection rates over one interval (connections that are up).
+/// The spread of per-connection rates (connections that are up) over the last 0.5–1.5 s:
+/// longer than one report, because a connection writing large messages at a few Mbit/s sends
+/// nothing in most 100 ms.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
 pub struct Spread {
     /// The slowest connection, Gbit/s.
@@ -86,7 +88,7 @@ pub struct TrafficStats {
     pub bytes: u64,
     /// Aggregate rate over the last interval, Gbit/s.
     pub gbit_per_s: f64,
-    /// Per-connection rates over the last interval.
+    /// Per-connection rates over the last second or so.
     pub spread: Spread,
     /// Connections up now.
     pub connections_up: u64,

@@ -44,7 +44,9 @@ fn every_method_moves_exactly_the_bytes_it_claims_and_the_sink_checks_them() {
     for method in Method::ALL {
         let sink = sink_on("127.0.0.1:0");
         // Not a multiple of the send size, the pattern period or the connection count.
-        let bytes = 48 * 1024 * 1024 + 12_345;
+        let bytes = 160 * 1024 * 1024 + 12_345;
+        // Large enough that all four connections are up before the budget is spent, even on
+        // a loaded machine.
         let r = run(
             byte_run(sink.local_addr(), method, bytes, 4),
             Duration::from_secs(60),
@@ -274,4 +276,45 @@ fn stop_ends_a_long_run_within_seconds() {
     assert!(summary.bytes > 0);
     let t = wait_for(&sink, "16 closes", |t| t.closed + t.vanished == 16);
     assert_eq!(t.mismatched, 0);
+}
+
+#[test]
+fn the_spread_over_connections_is_measured_over_a_second_not_one_report() {
+    // 64 connections sharing 200 Mbit/s in 128 KiB writes: each sends a write every ~0.3 s,
+    // so in most 100 ms reports most connections sent nothing. Over a second each sent a
+    // few, and the median connection's rate is about 200/64 Mbit/s.
+    let sink = sink_on("127.0.0.1:0");
+    let mut c = SendConfig::new(sink.local_addr());
+    c.connections = 64;
+    c.duration = Some(Duration::from_millis(3500));
+    c.size = 128 << 10;
+    c.rate_limit = Some(200e6);
+    c.threads = 2;
+    let (tx, rx) = crossbeam_channel::bounded(4096);
+    let h = benchtop_traffic::send::start(c, tx, noop_waker()).unwrap();
+    let mut medians = Vec::new();
+    loop {
+        match rx.recv_timeout(Duration::from_secs(20)).expect("it ends") {
+            benchtop_traffic::TrafficEvent::Stats(s)
+                if (1.5..3.3).contains(&s.elapsed.as_secs_f64()) =>
+            {
+                assert!(
+                    s.spread.min <= s.spread.median && s.spread.median <= s.spread.max,
+                    "{:?}",
+                    s.spread
+                );
+                medians.push(s.spread.median);
+            }
+            benchtop_traffic::TrafficEvent::Finished(_) => break,
+            _ => {}
+        }
+    }
+    h.join();
+    assert!(medians.len() >= 10, "{medians:?}");
+    for m in &medians {
+        assert!(
+            (0.0008..0.02).contains(m),
+            "median connection at {m} Gbit/s, about 0.003 expected: {medians:?}"
+        );
+    }
 }

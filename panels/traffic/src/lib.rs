@@ -11,6 +11,7 @@
 mod history;
 mod view;
 
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 
 use benchtop_drivers::ports::PortInfo;
@@ -22,7 +23,7 @@ use benchtop_traffic::{
 use serde::{Deserialize, Serialize};
 
 pub use history::{History, Sample};
-pub use view::{bytes_text, errors_text, rate_text};
+pub use view::{bytes_text, errors_text, rate_text, spread_text};
 
 /// Where a run sends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -152,6 +153,37 @@ pub struct RunResult {
 /// Notices kept.
 const NOTICES: usize = 8;
 
+/// Rates over the last second of reports (the figures in words; the plot shows every 100 ms).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rates {
+    /// Gbit/s.
+    pub gbit: f64,
+    /// CPU of the threads, percent of one core.
+    pub cpu_percent: f64,
+}
+
+/// The last second of (seconds since the start, bytes, CPU seconds) reports.
+#[derive(Debug, Clone, Default)]
+struct Recent(VecDeque<(f64, u64, f64)>);
+
+impl Recent {
+    fn push(&mut self, t: f64, bytes: u64, cpu: f64) {
+        self.0.push_back((t, bytes, cpu));
+        while self.0.len() > 2 && self.0.get(1).is_some_and(|s| s.0 <= t - 1.0) {
+            self.0.pop_front();
+        }
+    }
+
+    fn rates(&self) -> Option<Rates> {
+        let (a, b) = (self.0.front()?, self.0.back()?);
+        let dt = b.0 - a.0;
+        (dt > 0.0).then(|| Rates {
+            gbit: b.1.saturating_sub(a.1) as f64 * 8.0 / dt / 1e9,
+            cpu_percent: (b.2 - a.2).max(0.0) / dt * 100.0,
+        })
+    }
+}
+
 /// The Traffic panel.
 #[derive(Debug)]
 pub struct TrafficPanel {
@@ -170,6 +202,8 @@ pub struct TrafficPanel {
     stats: Option<TrafficStats>,
     sink: Option<SinkStats>,
     history: History,
+    recent: Recent,
+    sink_recent: Recent,
     result: Option<RunResult>,
     problem: Option<String>,
 }
@@ -201,6 +235,8 @@ impl TrafficPanel {
             stats: None,
             sink: None,
             history: History::default(),
+            recent: Recent::default(),
+            sink_recent: Recent::default(),
             result: None,
             problem: None,
         }
@@ -234,6 +270,21 @@ impl TrafficPanel {
     /// The rates seen during the run.
     pub fn history(&self) -> &History {
         &self.history
+    }
+
+    /// The run's rate and CPU over the last second.
+    pub fn last_second(&self) -> Option<Rates> {
+        self.recent.rates()
+    }
+
+    /// The built-in sink's receive rate and CPU over the last second.
+    pub fn sink_last_second(&self) -> Option<Rates> {
+        self.sink_recent.rates()
+    }
+
+    /// Bytes the built-in sink has received in this run.
+    pub fn sink_received(&self) -> u64 {
+        self.sink.map_or(0, |k| k.bytes)
     }
 
     /// What is wrong with the settings or the last start, in words.
@@ -301,6 +352,8 @@ impl TrafficPanel {
                 self.stats = None;
                 self.sink = None;
                 self.history.clear();
+                self.recent = Recent::default();
+                self.sink_recent = Recent::default();
                 self.core.command(TrafficRequest::Start(r));
             }
             Err(e) => self.problem = Some(e),
@@ -341,7 +394,11 @@ impl TrafficPanel {
                 self.problem = Some(e);
             }
             TrafficUpdate::Run(ev) => self.on_run(ev),
-            TrafficUpdate::Sink(s) => self.sink = Some(s),
+            TrafficUpdate::Sink(s) => {
+                self.sink_recent
+                    .push(s.elapsed.as_secs_f64(), s.bytes, s.cpu.as_secs_f64());
+                self.sink = Some(s);
+            }
             TrafficUpdate::SinkTotals(t) => {
                 if let Some(r) = &mut self.result {
                     r.sink = Some(t);
@@ -365,6 +422,8 @@ impl TrafficPanel {
             }
             TrafficEvent::Stats(s) => {
                 self.history.push(Sample::of(&s));
+                self.recent
+                    .push(s.elapsed.as_secs_f64(), s.bytes, s.cpu.as_secs_f64());
                 self.stats = Some(s);
             }
             TrafficEvent::Finished(summary) => {
@@ -483,6 +542,24 @@ mod tests {
         assert_eq!(p.fallback().len(), 1);
         assert_eq!(p.notices, vec!["raised the open-file limit".to_owned()]);
         assert_eq!(p.method(), Some(Method::MsgZerocopy));
+    }
+
+    #[test]
+    fn the_figures_average_the_last_second() {
+        let mut r = Recent::default();
+        assert_eq!(r.rates(), None);
+        for i in 0..=30u64 {
+            // 1.25 GB/s = 10 Gbit/s, and half a core, in 100 ms steps.
+            r.push(i as f64 / 10.0, i * 125_000_000, i as f64 * 0.05);
+        }
+        let x = r.rates().unwrap();
+        assert!((x.gbit - 10.0).abs() < 1e-9, "{x:?}");
+        assert!((x.cpu_percent - 50.0).abs() < 1e-9, "{x:?}");
+        assert!(
+            r.0.len() <= 12,
+            "only the last second is kept: {}",
+            r.0.len()
+        );
     }
 
     #[test]

@@ -34,6 +34,24 @@ pub fn rate_text(gbit: f64) -> String {
     }
 }
 
+/// `min 1.1 · median 1.2 · max 1.3 Mbit/s`: one unit for the three, chosen by the largest.
+pub fn spread_text(min: f64, median: f64, max: f64) -> String {
+    let (scale, unit) = if max >= 1.0 {
+        (1.0, "Gbit/s")
+    } else if max >= 0.001 {
+        (1e3, "Mbit/s")
+    } else {
+        (1e6, "kbit/s")
+    };
+    let d = if max * scale >= 100.0 { 0 } else { 2 };
+    format!(
+        "min {:.d$} · median {:.d$} · max {:.d$} {unit}",
+        min * scale,
+        median * scale,
+        max * scale
+    )
+}
+
 /// `3 refused, 1 reset`, or `none`.
 pub fn errors_text(e: &ErrorCounts) -> String {
     let kinds = e.kinds();
@@ -264,26 +282,25 @@ impl TrafficPanel {
 
     fn figures_ui(&mut self, ui: &mut egui::Ui) {
         let s = self.stats.as_ref();
+        let run = self.last_second();
+        let sink_rates = self.sink_last_second();
         egui::Grid::new("traffic-figures")
             .num_columns(4)
             .spacing([16.0, 4.0])
             .show(ui, |ui| {
-                ui.strong("Throughput");
-                ui.strong(s.map_or("—".into(), |s| rate_text(s.gbit_per_s)));
+                ui.strong("Throughput")
+                    .on_hover_text("Over the last second; the plot shows every 100 ms");
+                ui.strong(run.map_or("—".into(), |r| rate_text(r.gbit)));
                 ui.label("Connections up");
                 ui.label(s.map_or("—".into(), |s| {
                     format!("{} of {}", s.connections_up, s.connections_target)
                 }));
                 ui.end_row();
 
-                ui.label("Per connection");
+                ui.label("Per connection")
+                    .on_hover_text("Each connection's rate over the last second or so");
                 ui.label(s.map_or("—".into(), |s| {
-                    format!(
-                        "min {} · median {} · max {}",
-                        rate_text(s.spread.min),
-                        rate_text(s.spread.median),
-                        rate_text(s.spread.max)
-                    )
+                    spread_text(s.spread.min, s.spread.median, s.spread.max)
                 }));
                 ui.label("Errors");
                 match s {
@@ -316,13 +333,13 @@ impl TrafficPanel {
 
                 ui.label("CPU (run's threads)");
                 ui.label(s.map_or("—".into(), |s| {
-                    let sink = match (&self.sink, self.builtin) {
+                    let sink = match (&sink_rates, self.builtin) {
                         (Some(k), true) => format!(" + sink {:.0} %", k.cpu_percent),
                         _ => String::new(),
                     };
                     format!(
                         "sender {:.0} %{sink} of one core · {:.2} CPU-s",
-                        s.cpu_percent,
+                        run.map_or(s.cpu_percent, |r| r.cpu_percent),
                         s.cpu.as_secs_f64()
                             + if self.builtin {
                                 self.sink.map_or(0.0, |k| k.cpu.as_secs_f64())
@@ -374,7 +391,7 @@ impl TrafficPanel {
                     ui.label(format!(
                         "received {} at {}, {} open, {check}",
                         bytes_text(k.bytes),
-                        rate_text(k.gbit_per_s),
+                        rate_text(sink_rates.map_or(k.gbit_per_s, |r| r.gbit)),
                         k.open
                     ));
                     ui.end_row();
@@ -447,7 +464,10 @@ impl TrafficPanel {
             .link_axis(link, [true, false])
             .allow_scroll(false)
             .show(ui, |p| {
-                p.add(FilledArea::new("min–max over connections", &t, &lo, &hi).fill_color(band));
+                p.add(
+                    FilledArea::new("min–max over connections (each over ~1 s)", &t, &lo, &hi)
+                        .fill_color(band),
+                );
                 p.line(Line::new("median connection", PlotPoints::from(med)).width(1.5));
             });
     }
@@ -524,10 +544,18 @@ fn summary_ui(ui: &mut egui::Ui, r: &RunResult) {
 
             if s.method.is_zerocopy() {
                 let z = s.zerocopy;
+                let local = r.target.is_some_and(|a| a.ip().is_loopback()) && z.copied > 0;
                 ui.label("Zero-copy");
                 ui.label(format!(
-                    "{} sends, {} completed, {} copied by the kernel",
-                    z.sends, z.completions, z.copied
+                    "{} sends, {} completed, {} copied by the kernel{}",
+                    z.sends,
+                    z.completions,
+                    z.copied,
+                    if local {
+                        " (always, towards this machine)"
+                    } else {
+                        ""
+                    }
                 ));
                 ui.end_row();
             }
@@ -572,6 +600,14 @@ mod tests {
     fn figures_read_as_a_user_writes_them() {
         assert_eq!(rate_text(9.4213), "9.42 Gbit/s");
         assert_eq!(rate_text(0.0125), "12.5 Mbit/s");
+        assert_eq!(
+            spread_text(0.0, 0.0012, 0.346),
+            "min 0 · median 1 · max 346 Mbit/s"
+        );
+        assert_eq!(
+            spread_text(1.09, 1.36, 1.37),
+            "min 1.09 · median 1.36 · max 1.37 Gbit/s"
+        );
         assert_eq!(bytes_text(11_800_000_000), "11.80 GB");
         assert_eq!(size_text(131_072.0), "128 KiB");
         assert_eq!(size_text(1448.0), "1448 B");
