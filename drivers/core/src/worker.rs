@@ -242,7 +242,8 @@ pub trait Protocol: Send + 'static {
         link: &mut Link<'_, Self::Event>,
     ) -> Result<(), DriverError>;
 
-    /// Called about every [`transport::POLL_INTERVAL`] while connected (time-outs, pacing).
+    /// Called about every [`transport::POLL_INTERVAL`] while connected (time-outs, pacing);
+    /// every [`transport::IDLE_POLL_INTERVAL`] once nothing has moved for about 200 ms.
     fn on_tick(
         &mut self,
         _now: Instant,
@@ -387,6 +388,9 @@ const PATH_WATCH_INTERVAL: Duration = Duration::from_millis(50);
 
 /// How often counters are sent when only they changed (each send costs the UI a frame).
 const STATS_INTERVAL: Duration = Duration::from_secs(1);
+
+/// Quiet reads in a row (about 200 ms of silence) before a worker waits longer per read.
+const IDLE_AFTER: u32 = 20;
 
 struct Counters {
     stats: LinkStats,
@@ -654,11 +658,18 @@ impl<P: Protocol> Worker<P> {
             }
         }
         let mut buf = vec![0u8; 16 * 1024];
+        // Quiet reads in a row: after IDLE_AFTER of them the wait grows (see
+        // IDLE_POLL_INTERVAL); any byte, command or event brings it back.
+        let mut quiet = 0u32;
+        let mut waiting = transport::POLL_INTERVAL;
         loop {
+            let mut busy = false;
+            let sent_before = self.counters.stats.tx_bytes;
             // Commands first, so the UI never waits behind a stream of data.
             loop {
                 match self.commands.try_recv() {
                     Ok(cmd) => {
+                        busy = true;
                         if let Err(e) = self.command(cmd, Some(&mut *transport)) {
                             if matches!(e, DriverError::Vanished { .. }) {
                                 return SessionEnd::Lost(e);
@@ -697,8 +708,20 @@ impl<P: Protocol> Worker<P> {
                 let _ = self.flush();
                 return SessionEnd::Lost(e);
             }
+            busy |=
+                n > 0 || !self.pending.is_empty() || self.counters.stats.tx_bytes != sent_before;
             if !self.flush() {
                 return SessionEnd::UiGone;
+            }
+            quiet = if busy { 0 } else { quiet.saturating_add(1) };
+            let wait = if quiet >= IDLE_AFTER {
+                transport::IDLE_POLL_INTERVAL
+            } else {
+                transport::POLL_INTERVAL
+            };
+            if wait != waiting {
+                waiting = wait;
+                transport.set_wait(wait);
             }
         }
     }

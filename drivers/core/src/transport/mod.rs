@@ -22,11 +22,20 @@ use crate::{DriverError, LineSettings, Source};
 /// The longest a transport's `read` waits for data before returning `Ok(0)`.
 pub const POLL_INTERVAL: Duration = Duration::from_millis(10);
 
+/// The wait a worker uses once its link has been quiet for a while (no bytes, no commands,
+/// nothing to send): a board kept alive in RedBoot is silent between pats, and 256 of them
+/// polled every 10 ms would wake 25,600 times a second for nothing. Bytes still end the
+/// wait at once; a command from the UI waits at most this long.
+pub const IDLE_POLL_INTERVAL: Duration = Duration::from_millis(50);
+
 /// A byte pipe to a device.
 pub trait Transport: Send {
     /// Reads what has arrived into `buf`, waiting at most [`POLL_INTERVAL`].
     /// `Ok(0)` means nothing arrived; an error means the link is gone.
     fn read(&mut self, buf: &mut [u8]) -> Result<usize, DriverError>;
+
+    /// Sets how long `read` waits for data ([`POLL_INTERVAL`] until told otherwise).
+    fn set_wait(&mut self, _wait: Duration) {}
 
     /// Writes all of `bytes` (blocking briefly if the device is slow to take them).
     fn write_all(&mut self, bytes: &[u8]) -> Result<(), DriverError>;

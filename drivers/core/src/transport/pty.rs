@@ -16,6 +16,7 @@ use crate::DriverError;
 pub struct PtyTransport {
     file: File,
     path: String,
+    read_wait: Duration,
 }
 
 /// Puts a terminal fd into raw mode (no echo, no line discipline, 8-bit clean).
@@ -45,6 +46,7 @@ impl PtyTransport {
         Ok(Self {
             file,
             path: path.to_owned(),
+            read_wait: POLL_INTERVAL,
         })
     }
 
@@ -72,8 +74,12 @@ impl PtyTransport {
 }
 
 impl Transport for PtyTransport {
+    fn set_wait(&mut self, wait: Duration) {
+        self.read_wait = wait;
+    }
+
     fn read(&mut self, buf: &mut [u8]) -> Result<usize, DriverError> {
-        let ready = self.wait(PollFlags::POLLIN, POLL_INTERVAL)?;
+        let ready = self.wait(PollFlags::POLLIN, self.read_wait)?;
         if ready.is_empty() {
             return Ok(0);
         }

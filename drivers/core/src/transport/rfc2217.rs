@@ -458,6 +458,10 @@ impl Rfc2217Transport {
 }
 
 impl Transport for Rfc2217Transport {
+    fn set_wait(&mut self, wait: Duration) {
+        let _ = self.stream.set_read_timeout(Some(wait));
+    }
+
     fn read(&mut self, buf: &mut [u8]) -> Result<usize, DriverError> {
         if self.data.is_empty() {
             self.pump()?;

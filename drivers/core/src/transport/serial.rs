@@ -90,6 +90,11 @@ impl SerialTransport {
 }
 
 impl Transport for SerialTransport {
+    fn set_wait(&mut self, wait: Duration) {
+        use serialport::SerialPort as _;
+        let _ = self.port.set_timeout(wait);
+    }
+
     fn read(&mut self, buf: &mut [u8]) -> Result<usize, DriverError> {
         match self.port.read(buf) {
             Ok(0) => Err(DriverError::Vanished {

@@ -57,6 +57,10 @@ impl TcpTransport {
 }
 
 impl Transport for TcpTransport {
+    fn set_wait(&mut self, wait: Duration) {
+        let _ = self.stream.set_read_timeout(Some(wait));
+    }
+
     fn read(&mut self, buf: &mut [u8]) -> Result<usize, DriverError> {
         match self.stream.read(buf) {
             Ok(0) => Err(DriverError::Vanished {
