@@ -614,8 +614,9 @@ fn file_menu_opens_for_each_panel_remembers_recent_files_and_esc_closes_overlays
     // One entry per device panel, in its own words.
     h.get_by_label("MindWave: Replay a recording (EDF+ or capture)…");
     h.get_by_label("Echo: Replay a recorded capture…").click();
-    h.run();
-    h.get_by_label_contains("Echo — Replay a recorded capture");
+    // The dialog lists its folder on a job thread (a spinner until then): wait for it
+    // rather than for a fixed number of frames.
+    wait_for_label(&mut h, "Echo — Replay a recorded capture");
     // Opening (as the dialog does when a file is chosen) replays it in that panel.
     h.state_mut().open_file(Tab::Echo, path.clone());
     wait_for_label(&mut h, "← opened line");

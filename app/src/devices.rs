@@ -175,6 +175,71 @@ type SimFactory<D> = Box<dyn Fn(&D) -> Box<dyn SimDevice>>;
 /// A panel's job: its name, the job, and the progress last handed to the panel.
 type RunningJob = (&'static str, Job<Box<dyn Any + Send>>, f32);
 
+/// The background jobs a panel queued, running: started from the panel's core, their
+/// cancels passed on, their progress and results handed back (file-dialog listings to the
+/// core, the rest to the panel). Every kind of device runs its panel's jobs with one.
+pub struct PanelJobs {
+    waker: Waker,
+    running: Vec<RunningJob>,
+}
+
+impl PanelJobs {
+    /// No job yet; `waker` is called when a job reports.
+    pub fn new(waker: Waker) -> Self {
+        Self {
+            waker,
+            running: Vec::new(),
+        }
+    }
+
+    /// Whether a job runs.
+    pub fn is_empty(&self) -> bool {
+        self.running.is_empty()
+    }
+
+    /// Starts the jobs `panel` queued, passes on its cancels, and hands running jobs' news
+    /// back to it.
+    pub fn run<D: DevicePanel>(&mut self, panel: &mut D) {
+        let core = panel.core_mut();
+        for name in core.take_cancels() {
+            for (n, job, _) in &self.running {
+                if *n == name {
+                    job.cancel();
+                }
+            }
+        }
+        for request in core.take_jobs() {
+            match Job::spawn(request.name, Arc::clone(&self.waker), request.work) {
+                Ok(job) => self.running.push((request.name, job, -1.0)),
+                Err(e) => deliver(panel, request.name, JobUpdate::Done(Err(e.to_string()))),
+            }
+        }
+        let mut news = Vec::new();
+        self.running.retain_mut(|(name, job, shown)| {
+            if let Some(result) = job.poll() {
+                news.push((*name, JobUpdate::Done(result)));
+                return false;
+            }
+            let (fraction, words) = job.progress();
+            if fraction != *shown {
+                *shown = fraction;
+                news.push((*name, JobUpdate::Progress(fraction, words.to_owned())));
+            }
+            true
+        });
+        for (name, update) in news {
+            deliver(panel, name, update);
+        }
+    }
+}
+
+/// Hands a job's news to the panel's core, and to the panel when it is the panel's own.
+fn deliver<D: DevicePanel>(panel: &mut D, name: &'static str, update: JobUpdate) {
+    if let Some(update) = panel.core_mut().on_job(name, update) {
+        panel.on_job(name, update);
+    }
+}
+
 /// A device built from a protocol, a panel and a simulator model.
 pub struct DeviceUnit<P: Protocol, D> {
     tab: Tab,
@@ -183,7 +248,7 @@ pub struct DeviceUnit<P: Protocol, D> {
     new_protocol: Box<dyn Fn(&D) -> P>,
     new_sim: SimFactory<D>,
     waker: Waker,
-    jobs: Vec<RunningJob>,
+    jobs: PanelJobs,
 }
 
 impl<P, D> DeviceUnit<P, D>
@@ -207,51 +272,13 @@ where
             panel,
             new_protocol: Box::new(new_protocol),
             new_sim: Box::new(new_sim),
+            jobs: PanelJobs::new(Arc::clone(&waker)),
             waker,
-            jobs: Vec::new(),
         }
     }
 
-    /// Starts the jobs the panel queued and hands running jobs' news back to it (the
-    /// file dialogs' listings to the panel's core, the rest to the panel).
     fn run_jobs(&mut self) {
-        let core = self.panel.core_mut();
-        for name in core.take_cancels() {
-            for (n, job, _) in &self.jobs {
-                if *n == name {
-                    job.cancel();
-                }
-            }
-        }
-        for request in core.take_jobs() {
-            match Job::spawn(request.name, Arc::clone(&self.waker), request.work) {
-                Ok(job) => self.jobs.push((request.name, job, -1.0)),
-                Err(e) => self.deliver(request.name, JobUpdate::Done(Err(e.to_string()))),
-            }
-        }
-        let mut news = Vec::new();
-        self.jobs.retain_mut(|(name, job, shown)| {
-            if let Some(result) = job.poll() {
-                news.push((*name, JobUpdate::Done(result)));
-                return false;
-            }
-            let (fraction, words) = job.progress();
-            if fraction != *shown {
-                *shown = fraction;
-                news.push((*name, JobUpdate::Progress(fraction, words.to_owned())));
-            }
-            true
-        });
-        for (name, update) in news {
-            self.deliver(name, update);
-        }
-    }
-
-    /// Hands a job's news to the panel's core, and to the panel when it is the panel's own.
-    fn deliver(&mut self, name: &'static str, update: JobUpdate) {
-        if let Some(update) = self.panel.core_mut().on_job(name, update) {
-            self.panel.on_job(name, update);
-        }
+        self.jobs.run(&mut self.panel);
     }
 }
 

@@ -11,6 +11,7 @@ use benchtop_drivers::sim::SimDevice;
 
 use crate::Tab;
 use crate::devices::{Device, DeviceUnit};
+use crate::job_device::JobDevice;
 use crate::settings::Settings;
 
 /// The device panels, in tab order, each connected to nothing yet.
@@ -60,6 +61,12 @@ pub fn devices(settings: &Settings, echo_tick_ms: u64, waker: &Waker) -> Vec<Box
             EchoPanel::new(settings.connection(Tab::Echo)),
             |_| benchtop_echo::EchoProtocol::default(),
             move |_| echo_model(echo_tick_ms),
+            Arc::clone(waker),
+        )),
+        // The audit's target is a host, probed from the panel's jobs: no worker, no link.
+        Box::new(JobDevice::new(
+            Tab::Audit,
+            benchtop_panel_audit::AuditPanel::new(settings.connection(Tab::Audit)),
             Arc::clone(waker),
         )),
     ]

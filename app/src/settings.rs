@@ -22,17 +22,20 @@ pub enum Tab {
     Power,
     /// USB devices and serial ports.
     Usb,
+    /// Factory and debug services left on a device under test.
+    Audit,
 }
 
 impl Tab {
     /// Every tab, in menu order.
-    pub const ALL: [Tab; 6] = [
+    pub const ALL: [Tab; 7] = [
         Tab::Mindwave,
         Tab::Console,
         Tab::Switch,
         Tab::Power,
         Tab::Usb,
         Tab::Echo,
+        Tab::Audit,
     ];
 
     /// Title shown on the tab and in menus.
@@ -44,6 +47,7 @@ impl Tab {
             Tab::Echo => benchtop_panel_echo::EchoPanel::TITLE,
             Tab::Power => benchtop_panel_power::PowerPanel::TITLE,
             Tab::Usb => benchtop_panel_usb::UsbPanel::TITLE,
+            Tab::Audit => benchtop_panel_audit::AuditPanel::TITLE,
         }
     }
 }

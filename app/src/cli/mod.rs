@@ -2,6 +2,7 @@
 //! arguments and its `run`; this file only dispatches.
 
 pub mod ath;
+pub mod audit;
 pub mod console;
 pub mod console_parse;
 pub mod mindwave;
@@ -67,6 +68,11 @@ pub enum Commands {
         #[command(subcommand)]
         command: ath::AthCli,
     },
+    /// Audit one device for factory and debug services left listening (the TCP/32764
+    /// configuration service, telnet without a password, RedBoot's network console, TFTP,
+    /// unexpected open ports), with harmless probes at a polite rate. Exit status: 0 nothing
+    /// found, 1 findings, 2 could not audit.
+    Audit(audit::AuditCli),
     /// Serve a built-in device simulator on a new pseudo-terminal (or TCP port); prints the
     /// path to open as the first line of stdout and serves until interrupted.
     Sim {
@@ -98,5 +104,6 @@ pub fn run(cli: Cli, process_start: std::time::Instant) -> anyhow::Result<ExitCo
         Some(Commands::Mindwave { command }) => mindwave::run(command),
         Some(Commands::Console(cli)) => console_parse::run(&cli),
         Some(Commands::Switch { command }) => switch::run(command),
+        Some(Commands::Audit(cli)) => audit::run(&cli),
     }
 }

@@ -112,9 +112,7 @@ pub enum AuditError {
     #[error("the port list is empty: give at least one port (e.g. --ports T:1-1024,U:69)")]
     NoPorts,
     /// The rate is out of bounds.
-    #[error(
-        "a rate of {0} attempts per second is not allowed: choose between 0.1 and {MAX_RATE}"
-    )]
+    #[error("a rate of {0} attempts per second is not allowed: choose between 0.1 and {MAX_RATE}")]
     Rate(f64),
     /// The host cannot be reached at all.
     #[error("cannot reach {target}: {detail}")]
@@ -382,12 +380,10 @@ pub fn run(plan: &Plan, progress: &dyn Progress) -> Result<Report, AuditError> {
             }
         }
     }
-    report
-        .open
-        .sort_by_key(|p| (p.transport, p.port));
-    report
-        .findings
-        .sort_by(|a: &Finding, b: &Finding| (a.severity, a.transport, a.port).cmp(&(b.severity, b.transport, b.port)));
+    report.open.sort_by_key(|p| (p.transport, p.port));
+    report.findings.sort_by(|a: &Finding, b: &Finding| {
+        (a.severity, a.transport, a.port).cmp(&(b.severity, b.transport, b.port))
+    });
     report.sent.sort_by_key(|s| (s.transport, s.port));
     Ok(report)
 }
@@ -418,7 +414,12 @@ fn tcp(addr: SocketAddr, limits: &Limits, stop: &AtomicBool) -> Outcome {
     let stream = match TcpStream::connect_timeout(&addr, limits.connect_timeout) {
         Ok(s) => s,
         Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => return Outcome::Closed,
-        Err(e) if matches!(e.kind(), io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock) => {
+        Err(e)
+            if matches!(
+                e.kind(),
+                io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
+            ) =>
+        {
             return Outcome::Filtered;
         }
         Err(e) if unreachable_kind(&e) => {
@@ -496,7 +497,12 @@ fn tcp(addr: SocketAddr, limits: &Limits, stop: &AtomicBool) -> Outcome {
                 );
                 Some((reply, end))
             }
-            Err(e) if matches!(e.kind(), io::ErrorKind::ConnectionReset | io::ErrorKind::BrokenPipe) => {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::ConnectionReset | io::ErrorKind::BrokenPipe
+                ) =>
+            {
                 Some((Vec::new(), ReadEnd::Reset))
             }
             Err(_) => None,
@@ -569,7 +575,11 @@ fn read_phase(
                     return ReadEnd::Limit;
                 }
             }
-            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {}
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) => {}
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e)
                 if matches!(
@@ -639,4 +649,26 @@ fn udp(target: &Target, port: u16, limits: &Limits, stop: &AtomicBool) -> Outcom
         }
     }
     Outcome::UdpSilent(sent)
+}
+
+/// Resolves `host` to its one address and audits it: what the CLI and the panel's "Host"
+/// target run. Blocking (a name is resolved, ports are connected to).
+pub fn audit_host(
+    host: &str,
+    ports: &PortList,
+    expected: &PortList,
+    limits: Limits,
+    progress: &dyn Progress,
+) -> Result<Report, String> {
+    let target = Target::resolve(host).map_err(|e| e.to_string())?;
+    run(
+        &Plan {
+            target,
+            ports: ports.clone(),
+            expected: expected.clone(),
+            limits,
+        },
+        progress,
+    )
+    .map_err(|e| e.to_string())
 }

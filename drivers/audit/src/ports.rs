@@ -92,8 +92,7 @@ impl FromStr for PortList {
             if let Some(rest) = item.strip_prefix("T:").or_else(|| item.strip_prefix("t:")) {
                 udp = false;
                 item = rest.trim();
-            } else if let Some(rest) = item.strip_prefix("U:").or_else(|| item.strip_prefix("u:"))
-            {
+            } else if let Some(rest) = item.strip_prefix("U:").or_else(|| item.strip_prefix("u:")) {
                 udp = true;
                 item = rest.trim();
             }

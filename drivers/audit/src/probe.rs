@@ -54,15 +54,20 @@ pub const SCMM_REFERENCE: &str = "https://github.com/elvanderb/TCP-32764";
 pub const TELNETD_REFERENCE: &str =
     "https://git.busybox.net/busybox/tree/networking/telnetd.c (option -l)";
 /// RedBoot's console on TCP port 9000 (GDB connection port), as OpenWrt's Fonera page shows.
-pub const REDBOOT_REFERENCE: &str =
-    "https://openwrt.org/toh/fon/fonera (old wiki: telnet 192.168.5.22 9000 during the boot-script countdown)";
+pub const REDBOOT_REFERENCE: &str = "https://github.com/yasir2000/openwrt-oldwiki-md \
+     (OpenWrtDocs/Hardware/Fon/Fonera.rst: telnet to port 9000 during the boot-script countdown)";
 /// TFTP, no authentication by design.
 pub const TFTP_REFERENCE: &str = "https://www.rfc-editor.org/rfc/rfc1350";
 
 /// The TFTP probe: a read request for [`TFTP_PROBE_FILE`] in octet mode, no options.
 pub fn tftp_probe() -> Vec<u8> {
     let mut out = Vec::new();
-    packet::rrq(TFTP_PROBE_FILE, "octet", &RequestOptions::default(), &mut out);
+    packet::rrq(
+        TFTP_PROBE_FILE,
+        "octet",
+        &RequestOptions::default(),
+        &mut out,
+    );
     out
 }
 
@@ -281,10 +286,7 @@ pub fn classify_tcp(seen: &TcpSeen, expected: bool) -> (Service, Option<Finding>
     ] {
         if let Some(h) = bytes.and_then(scmm_header) {
             let ev = bytes.unwrap_or_default();
-            let status = h
-                .word
-                .map(|w| format!(", status {w}"))
-                .unwrap_or_default();
+            let status = h.word.map(|w| format!(", status {w}")).unwrap_or_default();
             return (
                 Service::ConfigService,
                 Some(finding(
@@ -366,7 +368,11 @@ pub fn classify_tcp(seen: &TcpSeen, expected: bool) -> (Service, Option<Finding>
     let telnet = negotiated || opens_with_telnet(&seen.banner);
     match prompt {
         Prompt::Shell => {
-            let how = if telnet { "telnet" } else { "a plain TCP connection" };
+            let how = if telnet {
+                "telnet"
+            } else {
+                "a plain TCP connection"
+            };
             return (
                 Service::TelnetShell,
                 Some(finding(
@@ -377,7 +383,11 @@ pub fn classify_tcp(seen: &TcpSeen, expected: bool) -> (Service, Option<Finding>
                         "A shell prompt came on connect ({:?}): whoever connects runs commands \
                          on the device, as root if the prompt is '#'. benchtop typed \
                          nothing.",
-                        first_line(text.rsplit('\n').find(|l| !l.trim().is_empty()).unwrap_or(""))
+                        first_line(
+                            text.rsplit('\n')
+                                .find(|l| !l.trim().is_empty())
+                                .unwrap_or("")
+                        )
                     ),
                     None,
                     &seen.banner,
@@ -401,7 +411,11 @@ pub fn classify_tcp(seen: &TcpSeen, expected: bool) -> (Service, Option<Finding>
                     "command line without a login".into(),
                     format!(
                         "A '>' prompt came on connect ({:?}) without asking who is there.",
-                        first_line(text.rsplit('\n').find(|l| !l.trim().is_empty()).unwrap_or(""))
+                        first_line(
+                            text.rsplit('\n')
+                                .find(|l| !l.trim().is_empty())
+                                .unwrap_or("")
+                        )
                     ),
                     None,
                     &seen.banner,
@@ -455,7 +469,10 @@ pub fn classify_tcp(seen: &TcpSeen, expected: bool) -> (Service, Option<Finding>
         }
     } else {
         match seen.banner_end {
-            ReadEnd::Reset => (Service::Resets, "resets the connection once accepted".into()),
+            ReadEnd::Reset => (
+                Service::Resets,
+                "resets the connection once accepted".into(),
+            ),
             ReadEnd::Closed => (Service::Closes, "closes the connection at once".into()),
             _ => match &seen.probe_reply {
                 Some((b, _)) if !b.is_empty() => {
@@ -711,6 +728,9 @@ mod tests {
         let (_, f) = classify_tftp(69, &data).expect("tftp");
         assert!(f.detail.contains("any name"), "{}", f.detail);
         assert!(classify_tftp(69, b"\0\x09junk").is_none());
-        assert!(classify_tftp(69, &tftp_probe()).is_none(), "an echo is not TFTP");
+        assert!(
+            classify_tftp(69, &tftp_probe()).is_none(),
+            "an echo is not TFTP"
+        );
     }
 }

@@ -161,7 +161,7 @@ impl TryFrom<EvidenceJson> for Evidence {
 
     fn try_from(j: EvidenceJson) -> Result<Self, String> {
         let h = j.hex.as_bytes();
-        if h.len() % 2 != 0 {
+        if !h.len().is_multiple_of(2) {
             return Err("evidence hex has an odd number of digits".into());
         }
         let digit = |c: u8| -> Result<u8, String> {
@@ -465,6 +465,76 @@ impl Report {
         }
         md
     }
+}
+
+/// An export's format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// [`Report::to_json`].
+    Json,
+    /// [`Report::to_markdown`].
+    Markdown,
+}
+
+impl Format {
+    /// The file extension.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Self::Json => "json",
+            Self::Markdown => "md",
+        }
+    }
+}
+
+/// What an export did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Exported {
+    /// Written (moved into place complete).
+    Written(std::path::PathBuf),
+    /// Not written: the file is there already and replacing it was not asked for.
+    Exists(std::path::PathBuf),
+}
+
+/// Writes `report` to `path` (a new file moved into place only once complete; an existing
+/// file only when `replace`). Blocking: run it off the UI thread.
+pub fn export(
+    report: &Report,
+    path: &std::path::Path,
+    format: Format,
+    replace: bool,
+) -> Result<Exported, String> {
+    use benchtop_drivers::files::{FileError, Overwrite, write_new};
+    let text = match format {
+        Format::Json => report.to_json(),
+        Format::Markdown => report.to_markdown(),
+    };
+    let overwrite = if replace {
+        Overwrite::Replace
+    } else {
+        Overwrite::Refuse
+    };
+    match write_new(path, overwrite, |w| w.write_all(text.as_bytes())) {
+        Ok(p) => Ok(Exported::Written(p)),
+        Err(FileError::Exists { .. }) => Ok(Exported::Exists(path.to_path_buf())),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// Largest report read back.
+pub const REPORT_LIMIT: u64 = 32 << 20;
+
+/// Reads a report written by [`export`] as JSON. Blocking.
+pub fn load(path: &std::path::Path) -> Result<Report, String> {
+    let bytes =
+        benchtop_drivers::files::read_bounded(path, REPORT_LIMIT, "a benchtop audit report")
+            .map_err(|e| e.to_string())?;
+    let text = String::from_utf8(bytes).map_err(|_| {
+        format!(
+            "{} is not text: is it a benchtop audit report?",
+            path.display()
+        )
+    })?;
+    Report::from_json(&text).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// Text for a Markdown table cell or line: printable, pipes and newlines escaped.

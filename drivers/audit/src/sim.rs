@@ -292,7 +292,10 @@ pub struct SimLog {
 impl SimLog {
     /// The configuration-service requests that would dump, change, commit, run or reset.
     pub fn harmful_requests(&self) -> Vec<&ConfigRequest> {
-        self.config_requests.iter().filter(|r| r.harmful()).collect()
+        self.config_requests
+            .iter()
+            .filter(|r| r.harmful())
+            .collect()
     }
 
     /// The most connections accepted within any one second.
@@ -699,7 +702,12 @@ impl Conn<'_> {
                 self.last = Instant::now();
                 Got::Data(n)
             }
-            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
                 Got::Idle
             }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => Got::Idle,
@@ -918,7 +926,9 @@ fn command(sh: &Shared, cmd: i32, payload: &[u8]) -> (i32, Vec<u8>) {
 /// BusyBox `telnetd -l /bin/sh`: options, a banner and a root prompt at once. Lines typed
 /// are answered with an error, never run.
 fn telnet(c: &mut Conn<'_>) {
-    let mut hello = vec![IAC, WILL, OPT_ECHO, IAC, WILL, OPT_SGA, IAC, DO, 24, IAC, DO, 31];
+    let mut hello = vec![
+        IAC, WILL, OPT_ECHO, IAC, WILL, OPT_SGA, IAC, DO, 24, IAC, DO, 31,
+    ];
     hello.extend_from_slice(
         b"\r\n\r\nBusyBox v1.00 (2006.04.11-01:22+0000) Built-in shell (msh)\r\n\
           Enter 'help' for a list of built-in commands.\r\n\r\n# ",
@@ -1119,7 +1129,7 @@ fn tftp_send(sh: &Shared, socket: UdpSocket, to: SocketAddr, data: &[u8]) {
     let mut buf = [0u8; 516];
     // A file that is a whole number of blocks ends with an empty one.
     let mut blocks: Vec<&[u8]> = data.chunks(512).collect();
-    if data.len() % 512 == 0 {
+    if data.len().is_multiple_of(512) {
         blocks.push(&[]);
     }
     for (i, block) in blocks.into_iter().enumerate() {
@@ -1160,4 +1170,70 @@ fn tftp_send(sh: &Shared, socket: UdpSocket, to: SocketAddr, data: &[u8]) {
             return;
         }
     }
+}
+
+/// An audit of the simulated router, and what the router received meanwhile.
+#[derive(Debug, Clone)]
+pub struct SimAudit {
+    /// The report.
+    pub report: crate::Report,
+    /// Everything the router received.
+    pub log: SimLog,
+    /// What listened where.
+    pub listening: Vec<Listening>,
+    /// The router's NVRAM and what was done to it, afterwards.
+    pub state: RouterState,
+}
+
+/// Starts the router (its configuration service on `opts.backdoor_port` when free, else on
+/// any port), audits `ports` plus every port it listens on (its web page expected, with
+/// `expected`), stops it and hands everything back. Blocking: run it off the UI thread.
+pub fn audit(
+    opts: RouterOptions,
+    ports: &PortList,
+    expected: &PortList,
+    limits: crate::Limits,
+    progress: &dyn crate::Progress,
+) -> Result<SimAudit, String> {
+    let sim = match RouterSim::start(opts.clone()) {
+        Ok(s) => s,
+        Err(SimError::Bind { .. }) if opts.backdoor_port != 0 => RouterSim::start(RouterOptions {
+            backdoor_port: 0,
+            ..opts
+        })
+        .map_err(|e| e.to_string())?,
+        Err(e) => return Err(e.to_string()),
+    };
+    let mut all = ports.clone();
+    for l in sim.listening() {
+        match l.transport {
+            Transport::Tcp => all.tcp.push(l.addr.port()),
+            Transport::Udp => all.udp.push(l.addr.port()),
+        }
+    }
+    all.merge(&PortList::default());
+    let mut exp = expected.clone();
+    exp.merge(&sim.expected());
+    let ip = sim
+        .listening()
+        .first()
+        .map_or(IpAddr::V4(Ipv4Addr::LOCALHOST), |l| l.addr.ip());
+    let plan = crate::Plan {
+        target: crate::Target::from_ip(ip).map_err(|e| e.to_string())?,
+        ports: all,
+        expected: exp,
+        limits,
+    };
+    let listening = sim.listening().to_vec();
+    let result = crate::run(&plan, progress);
+    let state = sim.state();
+    let log = sim.stop();
+    let mut report = result.map_err(|e| e.to_string())?;
+    report.target = "the simulated router".into();
+    Ok(SimAudit {
+        report,
+        log,
+        listening,
+        state,
+    })
 }

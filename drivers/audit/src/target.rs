@@ -161,7 +161,9 @@ impl Target {
             return Err(TargetError::HasPort(host.to_owned()));
         }
         // Dotted digits with a dash or too many parts: an IPv4 range (10.0.0.1-20).
-        let dotted = host.chars().all(|c| c.is_ascii_digit() || c == '.' || c == '-');
+        let dotted = host
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == '.' || c == '-');
         if dotted && host.contains('-') {
             return Err(TargetError::Several(host.to_owned()));
         }
@@ -200,7 +202,13 @@ mod tests {
 
     #[test]
     fn one_host_only() {
-        for several in ["192.168.1.0/24", "10.0.0.1-20", "10.0.0.1,10.0.0.2", "*", "a b"] {
+        for several in [
+            "192.168.1.0/24",
+            "10.0.0.1-20",
+            "10.0.0.1,10.0.0.2",
+            "*",
+            "a b",
+        ] {
             let e = Target::resolve(several).expect_err(several);
             assert!(
                 matches!(e, TargetError::Several(_)),

@@ -115,12 +115,22 @@ fn each_backdoor_variant_is_found_with_its_byte_order_and_only_probes_are_sent()
         assert_eq!(f.endianness, Some(order), "{backdoor:?}");
         assert_eq!(&f.evidence.0[..4], magic);
         assert_eq!(f.evidence.0.len(), 12, "the whole reply header");
-        assert_eq!(r.findings.len(), 1, "the web page is expected: {:#?}", r.findings);
+        assert_eq!(
+            r.findings.len(),
+            1,
+            "the web page is expected: {:#?}",
+            r.findings
+        );
         assert_eq!(r.closed, 2);
         let state = sim.state();
         let log = sim.stop();
         only_probes(&log);
-        assert_eq!(log.config_requests.len(), 1, "one probe: {:?}", log.config_requests);
+        assert_eq!(
+            log.config_requests.len(),
+            1,
+            "one probe: {:?}",
+            log.config_requests
+        );
         assert_eq!(state.commits, 0);
         assert!(state.shell_commands.is_empty());
         assert!(!state.bridge_mode);
@@ -172,7 +182,11 @@ fn telnet_tftp_and_redboot_are_found_without_typing_anything() {
     let state = sim.state();
     let log = sim.stop();
     only_probes(&log);
-    assert!(state.shell_commands.is_empty(), "{:?}", state.shell_commands);
+    assert!(
+        state.shell_commands.is_empty(),
+        "{:?}",
+        state.shell_commands
+    );
     // The TFTP server got one read request, for the name that does not exist.
     assert_eq!(log.tftp.len(), 1, "{:?}", log.tftp);
     assert!(
@@ -209,11 +223,17 @@ fn silent_resetting_garbage_and_dripping_ports_neither_hang_nor_confuse() {
     assert_eq!(of(Quirk::Reset).service, Service::Resets);
     let garbage = of(Quirk::Garbage);
     assert_eq!(garbage.service, Service::Binary);
-    assert_eq!(garbage.evidence.0.len(), benchtop_audit::report::EVIDENCE_LIMIT);
+    assert_eq!(
+        garbage.evidence.0.len(),
+        benchtop_audit::report::EVIDENCE_LIMIT
+    );
     let drip = of(Quirk::Drip);
     assert_eq!(drip.service, Service::Text);
     assert!(drip.evidence.0.iter().all(|&b| b == b'.'));
-    assert!(drip.evidence.0.len() <= 10, "stopped at the banner time-out");
+    assert!(
+        drip.evidence.0.len() <= 10,
+        "stopped at the banner time-out"
+    );
     // The backdoor is still found among them.
     assert_eq!(
         finding(&r, Service::ConfigService).endianness,
@@ -257,7 +277,11 @@ fn the_rate_is_respected_at_the_router() {
         },
     );
     let log = sim.stop();
-    assert!(log.peak_accepts_per_s() <= 10, "{}", log.peak_accepts_per_s());
+    assert!(
+        log.peak_accepts_per_s() <= 10,
+        "{}",
+        log.peak_accepts_per_s()
+    );
     assert!(r.duration_ms >= 2900, "{}", r.duration_ms);
 }
 
@@ -303,10 +327,17 @@ fn a_cancel_stops_the_audit_promptly() {
     };
     let t0 = Instant::now();
     let r = benchtop_audit::run(&plan, &CancelAfter(Instant::now()));
-    assert!(matches!(r, Err(benchtop_audit::AuditError::Cancelled)), "{r:?}");
+    assert!(
+        matches!(r, Err(benchtop_audit::AuditError::Cancelled)),
+        "{r:?}"
+    );
     assert!(t0.elapsed() < Duration::from_secs(2), "{:?}", t0.elapsed());
     let log = sim.stop();
-    assert!(log.accepts.len() < 60, "stopped early: {}", log.accepts.len());
+    assert!(
+        log.accepts.len() < 60,
+        "stopped early: {}",
+        log.accepts.len()
+    );
 }
 
 #[test]
@@ -355,4 +386,79 @@ fn the_simulated_service_answers_real_commands_and_logs_them() {
         .filter_map(|r| r.command)
         .collect();
     assert_eq!(harmful, vec![1, 3, 4]);
+}
+
+#[test]
+fn the_little_endian_service_reads_its_commands_little_endian() {
+    // The MMcS variant is not a relabelled ScMM: its words are little-endian, a big-endian
+    // header is not its magic, and its restore-defaults command counts as harmful.
+    use std::io::{Read as _, Write as _};
+    let sim = router(RouterOptions {
+        backdoor: Backdoor::Mmcs,
+        ..RouterOptions::default()
+    });
+    let addr = sim.addr_of(SimService::ConfigService).unwrap();
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+    let mut h = [0u8; 12];
+    s.write_all(b"ScMM\0\0\0\x01\0\0\0\0").unwrap();
+    s.read_exact(&mut h).unwrap();
+    assert_eq!(
+        &h, b"MMcS\xff\xff\xff\xff\0\0\0\0",
+        "a big-endian header is refused"
+    );
+    s.write_all(b"MMcS\x01\0\0\0\0\0\0\0").unwrap();
+    s.read_exact(&mut h).unwrap();
+    assert_eq!(&h[..8], b"MMcS\0\0\0\0");
+    let len = u32::from_le_bytes(h[8..12].try_into().unwrap()) as usize;
+    assert!(len > 0 && len < 4096, "{len}");
+    let mut body = vec![0u8; len];
+    s.read_exact(&mut body).unwrap();
+    assert!(String::from_utf8_lossy(&body).contains("wifi_key1=0123456789"));
+    s.write_all(b"MMcS\x0b\0\0\0\0\0\0\0").unwrap();
+    s.read_exact(&mut h).unwrap();
+    assert_eq!(&h[..8], b"MMcS\0\0\0\0");
+    drop(s);
+    std::thread::sleep(Duration::from_millis(300));
+    let state = sim.state();
+    assert_eq!(state.restores, 1);
+    let log = sim.stop();
+    let harmful: Vec<i32> = log
+        .harmful_requests()
+        .iter()
+        .filter_map(|r| r.command)
+        .collect();
+    assert_eq!(harmful, vec![1, 11]);
+    assert!(!log.config_requests[0].valid);
+}
+
+#[test]
+fn only_the_one_host_given_is_probed() {
+    // The router on 127.0.0.2, and a second listener on 127.0.0.1 at the same port: an
+    // audit of 127.0.0.2 must never reach 127.0.0.1.
+    let Ok(target) = RouterSim::start(RouterOptions {
+        bind: "127.0.0.2".parse().unwrap(),
+        backdoor_port: 0,
+        telnet: true,
+        ..RouterOptions::default()
+    }) else {
+        eprintln!("skipped: this machine cannot listen on 127.0.0.2");
+        return;
+    };
+    let port = target.addr_of(SimService::ConfigService).unwrap().port();
+    let bystander = RouterSim::start(RouterOptions {
+        backdoor_port: port,
+        web: false,
+        ..RouterOptions::default()
+    })
+    .expect("a listener on 127.0.0.1 at the same port");
+    let r = audit(&target, its_ports(&target), Limits::default());
+    assert_eq!(r.address, "127.0.0.2");
+    assert_eq!(finding(&r, Service::ConfigService).port, port);
+    let seen = bystander.stop();
+    assert!(seen.accepts.is_empty(), "{:?}", seen.accepts);
+    assert!(seen.config_requests.is_empty());
+    let log = target.stop();
+    assert!(!log.accepts.is_empty());
+    only_probes(&log);
 }
