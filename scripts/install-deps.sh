@@ -3,7 +3,9 @@
 #   build:   C toolchain, pkg-config, libudev (serial port USB details), libusb (USB panel)
 #   run:     X11/GL libraries for the window (Mesa works without a GPU)
 #   --test:  also what the test suite uses: Xvfb + ImageMagick (screenshots), ser2net (the
-#            RFC 2217 client is tested against it), pyedflib (an independent EDF+ reader)
+#            RFC 2217 client and the fleet are tested against it), tftp-hpa (a real TFTP
+#            client for the built-in server), pyedflib (an independent EDF+ reader),
+#            sigrok-cli (libsigrok reads the Power panel's VCD exports)
 set -euo pipefail
 
 packages=(
@@ -12,7 +14,7 @@ packages=(
   libxcursor1 libxi6 libxkbcommon-x11-0 libgl1 libglx-mesa0 libgl1-mesa-dri libegl1
 )
 if [[ "${1:-}" == "--test" ]]; then
-  packages+=(xvfb imagemagick ser2net)
+  packages+=(xvfb imagemagick ser2net tftp-hpa sigrok-cli)
 fi
 
 sudo=""

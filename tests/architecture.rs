@@ -37,6 +37,7 @@ const PORTS_AND_THREADS: &[&str] = &[
 const DEVICES: &[(&str, &str, &str)] = &[
     ("MindWave", "benchtop-panel-mindwave", "benchtop-mindwave"),
     ("Console", "benchtop-panel-console", "benchtop-redboot"),
+    ("Fleet", "benchtop-panel-fleet", "benchtop-fleet"),
     ("Switch", "benchtop-panel-switch", "benchtop-ar8327"),
     ("Power timeline", "benchtop-panel-power", "benchtop-ath"),
     ("Echo", "benchtop-panel-echo", "benchtop-echo"),

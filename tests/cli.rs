@@ -292,6 +292,148 @@ fn ath_simulated_logs_parse_check_and_export() {
     std::fs::remove_dir_all(&dir).expect("cleanup");
 }
 
+/// Runs `benchtop args…` with `input` on its standard input.
+fn run_ath_stdin(args: &[&str], input: &[u8]) -> (i32, String, String) {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let input = input.to_vec();
+    let writer = std::thread::Builder::new()
+        .name("test-stdin".into())
+        .spawn(move || {
+            // The command may stop reading early (it gave up on the input): that is fine.
+            let _ = stdin.write_all(&input);
+        })
+        .expect("thread");
+    let out = child.wait_with_output().expect("wait");
+    writer.join().expect("writer");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+const TWO_BOOTS: &str = "\
+[1.000000] ath0: _ath_power_setpower: (/usr/src/sys/dev/ath/if_ath.c:10) state=2, refcnt=0, target=0, cur=0\n\
+[1.500000] ath0: _ath_power_set_power_state: (/usr/src/sys/dev/ath/if_ath.c:20) state=0, refcnt=0\n\
+[1.600000] ath0: _ath_power_restore_power_state: (/usr/src/sys/dev/ath/if_ath.c:30) refcnt=1, target state=2\n\
+[0.000000] Copyright (c) 1992-2023 The FreeBSD Project.\n\
+[0.400000] ath0: _ath_power_setpower: (/usr/src/sys/dev/ath/if_ath.c:10) state=0, refcnt=0, target=0, cur=0\n\
+[0.500000] ath0: _ath_power_set_power_state: (/usr/src/sys/dev/ath/if_ath.c:20) state=0, refcnt=0\n\
+[0.700000] ath0: _ath_power_restore_power_state: (/usr/src/sys/dev/ath/if_ath.c:30) refcnt=1, target state=0\n";
+
+#[test]
+fn ath_outputs_never_replace_the_log_or_each_other() {
+    let dir = std::env::temp_dir().join(format!("benchtop-cli-ath-out-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    let log = dir.join("ath.log");
+    std::fs::write(&log, TWO_BOOTS).expect("write");
+    let l = log.to_string_lossy().into_owned();
+    let (code, _, err) = run(&["ath", "export", &l, "--vcd", &l]);
+    assert_ne!(code, 0);
+    assert!(err.contains("is also the input log"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(&log).expect("log"),
+        TWO_BOOTS,
+        "the log is untouched"
+    );
+    let out = dir.join("same").to_string_lossy().into_owned();
+    let (code, _, err) = run(&["ath", "export", &l, "--chrome-trace", &out, "--vcd", &out]);
+    assert_ne!(code, 0);
+    assert!(err.contains("the other output (--chrome-trace)"), "{err}");
+    assert!(!dir.join("same").exists());
+    // No output option: both are named.
+    let (code, _, err) = run(&["ath", "export", &l]);
+    assert_ne!(code, 0);
+    assert!(
+        err.contains("--chrome-trace") && err.contains("--vcd"),
+        "{err}"
+    );
+    // Both at once, from standard input, keep both boots.
+    let json = dir.join("t.json").to_string_lossy().into_owned();
+    let vcd = dir.join("t.vcd").to_string_lossy().into_owned();
+    let (code, _, err) = run_ath_stdin(
+        &["ath", "export", "-", "--chrome-trace", &json, "--vcd", &vcd],
+        TWO_BOOTS.as_bytes(),
+    );
+    assert_eq!(code, 0, "{err}");
+    let text = std::fs::read_to_string(&vcd).expect("vcd");
+    assert!(
+        text.contains("#2100000"),
+        "boot 2 is placed after boot 1: {text}"
+    );
+    assert!(text.contains("$comment 2 boots"), "{text}");
+    let v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&json).expect("json")).expect("valid JSON");
+    let calls = v["traceEvents"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter(|e| e["cat"] == "call")
+        .count();
+    assert_eq!(calls, 6);
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+}
+
+#[test]
+fn ath_messages_say_each_thing_once_and_where() {
+    let (code, _, err) = run(&["ath", "check", "/nonexistent/ath.log"]);
+    assert_ne!(code, 0);
+    assert_eq!(err.matches("/nonexistent/ath.log").count(), 1, "{err}");
+    assert_eq!(err.matches("os error 2").count(), 1, "{err}");
+    // Invalid UTF-8 in a power-save line: reported with its line and byte offset.
+    let mut log = TWO_BOOTS.as_bytes().to_vec();
+    log.extend_from_slice(
+        b"[0.800000] ath0: _ath_power_set_power_state: (if_\xffath.c:20) state=0, refcnt=0\n",
+    );
+    let (code, out, err) = run_ath_stdin(&["ath", "check", "-"], &log);
+    assert_eq!(code, 1, "{err}");
+    let offset = log.iter().position(|&b| b == 0xff).expect("ff");
+    assert!(
+        out.contains("standard input:8: warning [unreadable-line]")
+            && out.contains(&format!("offset {offset} in the input")),
+        "{out}"
+    );
+    assert!(
+        err.contains(&format!("the first at line 8 (byte offset {offset})")),
+        "{err}"
+    );
+    // At the boot boundary: no negative time, no mismatch.
+    assert!(
+        !out.contains("printed-mismatch") && !out.contains(" -"),
+        "{out}"
+    );
+    // parse says which boot a line is in.
+    let (code, out, _) = run_ath_stdin(&["ath", "parse", "--json", "-"], TWO_BOOTS.as_bytes());
+    assert_eq!(code, 0);
+    let last: serde_json::Value =
+        serde_json::from_str(out.lines().last().expect("lines")).expect("json");
+    assert_eq!(
+        (last["boot"].as_u64(), last["time"].as_f64()),
+        (Some(2), Some(0.7))
+    );
+}
+
+#[test]
+fn ath_reads_an_endless_input_in_bounded_memory() {
+    // 300 MiB of zeros on standard input: no line ever ends; benchtop gives up after
+    // 256 MiB with a clear error instead of growing.
+    let zeros = vec![0u8; 300 << 20];
+    let (code, _, err) = run_ath_stdin(&["ath", "parse", "-"], &zeros);
+    assert_ne!(code, 0);
+    assert!(
+        err.contains("standard input: no ath(4) power-save lines") && err.contains("256 MiB"),
+        "{err}"
+    );
+}
+
 #[test]
 fn mindwave_record_from_the_simulator_then_decode_a_capture() {
     let dir = std::env::temp_dir().join(format!("benchtop-cli-mw-{}", std::process::id()));

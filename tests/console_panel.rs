@@ -387,10 +387,14 @@ fn the_log_is_written_by_the_worker_and_a_tftp_flash_runs_from_the_panel() {
     }
     wait_for_label(
         &mut h,
-        "Flash done: Wrote 786432 bytes as FIS image 'linux'",
+        "Flash done: wrote openwrt-atheros-vmlinux.lzma (786432 bytes) as FIS image 'linux'; checksums match",
         5,
     );
-    wait_for_label(&mut h, "✔ 4. Check FLASH against the image", 5);
+    wait_for_label(
+        &mut h,
+        "✔ 4. Check FLASH against openwrt-atheros-vmlinux.lzma",
+        5,
+    );
 
     click(&mut h, "● Log");
     click(&mut h, "Stop logging");
@@ -444,4 +448,79 @@ fn raw_keystrokes_go_straight_to_the_device() {
     h.step();
     h.key_press_modifiers(egui::Modifiers::CTRL, egui::Key::C);
     wait_for_label(&mut h, "RedBoot> x -b^C", 5);
+}
+
+#[test]
+fn the_guided_flash_reads_the_fleets_plan_and_flashes_each_image() {
+    let dir = std::env::temp_dir().join(format!("benchtop-console-plan-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let bad = dir.join("bad.toml");
+    std::fs::write(&bad, "server = \"192.168.84.9\"\n[[image]]\nfile = 3\n").expect("bad plan");
+    let good = dir.join("sparky.toml");
+    std::fs::write(
+        &good,
+        "server = \"192.168.84.9\"\nfirst_ip = \"192.168.84.1\"\n\n\
+         [[image]]\nfile = \"openwrt-atheros-vmlinux.lzma\"\nload_address = \"0x80041000\"\n\
+         fis = \"linux\"\nentry = \"0x80041000\"\n\n\
+         [[image]]\nfile = \"openwrt-atheros-root.squashfs\"\nload_address = \"0x80041000\"\n\
+         fis = \"rootfs\"\n",
+    )
+    .expect("plan");
+    let mut h = console_app();
+    at_prompt(&mut h);
+    click(&mut h, "Flash an image");
+    // A plan that does not parse says where, and the form is untouched.
+    replace_text(&mut h, "Flash plan", &bad.display().to_string());
+    click(&mut h, "Read plan");
+    wait_for_label(&mut h, "bad.toml", 5);
+    wait_for_label(&mut h, "file", 5);
+    assert!(h.query_by_label_contains("Forget the plan").is_none());
+    h.get_by_role_and_label(Role::TextInput, "File on the server");
+
+    replace_text(&mut h, "Flash plan", &good.display().to_string());
+    click(&mut h, "Read plan");
+    wait_for_label(&mut h, "Plan sparky.toml: 2 images from 192.168.84.9", 5);
+    wait_for_label(
+        &mut h,
+        "openwrt-atheros-root.squashfs at 0x80041000 → FIS image 'rootfs'",
+        5,
+    );
+    // The plan replaces the single-image steps.
+    assert!(
+        h.query_by_label("File on the server").is_none(),
+        "the plan's images, not the form's"
+    );
+    click(&mut h, "Start flashing");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while panel(&h)
+        .flash_status()
+        .is_none_or(|s| s.finished.is_none())
+    {
+        assert!(Instant::now() < deadline, "the flash did not end");
+        h.step();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let status = panel(&h).flash_status().expect("status").clone();
+    assert_eq!(
+        status.finished,
+        Some(Ok(
+            "wrote openwrt-atheros-vmlinux.lzma (786432 bytes) as FIS image 'linux'; \
+                 checksums match; wrote openwrt-atheros-root.squashfs (2621440 bytes) as FIS \
+                 image 'rootfs'; checksums match."
+                .to_owned()
+        ))
+    );
+    // Both images are in the board's FIS directory after the check.
+    let cmds: Vec<String> = status
+        .steps
+        .iter()
+        .flat_map(|s| s.commands.clone())
+        .collect();
+    assert!(
+        cmds.iter()
+            .any(|c| c.starts_with("ip_address -l 192.168.84.1/24 -h 192.168.84.9")),
+        "{cmds:?}"
+    );
+    assert!(cmds.iter().any(|c| c.ends_with(" rootfs")), "{cmds:?}");
+    std::fs::remove_dir_all(&dir).ok();
 }

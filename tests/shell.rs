@@ -14,7 +14,7 @@ use benchtop_app::{BenchtopApp, Settings, StartOptions, Tab, ThemeChoice};
 use benchtop_drivers::worker::noop_waker;
 use egui::accesskit::Role;
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable as _;
+use egui_kittest::kittest::{NodeT as _, Queryable as _};
 
 /// The app with the Echo tab in front.
 fn echo_app(start_simulators: bool) -> BenchtopApp {
@@ -36,10 +36,14 @@ fn wait_for_label(h: &mut Harness<'static, BenchtopApp>, text: &str) {
         if h.query_by_label_contains(text).is_some() {
             return;
         }
-        assert!(
-            Instant::now() < deadline,
-            "no label containing {text:?} appeared"
-        );
+        if Instant::now() >= deadline {
+            let seen: Vec<String> = h
+                .query_all_by(|n| n.label().is_some() || n.value().is_some())
+                .filter_map(|n| n.accesskit_node().label().or(n.accesskit_node().value()))
+                .take(60)
+                .collect();
+            panic!("no label containing {text:?} appeared; seen {seen:?}");
+        }
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -614,8 +618,7 @@ fn file_menu_opens_for_each_panel_remembers_recent_files_and_esc_closes_overlays
     // One entry per device panel, in its own words.
     h.get_by_label("MindWave: Replay a recording (EDF+ or capture)…");
     h.get_by_label("Echo: Replay a recorded capture…").click();
-    // The dialog lists its folder on a job thread (a spinner until then): wait for it
-    // rather than for a fixed number of frames.
+    // The dialog lists its folder as a job (a spinner until it is done).
     wait_for_label(&mut h, "Echo — Replay a recorded capture");
     // Opening (as the dialog does when a file is chosen) replays it in that panel.
     h.state_mut().open_file(Tab::Echo, path.clone());
@@ -629,4 +632,41 @@ fn file_menu_opens_for_each_panel_remembers_recent_files_and_esc_closes_overlays
     h.run();
     assert!(!h.state().help_open());
     std::fs::remove_file(&path).ok();
+}
+
+#[test]
+fn a_layout_saved_before_the_audit_tab_gains_it_and_ctrl_8_brings_it_up() {
+    let quiet = || StartOptions {
+        start_simulators: false,
+        watch_hardware: false,
+        ..StartOptions::default()
+    };
+    // Saved by the release with the Fleet but without the Audit, the user having closed
+    // the Echo tab.
+    let mut settings = Settings::default();
+    let before: Vec<Tab> = Tab::ALL.into_iter().filter(|t| *t != Tab::Audit).collect();
+    settings.dock =
+        egui_dock::DockState::new(before.iter().copied().filter(|t| *t != Tab::Echo).collect());
+    settings.seen_tabs = before;
+    let app = BenchtopApp::new(settings, quiet(), noop_waker());
+    let open = app.open_tabs();
+    assert!(
+        open.contains(&Tab::Audit),
+        "the new tab is offered: {open:?}"
+    );
+    assert!(
+        !open.contains(&Tab::Echo),
+        "a closed tab stays closed: {open:?}"
+    );
+    assert_eq!(app.settings().seen_tabs, Tab::ALL.to_vec());
+    // Its shortcut is Ctrl + its place in the menu.
+    assert_eq!(focus_key(Tab::Audit), Some(egui::Key::Num8));
+    let mut h = harness(app);
+    h.run();
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Num1);
+    h.run();
+    assert!(h.query_by_label("Built-in simulated router").is_none());
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Num8);
+    h.run();
+    h.get_by_label("Built-in simulated router");
 }

@@ -341,3 +341,254 @@ fn a_freebsd_board_is_applied_with_etherswitchcfg() {
     assert_eq!(applied.vlans.len(), 2, "{applied:?}");
     assert_eq!(sim.read_register(regs::port_vlan0(6)), (2 << 16) | 2);
 }
+
+fn real(name: &str) -> String {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../drivers/ar8327/tests/data")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+fn open_file(h: &mut Harness<'static, BenchtopApp>, path: &str) {
+    click(h, "Import / export");
+    h.get_by_role_and_label(Role::TextInput, "File:").focus();
+    steps(h, 1);
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    steps(h, 1);
+    type_into(h, "File:", path);
+    click(h, "Open");
+    // This file's own message (a message of the file before may still be shown).
+    wait_for_label(h, &format!("Opened {path}"));
+}
+
+#[test]
+fn a_board_is_picked_by_search_and_its_defaults_load() {
+    let mut h = switch_app(false);
+    click_prefix(&mut h, "Board: Generic AR8327");
+    type_into(&mut h, "Search boards", "wdr4300");
+    assert!(has(&h, "TP-Link TL-WDR4300 v1 — tplink,tl-wdr4300-v1"));
+    assert!(!has(&h, "NETGEAR"), "the search filters the list");
+    click(&mut h, "TP-Link TL-WDR4300 v1 — tplink,tl-wdr4300-v1");
+    assert_eq!(panel(&h).board().name, "tplink,tl-wdr4300-v1");
+    // The generic stock layout on port 6 does not fit this board: said, not hidden.
+    assert!(has(&h, "which the TP-Link TL-WDR4300 v1 does not wire"));
+    assert!(has(&h, "AR022 unwired-port"));
+    assert!(has(&h, "LAN 1"), "the columns carry the board's labels");
+    click(&mut h, "Load the board's defaults");
+    assert_eq!(cell(&h, "VLAN 1 port 0"), "tagged");
+    assert_eq!(cell(&h, "VLAN 1 port 2"), "untagged");
+    assert_eq!(cell(&h, "VLAN 2 port 1"), "untagged");
+    assert!(has(&h, "No problems found."), "the stock layout is clean");
+    // The DSA export names the WAN port wan, not lan1.
+    click(&mut h, "Import / export");
+    click(&mut h, "Export as");
+    click(&mut h, "Linux DSA bridge commands");
+    let dsa = panel(&h).config().clone();
+    let text = benchtop_ar8327::formats::export(
+        &dsa,
+        benchtop_ar8327::formats::Format::Dsa,
+        panel(&h).board(),
+    )
+    .text;
+    assert!(
+        text.contains("bridge vlan add dev wan vid 2 pvid untagged"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_pasted_show_dump_imports_with_its_links_labelled() {
+    let mut h = switch_app(false);
+    click(&mut h, "Import / export");
+    let dump = std::fs::read_to_string(real("dumps/show-cut-in-port6.txt")).expect("dump");
+    let field = h.get_by_role_and_label(Role::MultilineTextInput, "Paste:");
+    field.focus();
+    field.type_text(&dump);
+    steps(&mut h, 2);
+    click(&mut h, "Import pasted text");
+    wait_for_label(&mut h, "Opened the pasted text");
+    assert!(has(&h, "cut off inside Port 6"), "the cut-off tail is said");
+    assert!(has(&h, "Link (from the pasted text)"));
+    let (source, links) = panel(&h).links().expect("links");
+    assert_eq!(
+        source,
+        &benchtop_panel_switch::LinkSource::File("the pasted text".into())
+    );
+    assert_eq!(links.len(), 6);
+    // Ctrl+V over the matrix imports the clipboard too.
+    let stock = std::fs::read_to_string(real("dumps/show-wdr4300-stock.txt")).expect("dump");
+    h.event(egui::Event::Paste(stock));
+    steps(&mut h, 3);
+    wait_until(&mut h, "the pasted stock dump", |h| {
+        panel(h).links().is_some_and(|(_, l)| l.len() == 7)
+    });
+    assert_eq!(panel(&h).config().vlans.len(), 2);
+    // Text that does not import is kept, with the error.
+    let field = h.get_by_role_and_label(Role::MultilineTextInput, "Paste:");
+    field.focus();
+    field.type_text("hello world");
+    steps(&mut h, 2);
+    click(&mut h, "Import pasted text");
+    wait_for_label(&mut h, "cannot tell the format");
+    assert_eq!(
+        h.get_by_role_and_label(Role::MultilineTextInput, "Paste:")
+            .value()
+            .as_deref(),
+        Some("hello world"),
+        "nothing lost"
+    );
+}
+
+#[test]
+fn the_link_row_says_whose_links_it_shows() {
+    let mut h = switch_app(true);
+    connected_and_read(&mut h);
+    assert!(has(&h, "Link (built-in simulator)"));
+    open_file(&mut h, &real("real/tl-wdr4310_linuxayn.network"));
+    // The simulator's links stay, labelled as the simulator's, not the router's.
+    assert!(has(&h, "Link (built-in simulator)"));
+    let (source, _) = panel(&h).links().expect("links");
+    assert_eq!(source, &benchtop_panel_switch::LinkSource::Device);
+    open_file(&mut h, &real("dumps/show-wdr4300-stock.txt"));
+    assert!(has(&h, "Link (from show-wdr4300-stock.txt)"));
+    assert!(has(&h, "100 full"), "port 3 of the dump");
+    // A configuration without links again: the device's come back, as the device's.
+    open_file(&mut h, &real("real/tl-wdr4300_katallaxie_1407.network"));
+    assert!(has(&h, "Link (built-in simulator)"));
+}
+
+#[test]
+fn a_save_never_goes_over_the_opened_file() {
+    let dir = std::env::temp_dir().join(format!("benchtop-sw-save-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let input = dir.join("network");
+    std::fs::copy(real("real/tl-wdr4300_katallaxie_1407.network"), &input).expect("copy");
+    let before = std::fs::read(&input).expect("read");
+    let mut h = switch_app(false);
+    open_file(&mut h, &input.display().to_string());
+    click(&mut h, "Replace an existing file");
+    type_into(&mut h, "Save to:", &input.display().to_string());
+    click(&mut h, "Save");
+    wait_for_label(&mut h, "is also the file the matrix was opened from");
+    assert_eq!(
+        std::fs::read(&input).expect("read"),
+        before,
+        "the input is untouched"
+    );
+    // Another existing file is replaced only when asked.
+    let other = dir.join("other");
+    std::fs::write(&other, b"keep me").expect("write");
+    click(&mut h, "Replace an existing file");
+    h.get_by_role_and_label(Role::TextInput, "Save to:").focus();
+    steps(&mut h, 1);
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    steps(&mut h, 1);
+    type_into(&mut h, "Save to:", &other.display().to_string());
+    click(&mut h, "Save");
+    wait_for_label(&mut h, "already exists");
+    assert_eq!(std::fs::read(&other).expect("read"), b"keep me");
+    click(&mut h, "Replace an existing file");
+    click(&mut h, "Save");
+    wait_for_label(&mut h, "Saved");
+    assert!(
+        std::fs::read_to_string(&other)
+            .expect("read")
+            .contains("option name 'switch0'")
+    );
+    let leftovers = std::fs::read_dir(&dir).expect("ls").count();
+    assert_eq!(leftovers, 2, "no partial files left");
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+}
+
+#[test]
+fn a_trunk_host_talks_tagged_and_nothing_floods() {
+    let mut h = switch_app(false);
+    open_file(&mut h, &real("real/tl-wdr4300_katallaxie_1407.network"));
+    assert!(!has(&h, "AR017"), "no false flooding finding on the trunk");
+    click(&mut h, "What happens to a frame");
+    let p = h.state_mut();
+    let sw = p.panel_mut::<SwitchPanel>(Tab::Switch).expect("panel");
+    sw.set_exchange(5, Some(1), 3);
+    steps(&mut h, 2);
+    click(&mut h, "Two hosts talk");
+    assert!(has(&h, "answers untagged, as the broadcast reached it"));
+    assert!(
+        has(&h, "#2 forwarded"),
+        "the reply finds the trunk host in VID 1"
+    );
+    assert!(has(&h, "#3 forwarded"));
+    let t = panel(&h).trace();
+    assert_eq!(t[0].frame.vid, Some(1));
+    assert_eq!(t[1].outcome.tagged, 1 << 5, "tagged back onto the trunk");
+}
+
+#[test]
+fn at_the_default_window_size_the_checks_stay_in_view() {
+    let mut app = BenchtopApp::for_tests(false);
+    app.focus_tab(Tab::Switch);
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1200.0, 800.0))
+        .build_ui_state(
+            |ui, app: &mut BenchtopApp| {
+                app.logic(ui.ctx());
+                app.ui(ui);
+            },
+            app,
+        );
+    steps(&mut h, 2);
+    let tools_top = |h: &Harness<'static, BenchtopApp>| h.get_by_label("Registers").rect().top();
+    let resting = tools_top(&h);
+    let path = std::env::temp_dir().join(format!("benchtop-many-{}.uci", std::process::id()));
+    std::fs::write(
+        &path,
+        "config switch_vlan\n\toption vlan '1'\n\toption vid '0'\n\toption ports '0 1 2 3 4 5 6'\n\
+         config switch_vlan\n\toption vlan '2'\n\toption vid '2'\n\toption ports '1 2'\n\
+         config switch_vlan\n\toption vlan '3'\n\toption vid '2'\n\toption ports ''\n\
+         config switch_vlan\n\toption vlan '4'\n\toption ports '3'\n\
+         config switch_vlan\n\toption vlan '5'\n\toption ports '0 6 4'\n",
+    )
+    .expect("write");
+    open_file(&mut h, &path.display().to_string());
+    std::fs::remove_file(&path).expect("cleanup");
+    steps(&mut h, 3);
+    // A long export preview with many warnings scrolls inside the tools; the tools do not
+    // grow over the matrix and its checks.
+    assert!(
+        (tools_top(&h) - resting).abs() < 2.0,
+        "tools moved from {resting} to {}",
+        tools_top(&h)
+    );
+    let checks = h.get_by_label("Checks").rect();
+    let fix = h
+        .query_all_by_label_contains("Fix AR001")
+        .next()
+        .expect("the first finding's fix")
+        .rect();
+    assert!(
+        fix.bottom() < tools_top(&h),
+        "the first fix is visible: {fix:?}"
+    );
+    assert!(fix.right() <= 1200.0, "inside the window: {fix:?}");
+    assert!(
+        tools_top(&h) - checks.bottom() > 280.0,
+        "room for the checks: {} px",
+        tools_top(&h) - checks.bottom()
+    );
+    // A long error in the import column scrolls there too.
+    let field = h.get_by_role_and_label(Role::MultilineTextInput, "Paste:");
+    field.focus();
+    field.type_text("not a configuration at all");
+    steps(&mut h, 2);
+    click(&mut h, "Import pasted text");
+    wait_for_label(&mut h, "cannot tell the format");
+    steps(&mut h, 3);
+    assert!(
+        (tools_top(&h) - resting).abs() < 2.0,
+        "an error moved the tools from {resting} to {}",
+        tools_top(&h)
+    );
+    // Every VLAN row of the matrix is on screen.
+    let row5 = h.get_by_label("VLAN 5 port 0").rect();
+    assert!(row5.bottom() < tools_top(&h), "{row5:?}");
+}

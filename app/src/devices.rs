@@ -120,7 +120,7 @@ impl<P: Protocol> DeviceSlot<P> {
 }
 
 /// What a device asks of the shell after handling its panel's actions.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum HubRequest {
     /// Re-scan serial ports and USB.
     RefreshHardware,
@@ -128,6 +128,17 @@ pub enum HubRequest {
     Notice(String),
     /// Show a folder or file in the desktop's file manager.
     Open(std::path::PathBuf),
+    /// Open a board the fleet handed over in the Console tab (auto-pat on).
+    OpenConsole {
+        /// Its console.
+        source: Source,
+        /// Its auto-pat settings.
+        pat: benchtop_redboot::pat::PatConfig,
+        /// Its number in the fleet (1-based), for the notice.
+        board: usize,
+    },
+    /// The Console tab lets go of its port (the fleet takes its board back).
+    ReleaseConsole,
 }
 
 /// A device as the shell sees it: a panel plus its worker (and simulator), whatever the
@@ -147,6 +158,12 @@ pub trait Device {
     fn connection_settings(&self) -> ConnectionSettings;
     /// Connects to a source (the simulator, or a real one).
     fn connect(&mut self, choice: SourceChoice) -> Result<(), DriverError>;
+    /// Starts the device on its simulator when the app starts (the default: connect to it).
+    fn launch_simulator(&mut self) -> Result<(), DriverError> {
+        self.connect(SourceChoice::Simulator)
+    }
+    /// Stops the worker (and simulator), as the user's Disconnect does.
+    fn disconnect(&mut self);
     /// The running simulator, when the source is one.
     fn sim(&self) -> Option<&SimHandle>;
     /// Whether a worker runs.
@@ -175,31 +192,21 @@ type SimFactory<D> = Box<dyn Fn(&D) -> Box<dyn SimDevice>>;
 /// A panel's job: its name, the job, and the progress last handed to the panel.
 type RunningJob = (&'static str, Job<Box<dyn Any + Send>>, f32);
 
-/// The background jobs a panel queued, running: started from the panel's core, their
-/// cancels passed on, their progress and results handed back (file-dialog listings to the
-/// core, the rest to the panel). Every kind of device runs its panel's jobs with one.
+/// The background jobs a panel queued, running on named threads.
+#[derive(Default)]
 pub struct PanelJobs {
-    waker: Waker,
     running: Vec<RunningJob>,
 }
 
 impl PanelJobs {
-    /// No job yet; `waker` is called when a job reports.
-    pub fn new(waker: Waker) -> Self {
-        Self {
-            waker,
-            running: Vec::new(),
-        }
-    }
-
-    /// Whether a job runs.
+    /// Whether any runs.
     pub fn is_empty(&self) -> bool {
         self.running.is_empty()
     }
 
-    /// Starts the jobs `panel` queued, passes on its cancels, and hands running jobs' news
-    /// back to it.
-    pub fn run<D: DevicePanel>(&mut self, panel: &mut D) {
+    /// Starts the jobs `panel` queued (and cancels those it asked to), and hands running
+    /// jobs' news back to it: the file dialogs' listings to its core, the rest to the panel.
+    pub fn run<D: DevicePanel>(&mut self, panel: &mut D, waker: &Waker) {
         let core = panel.core_mut();
         for name in core.take_cancels() {
             for (n, job, _) in &self.running {
@@ -208,13 +215,13 @@ impl PanelJobs {
                 }
             }
         }
+        let mut news = Vec::new();
         for request in core.take_jobs() {
-            match Job::spawn(request.name, Arc::clone(&self.waker), request.work) {
+            match Job::spawn(request.name, Arc::clone(waker), request.work) {
                 Ok(job) => self.running.push((request.name, job, -1.0)),
-                Err(e) => deliver(panel, request.name, JobUpdate::Done(Err(e.to_string()))),
+                Err(e) => news.push((request.name, JobUpdate::Done(Err(e.to_string())))),
             }
         }
-        let mut news = Vec::new();
         self.running.retain_mut(|(name, job, shown)| {
             if let Some(result) = job.poll() {
                 news.push((*name, JobUpdate::Done(result)));
@@ -228,15 +235,10 @@ impl PanelJobs {
             true
         });
         for (name, update) in news {
-            deliver(panel, name, update);
+            if let Some(update) = panel.core_mut().on_job(name, update) {
+                panel.on_job(name, update);
+            }
         }
-    }
-}
-
-/// Hands a job's news to the panel's core, and to the panel when it is the panel's own.
-fn deliver<D: DevicePanel>(panel: &mut D, name: &'static str, update: JobUpdate) {
-    if let Some(update) = panel.core_mut().on_job(name, update) {
-        panel.on_job(name, update);
     }
 }
 
@@ -272,13 +274,14 @@ where
             panel,
             new_protocol: Box::new(new_protocol),
             new_sim: Box::new(new_sim),
-            jobs: PanelJobs::new(Arc::clone(&waker)),
             waker,
+            jobs: PanelJobs::default(),
         }
     }
 
+    /// Starts the jobs the panel queued and hands running jobs' news back to it.
     fn run_jobs(&mut self) {
-        self.jobs.run(&mut self.panel);
+        self.jobs.run(&mut self.panel, &self.waker);
     }
 }
 
@@ -308,12 +311,7 @@ where
                 }
                 PanelAction::Connection(ConnectionAction::Connect(choice)) => self.connect(choice),
                 PanelAction::Connection(ConnectionAction::Disconnect) => {
-                    self.slot.disconnect();
-                    // The dropped worker sends nothing more: the panel hears the end here,
-                    // as it would from the worker, so no label outlives the link.
-                    self.panel
-                        .on_event(DriverEvent::Disconnected("disconnected by the user".into()));
-                    self.panel.core_mut().status.stopped();
+                    Device::disconnect(self);
                     Ok(())
                 }
                 PanelAction::Connection(ConnectionAction::Resume) => {
@@ -395,6 +393,15 @@ where
             }
         }
         result
+    }
+
+    fn disconnect(&mut self) {
+        self.slot.disconnect();
+        // The dropped worker sends nothing more: the panel hears the end here, as it would
+        // from the worker, so no label outlives the link.
+        self.panel
+            .on_event(DriverEvent::Disconnected("disconnected by the user".into()));
+        self.panel.core_mut().status.stopped();
     }
 
     fn sim(&self) -> Option<&SimHandle> {

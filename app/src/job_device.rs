@@ -18,6 +18,7 @@ use crate::devices::{Device, HubRequest, PanelJobs};
 pub struct JobDevice<D> {
     tab: Tab,
     panel: D,
+    waker: Waker,
     jobs: PanelJobs,
 }
 
@@ -27,7 +28,8 @@ impl<D: DevicePanel> JobDevice<D> {
         Self {
             tab,
             panel,
-            jobs: PanelJobs::new(waker),
+            waker,
+            jobs: PanelJobs::default(),
         }
     }
 }
@@ -38,7 +40,7 @@ impl<D: DevicePanel + 'static> Device for JobDevice<D> {
     }
 
     fn drain(&mut self, _deadline: Instant) -> bool {
-        self.jobs.run(&mut self.panel);
+        self.jobs.run(&mut self.panel, &self.waker);
         false
     }
 
@@ -51,7 +53,7 @@ impl<D: DevicePanel + 'static> Device for JobDevice<D> {
                 PanelAction::Command(_) | PanelAction::Connection(_) => {}
             }
         }
-        self.jobs.run(&mut self.panel);
+        self.jobs.run(&mut self.panel, &self.waker);
         requests
     }
 
@@ -71,6 +73,9 @@ impl<D: DevicePanel + 'static> Device for JobDevice<D> {
     fn connect(&mut self, _choice: SourceChoice) -> Result<(), DriverError> {
         Ok(())
     }
+
+    /// Nothing connected, nothing to stop (a running audit stops with its Cancel).
+    fn disconnect(&mut self) {}
 
     fn sim(&self) -> Option<&SimHandle> {
         None

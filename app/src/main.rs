@@ -16,8 +16,25 @@ fn main() -> std::process::ExitCode {
             std::process::ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("benchtop: {e:#}");
+            eprintln!("benchtop: {}", said_once(&e));
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+/// The error and its causes, each cause only when the words so far do not already say it
+/// (many errors put their source's words in their own message).
+fn said_once(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if out.contains(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
 }

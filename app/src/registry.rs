@@ -39,6 +39,10 @@ pub fn devices(settings: &Settings, echo_tick_ms: u64, waker: &Waker) -> Vec<Box
             |p: &ConsolePanel| sparky_model(p.sim.options()),
             Arc::clone(waker),
         )),
+        Box::new(crate::fleet_unit::FleetUnit::new(
+            settings.connection(Tab::Fleet),
+            Arc::clone(waker),
+        )),
         Box::new(DeviceUnit::new(
             Tab::Switch,
             "switch",

@@ -14,6 +14,8 @@ pub enum Tab {
     Mindwave,
     /// Serial console (RedBoot boards).
     Console,
+    /// Many RedBoot boards at once.
+    Fleet,
     /// AR8327 Ethernet switch editor.
     Switch,
     /// The line-echo demo device.
@@ -28,9 +30,10 @@ pub enum Tab {
 
 impl Tab {
     /// Every tab, in menu order.
-    pub const ALL: [Tab; 7] = [
+    pub const ALL: [Tab; 8] = [
         Tab::Mindwave,
         Tab::Console,
+        Tab::Fleet,
         Tab::Switch,
         Tab::Power,
         Tab::Usb,
@@ -43,6 +46,7 @@ impl Tab {
         match self {
             Tab::Mindwave => benchtop_panel_mindwave::MindwavePanel::TITLE,
             Tab::Console => benchtop_panel_console::ConsolePanel::TITLE,
+            Tab::Fleet => benchtop_panel_fleet::FleetPanel::TITLE,
             Tab::Switch => benchtop_panel_switch::SwitchPanel::TITLE,
             Tab::Echo => benchtop_panel_echo::EchoPanel::TITLE,
             Tab::Power => benchtop_panel_power::PowerPanel::TITLE,
@@ -77,6 +81,23 @@ pub struct Settings {
     pub panels: std::collections::BTreeMap<Tab, serde_json::Value>,
     /// Files opened from File ▸ Open, newest first, with the panel that opened them.
     pub recent: Vec<(Tab, std::path::PathBuf)>,
+    /// Every tab this layout has been offered. A tab missing from the dock but listed here was
+    /// closed by the user and stays closed; a tab not listed is new in this release and is
+    /// added beside the others once. Layouts saved before this field existed knew the six
+    /// tabs before the Fleet.
+    #[serde(default = "tabs_before_fleet")]
+    pub seen_tabs: Vec<Tab>,
+}
+
+fn tabs_before_fleet() -> Vec<Tab> {
+    vec![
+        Tab::Mindwave,
+        Tab::Console,
+        Tab::Switch,
+        Tab::Power,
+        Tab::Usb,
+        Tab::Echo,
+    ]
 }
 
 /// Recent files remembered.
@@ -111,6 +132,20 @@ impl Default for Settings {
             connections: Default::default(),
             panels: Default::default(),
             recent: Vec::new(),
+            seen_tabs: Tab::ALL.to_vec(),
         }
+    }
+}
+
+impl Settings {
+    /// Adds the tabs new since this layout was saved (not those the user closed) and marks
+    /// every tab as seen.
+    pub fn offer_new_tabs(&mut self) {
+        for tab in Tab::ALL {
+            if !self.seen_tabs.contains(&tab) && self.dock.find_tab(&tab).is_none() {
+                self.dock.main_surface_mut().push_to_first_leaf(tab);
+            }
+        }
+        self.seen_tabs = Tab::ALL.to_vec();
     }
 }

@@ -80,6 +80,9 @@ impl BenchtopApp {
     /// Builds the app from saved settings. `waker` is called by workers after they send.
     pub fn new(settings: Settings, options: StartOptions, waker: Waker) -> Self {
         let devices = crate::registry::devices(&settings, options.echo_tick_ms, &waker);
+        let mut settings = settings;
+        // A layout saved before a tab existed gets the new tab beside the others.
+        settings.offer_new_tabs();
         let mut app = Self {
             settings,
             waker,
@@ -112,7 +115,7 @@ impl BenchtopApp {
         }
         if app.options.start_simulators {
             for d in &mut app.devices {
-                if let Err(e) = d.connect(SourceChoice::Simulator) {
+                if let Err(e) = d.launch_simulator() {
                     app.notice = Some(format!(
                         "{}: cannot start the simulator: {e}",
                         d.tab().title()
@@ -235,8 +238,46 @@ impl BenchtopApp {
                 HubRequest::RefreshHardware => self.refresh_hardware(),
                 HubRequest::Notice(n) => self.notice = Some(n),
                 HubRequest::Open(path) => open_in_file_manager(path),
+                HubRequest::OpenConsole { source, pat, board } => {
+                    self.open_in_console(source, pat, board);
+                }
+                HubRequest::ReleaseConsole => {
+                    if let Some(d) = self.devices.iter_mut().find(|d| d.tab() == Tab::Console) {
+                        d.disconnect();
+                    }
+                }
             }
         }
+    }
+
+    /// Opens a board the fleet let go of in the Console tab, with auto-pat on and the
+    /// boot caught, and brings the tab to the front.
+    fn open_in_console(
+        &mut self,
+        source: benchtop_drivers::Source,
+        pat: benchtop_redboot::pat::PatConfig,
+        board: usize,
+    ) {
+        let Some(d) = self.devices.iter_mut().find(|d| d.tab() == Tab::Console) else {
+            return;
+        };
+        if let Some(p) = d
+            .panel_any_mut()
+            .downcast_mut::<benchtop_panel_console::ConsolePanel>()
+        {
+            p.adopt_board(pat);
+        }
+        let words = source.to_string();
+        match d.connect(SourceChoice::Real(source)) {
+            Ok(()) => {
+                self.notice = Some(format!(
+                    "Fleet board {board} ({words}) is in the Console tab, auto-pat on; \
+                     \u{201c}Take back\u{201d} in the Fleet tab returns it."
+                ));
+            }
+            Err(e) => self.notice = Some(format!("Console: cannot open {words}: {e}")),
+        }
+        self.focus_tab(Tab::Console);
     }
 
     fn refresh_hardware(&mut self) {

@@ -9,6 +9,9 @@ use std::ops::Range;
 
 use egui::{Color32, Pos2, Rect, Sense, Stroke, Vec2, pos2, vec2};
 
+/// A span of a band track: `(start, end, state)`.
+type Band = (f64, f64, u8);
+
 /// Items per entry of a [`Series`]'s coarse index.
 pub const INDEX_STRIDE: usize = 64;
 
@@ -133,6 +136,8 @@ pub struct TimelineView {
     pub cursors: [Option<f64>; 2],
     /// The marker last clicked: `(track index, id)`.
     pub selected: Option<(usize, u64)>,
+    /// A time marked across every track (the item the caller shows details of).
+    pub mark: Option<f64>,
     /// Fit everything on the next frame.
     pub fit_requested: bool,
 }
@@ -144,6 +149,7 @@ impl Default for TimelineView {
             end: 1.0,
             cursors: [None, None],
             selected: None,
+            mark: None,
             fit_requested: true,
         }
     }
@@ -262,6 +268,27 @@ pub fn advance<T>(
     gallop(items, from, |x| key(x) < bound)
 }
 
+/// One W/S step: the visible width shrinks (or grows) by this factor.
+const ZOOM_STEP: f64 = 0.8;
+/// One A/D step: this fraction of the visible width.
+const PAN_STEP: f64 = 0.1;
+/// Steps per second while a key is held.
+const STEPS_PER_SECOND: f64 = 5.0;
+/// The longest frame that still counts whole while a key is held.
+const MAX_KEY_DT: f32 = 0.05;
+
+/// How many steps a W/A/S/D key moves this frame: one when it was just pressed, then
+/// [`STEPS_PER_SECOND`] × the frame time (at most [`MAX_KEY_DT`]) while it is held.
+fn key_motion(tapped: bool, down: bool, dt: f32) -> f64 {
+    if tapped {
+        1.0
+    } else if down {
+        STEPS_PER_SECOND * f64::from(dt.clamp(0.0, MAX_KEY_DT))
+    } else {
+        0.0
+    }
+}
+
 /// Height of one track row.
 const ROW_H: f32 = 26.0;
 /// Width of the label column.
@@ -313,32 +340,36 @@ pub fn timeline_ui(
         view.pan(-dx / width);
     }
     if resp.hovered() || resp.has_focus() {
-        let (w, s, a, d, f) = ui.input(|i| {
-            (
-                i.key_down(egui::Key::W),
-                i.key_down(egui::Key::S),
-                i.key_down(egui::Key::A),
-                i.key_down(egui::Key::D),
-                i.key_pressed(egui::Key::F),
-            )
+        // A tap moves one clear step; holding goes on at a rate per second (not per frame),
+        // so the speed is the same at any frame rate and a stalled frame never jumps.
+        let (keys, f, dt) = ui.input(|i| {
+            let tapped = |k: egui::Key| {
+                i.events.iter().any(|e| {
+                    matches!(e, egui::Event::Key { key, pressed: true, repeat: false, .. } if *key == k)
+                })
+            };
+            let keys = [egui::Key::W, egui::Key::S, egui::Key::A, egui::Key::D]
+                .map(|k| (tapped(k), i.key_down(k)));
+            (keys, i.key_pressed(egui::Key::F), i.stable_dt)
         });
+        let [w, s, a, d] = keys.map(|(tap, down)| key_motion(tap, down, dt));
         let mid = (view.start + view.end) / 2.0;
-        if w {
-            view.zoom(0.9, mid);
+        if w > 0.0 {
+            view.zoom(ZOOM_STEP.powf(w), mid);
         }
-        if s {
-            view.zoom(1.1, mid);
+        if s > 0.0 {
+            view.zoom(ZOOM_STEP.powf(-s), mid);
         }
-        if a {
-            view.pan(-0.05);
+        if a > 0.0 {
+            view.pan(-PAN_STEP * a);
         }
-        if d {
-            view.pan(0.05);
+        if d > 0.0 {
+            view.pan(PAN_STEP * d);
         }
         if f {
             view.fit(tracks);
         }
-        if w || s || a || d {
+        if keys.iter().any(|k| k.1) {
             ui.ctx().request_repaint();
         }
     }
@@ -365,9 +396,10 @@ pub fn timeline_ui(
             Track::Bands {
                 spans,
                 index,
+                tail,
                 palette,
                 ..
-            } => draw_bands(&painter, row, view, (spans, index), palette, &to_x),
+            } => draw_bands(&painter, row, view, (spans, index, *tail), palette, &to_x),
             Track::Steps { points, index, .. } => {
                 draw_steps(&painter, row, view, (points, index), &to_x, &visuals)
             }
@@ -393,6 +425,17 @@ pub fn timeline_ui(
                     view.selected = Some((ti, id));
                 }
             }
+        }
+    }
+
+    if let Some(t) = view.mark {
+        let x = to_x(t, view);
+        if (plot.left()..=plot.right()).contains(&x) {
+            painter.vline(
+                x,
+                (rect.top() + RULER_H)..=rect.bottom(),
+                Stroke::new(2.0, visuals.selection.stroke.color),
+            );
         }
     }
 
@@ -464,14 +507,19 @@ fn trim_number(t: f64, step: f64) -> String {
     } else {
         (-step.log10()).ceil() as usize
     };
-    format!("{t:.decimals$}")
+    let s = format!("{t:.decimals$}");
+    // A tick a rounding error below zero reads "0", not "-0".
+    match s.strip_prefix('-') {
+        Some(rest) if rest.bytes().all(|b| b == b'0' || b == b'.') => rest.to_owned(),
+        _ => s,
+    }
 }
 
 fn draw_bands(
     painter: &egui::Painter,
     row: Rect,
     view: &TimelineView,
-    (spans, index): (&[(f64, f64, u8)], &[f64]),
+    (spans, index, tail): (&[Band], &[f64], Option<Band>),
     palette: &[(Color32, &'static str)],
     to_x: &impl Fn(f64, &TimelineView) -> f32,
 ) {
@@ -502,6 +550,22 @@ fn draw_bands(
         }
         let next_pixel = px_time(r.right().floor() + 1.0);
         i = advance(spans, index, i + 1, |s| s.1, next_pixel);
+    }
+    // The span still open at the end of the data.
+    if let Some(s) = tail.filter(|s| s.1 >= view.start && s.0 <= view.end) {
+        let x0 = to_x(s.0, view).max(row.left());
+        let x1 = to_x(s.1, view).min(row.right());
+        let color = palette
+            .get(usize::from(s.2))
+            .map(|p| p.0)
+            .unwrap_or(Color32::GRAY);
+        let r = Rect::from_min_max(pos2(x0, row.top()), pos2(x1.max(x0 + 1.0), row.bottom()));
+        mesh.add_colored_rect(r, color);
+        if r.width() > 40.0
+            && let Some((_, label)) = palette.get(usize::from(s.2))
+        {
+            labels.push((r.center(), *label));
+        }
     }
     // One mesh for all spans of the row (cheap to tessellate), then the labels on top.
     painter.add(egui::Shape::mesh(mesh));
@@ -705,6 +769,39 @@ mod tests {
             advance(items, short, 0, |p| p.0, t),
             items.partition_point(|p| p.0 < t)
         );
+    }
+
+    #[test]
+    fn ruler_numbers_never_read_minus_zero() {
+        assert_eq!(trim_number(-0.0, 1.0), "0");
+        assert_eq!(trim_number(-1e-17, 0.5), "0.0");
+        assert_eq!(trim_number(-0.5, 0.5), "-0.5");
+        assert_eq!(trim_number(2.0, 1.0), "2");
+    }
+
+    #[test]
+    fn held_keys_move_at_a_bounded_rate_per_second() {
+        // A tap is one whole step.
+        assert_eq!(key_motion(true, true, 0.016), 1.0);
+        // Holding for one second at 60 fps moves five steps, at 20 fps too.
+        let at = |fps: u32| {
+            (0..fps)
+                .map(|_| key_motion(false, true, 1.0 / fps as f32))
+                .sum::<f64>()
+        };
+        assert!((at(60) - 5.0).abs() < 0.01 && (at(20) - 5.0).abs() < 0.01);
+        // A stalled frame counts at most MAX_KEY_DT.
+        assert!(key_motion(false, true, 2.0) <= 0.25 + 1e-6);
+        assert_eq!(key_motion(false, false, 0.016), 0.0);
+        // One second of W from 3 s: 0.8^6 of it, not the 35 ms a per-frame step gave.
+        let mut v = TimelineView {
+            start: 0.0,
+            end: 3.0,
+            ..TimelineView::default()
+        };
+        v.zoom(ZOOM_STEP.powf(1.0 + at(60)), 1.5);
+        let w = v.end - v.start;
+        assert!(w > 0.7 && w < 0.85, "{w}");
     }
 
     #[test]

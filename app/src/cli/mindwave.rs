@@ -5,11 +5,12 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use benchtop_drivers::files::Overwrite;
 use benchtop_mindwave::record::{RecordOptions, RecordSource, record_with};
 use benchtop_mindwave::{PairMode, decode_to_json_lines};
+
+use super::stop_on_signals;
 use clap::Subcommand;
 
 /// `benchtop mindwave …`
@@ -149,40 +150,6 @@ pub fn run(cmd: MindwaveCli) -> anyhow::Result<ExitCode> {
             )
         }
     }
-}
-
-/// A stop flag set by SIGINT, SIGTERM or SIGHUP, and which one it was.
-struct StopOnSignals(Arc<AtomicBool>, Arc<std::sync::Mutex<Option<String>>>);
-
-impl StopOnSignals {
-    fn signal(&self) -> Option<String> {
-        self.1.lock().ok().and_then(|s| s.clone())
-    }
-}
-
-/// Blocks the stop signals in this thread (every thread started later inherits that) and
-/// waits for them on a named thread that sets the flag.
-fn stop_on_signals() -> anyhow::Result<StopOnSignals> {
-    use nix::sys::signal::{SigSet, Signal};
-    let mut set = SigSet::empty();
-    set.add(Signal::SIGINT);
-    set.add(Signal::SIGTERM);
-    set.add(Signal::SIGHUP);
-    set.thread_block()?;
-    let flag = Arc::new(AtomicBool::new(false));
-    let which = Arc::new(std::sync::Mutex::new(None));
-    let (f, w) = (Arc::clone(&flag), Arc::clone(&which));
-    std::thread::Builder::new()
-        .name("benchtop-signals".into())
-        .spawn(move || {
-            if let Ok(sig) = set.wait() {
-                if let Ok(mut w) = w.lock() {
-                    *w = Some(format!("{sig:?}"));
-                }
-                f.store(true, Ordering::Relaxed);
-            }
-        })?;
-    Ok(StopOnSignals(flag, which))
 }
 
 /// Says on stderr when a decoded file is not (mostly) a ThinkGear capture: exit status 1

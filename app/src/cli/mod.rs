@@ -5,6 +5,7 @@ pub mod ath;
 pub mod audit;
 pub mod console;
 pub mod console_parse;
+pub mod fleet;
 pub mod mindwave;
 pub mod sim;
 pub mod switch;
@@ -12,6 +13,8 @@ pub mod usb;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::shell::{StartOptions, run_gui};
 
@@ -73,6 +76,18 @@ pub enum Commands {
     /// unexpected open ports), with harmless probes at a polite rate. Exit status: 0 nothing
     /// found, 1 findings, 2 could not audit.
     Audit(audit::AuditCli),
+    /// Many RedBoot boards at once: keep them alive, flash them from a plan, report.
+    Fleet {
+        /// What to do.
+        #[command(subcommand)]
+        command: fleet::FleetCli,
+    },
+    /// The built-in TFTP server alone.
+    Tftp {
+        /// What to do.
+        #[command(subcommand)]
+        command: fleet::TftpCli,
+    },
     /// Serve a built-in device simulator on a new pseudo-terminal (or TCP port); prints the
     /// path to open as the first line of stdout and serves until interrupted.
     Sim {
@@ -105,5 +120,49 @@ pub fn run(cli: Cli, process_start: std::time::Instant) -> anyhow::Result<ExitCo
         Some(Commands::Console(cli)) => console_parse::run(&cli),
         Some(Commands::Switch { command }) => switch::run(command),
         Some(Commands::Audit(cli)) => audit::run(&cli),
+        Some(Commands::Fleet { command }) => fleet::run(command),
+        Some(Commands::Tftp { command }) => fleet::run_tftp(command),
     }
+}
+
+/// A stop flag set by SIGINT, SIGTERM or SIGHUP, and which one it was.
+pub(crate) struct StopOnSignals(
+    pub(crate) Arc<AtomicBool>,
+    Arc<std::sync::Mutex<Option<String>>>,
+);
+
+impl StopOnSignals {
+    pub(crate) fn signal(&self) -> Option<String> {
+        self.1.lock().ok().and_then(|s| s.clone())
+    }
+
+    /// Whether a stop signal came.
+    pub(crate) fn stopped(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// Blocks the stop signals in this thread (every thread started later inherits that) and
+/// waits for them on a named thread that sets the flag.
+pub(crate) fn stop_on_signals() -> anyhow::Result<StopOnSignals> {
+    use nix::sys::signal::{SigSet, Signal};
+    let mut set = SigSet::empty();
+    set.add(Signal::SIGINT);
+    set.add(Signal::SIGTERM);
+    set.add(Signal::SIGHUP);
+    set.thread_block()?;
+    let flag = Arc::new(AtomicBool::new(false));
+    let which = Arc::new(std::sync::Mutex::new(None));
+    let (f, w) = (Arc::clone(&flag), Arc::clone(&which));
+    std::thread::Builder::new()
+        .name("benchtop-signals".into())
+        .spawn(move || {
+            if let Ok(sig) = set.wait() {
+                if let Ok(mut w) = w.lock() {
+                    *w = Some(format!("{sig:?}"));
+                }
+                f.store(true, Ordering::Relaxed);
+            }
+        })?;
+    Ok(StopOnSignals(flag, which))
 }

@@ -43,8 +43,10 @@ pub enum SimDevice {
         freebsd: bool,
     },
     /// A Meraki Sparky (AR2317) in RedBoot: banner, boot-script countdown (^C stops it),
-    /// `RedBoot> ` prompt, bdshow, x/mfill on GPIO registers, fis list, load (XMODEM), and
-    /// a GPIO6 watchdog that resets the board unless patted.
+    /// `RedBoot> ` prompt, bdshow, x/mfill on GPIO registers, ip_address, cksum, fis
+    /// list/create/write, load over TFTP (`-h HOST`, real UDP) or XMODEM, and a GPIO6
+    /// watchdog that resets the board unless patted. With --count N, N boards (one path a
+    /// line), each with its own serial number and MAC and a random power-on delay.
     Sparky {
         /// Reset the board when GPIO6 has not toggled for this long (0 = no watchdog).
         #[arg(long, default_value_t = 300.0)]
@@ -55,6 +57,19 @@ pub enum SimDevice {
         /// Seconds before the simulated board powers on (time to connect a console first).
         #[arg(long, default_value_t = 1.0)]
         power_on_delay: f64,
+        /// `load -h HOST FILE` fetches from HOST at this UDP port.
+        #[arg(long, default_value_t = 69)]
+        tftp_port: u16,
+        /// `load -h` fetches from a built-in list of files instead of a real TFTP server.
+        #[arg(long, conflicts_with = "tftp_port")]
+        fake_tftp: bool,
+        /// Serve this many boards (with --tcp, on consecutive ports from its port).
+        #[arg(long, default_value_t = 1)]
+        count: u32,
+        /// With --count: power-on moments are spread over this many seconds after
+        /// --power-on-delay (seeded by --seed).
+        #[arg(long, default_value_t = 3.0)]
+        power_on_spread: f64,
     },
     /// A MindWave dongle + headset: standby rows, answers C0/C1/C2, then 512 Hz raw and the
     /// 1 Hz values, with plausible EEG (alpha, mains hum, blinks, muscle bursts, electrode-off).
@@ -151,14 +166,22 @@ pub fn run(common: &SimCommon, device: SimDevice) -> anyhow::Result<ExitCode> {
             watchdog_secs,
             boot_secs,
             power_on_delay,
+            tftp_port,
+            fake_tftp,
+            count,
+            power_on_spread,
         } => {
             let opts = benchtop_redboot::sim::SparkyOptions {
                 watchdog: (watchdog_secs > 0.0)
                     .then(|| std::time::Duration::from_secs_f64(watchdog_secs)),
                 boot_delay: std::time::Duration::from_secs_f64(boot_secs.max(0.0)),
                 power_on_delay: std::time::Duration::from_secs_f64(power_on_delay.max(0.0)),
+                tftp_port: (!fake_tftp).then_some(tftp_port),
                 ..benchtop_redboot::sim::SparkyOptions::default()
             };
+            if count > 1 {
+                return serve_bench(common, opts, count, power_on_spread, &stop);
+            }
             let model: Box<dyn benchtop_drivers::sim::SimDevice> =
                 Box::new(benchtop_redboot::sim::SparkySim::new(opts));
             ("sparky", model)
@@ -245,5 +268,56 @@ pub fn run(common: &SimCommon, device: SimDevice) -> anyhow::Result<ExitCode> {
     let sig = stop.wait().context("waiting for a stop signal")?;
     eprintln!("benchtop: {sig:?}: stopping the {name} simulator");
     handle.stop();
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `sim sparky --count N`: N numbered boards, one path (or address) a line.
+fn serve_bench(
+    common: &SimCommon,
+    board: benchtop_redboot::sim::SparkyOptions,
+    count: u32,
+    spread: f64,
+    stop: &nix::sys::signal::SigSet,
+) -> anyhow::Result<ExitCode> {
+    if common.link.is_some() {
+        anyhow::bail!("--link names one board's symlink; with --count it cannot be used");
+    }
+    let bench = benchtop_fleet::sim::SimBench::spawn(&benchtop_fleet::sim::BenchOptions {
+        count,
+        board,
+        tcp_base: common.tcp,
+        power_on_spread: std::time::Duration::from_secs_f64(spread.max(0.0)),
+        seed: common.seed,
+        links_in: None,
+    })
+    .context("starting the simulated boards")?;
+    {
+        let mut out = std::io::stdout().lock();
+        for b in &bench.boards {
+            writeln!(out, "{}", b.sim.path())?;
+        }
+        out.flush()?;
+    }
+    eprintln!(
+        "benchtop: {count} simulated Sparky boards (serial numbers {} to {}); Ctrl-C to stop",
+        bench
+            .boards
+            .first()
+            .map(|b| b.options.serial.as_str())
+            .unwrap_or("?"),
+        bench
+            .boards
+            .last()
+            .map(|b| b.options.serial.as_str())
+            .unwrap_or("?"),
+    );
+    let sig = stop.wait().context("waiting for a stop signal")?;
+    eprintln!(
+        "benchtop: {sig:?}: stopping {count} boards ({} watchdog resets)",
+        bench.resets()
+    );
+    for b in bench.boards {
+        b.sim.stop();
+    }
     Ok(ExitCode::SUCCESS)
 }

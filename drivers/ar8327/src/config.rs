@@ -7,6 +7,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::boards::Board;
+
 /// Number of switch ports (0..=6).
 pub const NUM_PORTS: usize = 7;
 /// A set of ports: bit `n` = port `n` (only bits 0..=6 are used).
@@ -228,10 +230,21 @@ pub struct Config {
     /// Port mirroring.
     #[serde(default)]
     pub mirror: Mirror,
+    /// The switch's name on the board (`switch0`; OpenWrt 12.09 and older call it after the
+    /// CPU's netdev, e.g. `eth0`). UCI and swconfig write it back.
+    #[serde(default = "default_device")]
+    pub device: String,
 }
 
 fn default_arl_age() -> u32 {
     DEFAULT_ARL_AGE
+}
+
+/// The switch name used when none is given.
+pub const DEFAULT_DEVICE: &str = "switch0";
+
+fn default_device() -> String {
+    DEFAULT_DEVICE.to_owned()
 }
 
 impl Default for Config {
@@ -255,6 +268,7 @@ impl Config {
             ports: [PortConfig::default(); NUM_PORTS],
             arl_age_secs: DEFAULT_ARL_AGE,
             mirror: Mirror::default(),
+            device: default_device(),
         }
     }
 
@@ -590,125 +604,6 @@ pub fn diff(old: &Config, new: &Config) -> Vec<Change> {
     out
 }
 
-/// Labels and names of a board's switch ports.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Board {
-    /// Human name.
-    pub name: &'static str,
-    /// Column label per port ("CPU (eth0)", "LAN 1", "WAN"...).
-    pub labels: [&'static str; NUM_PORTS],
-    /// Linux DSA netdev per port (CPU ports use the bridge itself).
-    pub netdevs: [&'static str; NUM_PORTS],
-    /// CPU ports that must be tagged (`Nt@ethX` in board.json).
-    pub need_tag: PortMask,
-    /// Ports wired to nothing on this board (no "port in no VLAN" warning for them).
-    pub unused: PortMask,
-    /// The stock configuration as (VID, description, swconfig port list); PVIDs follow the
-    /// untagged memberships.
-    pub stock: &'static [(u16, &'static str, &'static str)],
-}
-
-impl Board {
-    /// A generic AR8327 board: CPU on 0 and 6, PHY ports 1–5.
-    pub fn generic() -> Self {
-        Self {
-            name: "Generic AR8327",
-            labels: [
-                "CPU (port 0)",
-                "Port 1",
-                "Port 2",
-                "Port 3",
-                "Port 4",
-                "Port 5",
-                "CPU (port 6)",
-            ],
-            netdevs: ["br0", "lan1", "lan2", "lan3", "lan4", "lan5", "cpu6"],
-            need_tag: 0,
-            unused: 0,
-            stock: &[(1, "lan", "0 1 2 3 4"), (2, "wan", "5 6")],
-        }
-    }
-
-    /// TP-Link TL-WR1043ND v2 (QCA9558 + AR8327): GMAC0 on eth1 (LAN), GMAC6 on eth0 (WAN),
-    /// WAN on port 5, LAN 1–4 on ports 4..1 (case labels run opposite to switch ports).
-    pub fn tl_wr1043nd_v2() -> Self {
-        Self {
-            name: "TP-Link TL-WR1043ND v2",
-            labels: [
-                "CPU (eth1)",
-                "LAN 4",
-                "LAN 3",
-                "LAN 2",
-                "LAN 1",
-                "WAN",
-                "CPU (eth0)",
-            ],
-            netdevs: ["br0", "lan4", "lan3", "lan2", "lan1", "wan", "cpu6"],
-            need_tag: 0,
-            unused: 0,
-            stock: &[(1, "lan", "0 1 2 3 4"), (2, "wan", "5 6")],
-        }
-    }
-
-    /// Atheros DB120 reference board (AR9344 + AR8327), the board FreeBSD's AR8327 support
-    /// was first brought up on: GMAC0 (eth0) over RGMII on port 0 with five LAN PHYs; the
-    /// SoC's own switch carries the WAN, so GMAC6 is left unused *(inference from the
-    /// reference design's port layout)*.
-    pub fn db120() -> Self {
-        Self {
-            name: "Atheros DB120 (reference design)",
-            labels: [
-                "CPU (eth0)",
-                "LAN 1",
-                "LAN 2",
-                "LAN 3",
-                "LAN 4",
-                "LAN 5",
-                "GMAC6 (unused)",
-            ],
-            netdevs: ["br0", "lan1", "lan2", "lan3", "lan4", "lan5", "cpu6"],
-            need_tag: 0,
-            unused: 1 << 6,
-            stock: &[(1, "lan", "0 1 2 3 4 5")],
-        }
-    }
-
-    /// All built-in boards.
-    pub fn all() -> Vec<Board> {
-        vec![Self::generic(), Self::tl_wr1043nd_v2(), Self::db120()]
-    }
-
-    /// The board's stock 802.1Q configuration (what OpenWrt's board defaults set up).
-    pub fn stock_config(&self) -> Config {
-        let mut c = Config::empty(Mode::Dot1q);
-        for (i, (vid, desc, ports)) in self.stock.iter().enumerate() {
-            let mut v = Vlan::new(i as u16 + 1, *vid).with_ports(ports);
-            v.description = (*desc).to_owned();
-            c.vlans.push(v);
-        }
-        for p in 0..NUM_PORTS {
-            if let Some(v) = c.vlans.iter().find(|v| v.ports[p] == Membership::Untagged) {
-                c.ports[p].pvid = v.vid;
-            }
-        }
-        c
-    }
-
-    /// The port whose DSA netdev is `name`.
-    pub fn port_of_netdev(&self, name: &str) -> Option<u8> {
-        self.netdevs
-            .iter()
-            .position(|n| *n == name)
-            .and_then(|p| u8::try_from(p).ok())
-    }
-}
-
-impl Default for Board {
-    fn default() -> Self {
-        Self::generic()
-    }
-}
-
 /// Parses a port list such as `"0t 1 2 3"` — the notation swconfig, UCI and LuCI share and
 /// benchtop uses as its own shorthand (`t` = tagged; `u` and `*` accepted
 /// and ignored as LuCI/netifd write them).
@@ -796,18 +691,6 @@ mod tests {
         }));
         assert!(diff(&new, &new).is_empty());
         assert_eq!(d[0].to_string(), "slot 1 port 5: Untagged → Off");
-    }
-
-    #[test]
-    fn stock_configs_follow_the_boards() {
-        let c = Board::tl_wr1043nd_v2().stock_config();
-        assert_eq!(c.vlans.len(), 2);
-        assert_eq!(c.ports[5].pvid, 2);
-        assert_eq!(c.ports[4].pvid, 1);
-        assert_eq!(c.vlans[1].description, "wan");
-        let d = Board::db120().stock_config();
-        assert_eq!(d.vlans[0].member_mask(), 0x3f);
-        assert_eq!(Board::all().len(), 3);
     }
 
     #[test]

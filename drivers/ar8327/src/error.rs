@@ -1,5 +1,10 @@
 //! Errors of the switch library.
+//!
+//! Messages quote what the user gave (a word of a file, a frame description); every quoted
+//! piece goes through [`benchtop_drivers::text::printable`] where the error is made, so an
+//! escape sequence in a file is shown, never obeyed by the terminal that prints it.
 
+use benchtop_drivers::text::printable;
 use thiserror::Error;
 
 /// Everything that can go wrong parsing, converting or tracing.
@@ -12,20 +17,39 @@ pub enum SwitchError {
         format: &'static str,
         /// 1-based line number.
         line: usize,
-        /// What was wrong and what was expected.
+        /// What was wrong and what was expected (control characters shown, not raw).
         message: String,
+    },
+    /// The input is not UTF-8 text.
+    #[error(
+        "not text: line {line}, column {column} (byte offset {offset}) holds byte 0x{byte:02x}, \
+         which is not UTF-8; a switch configuration is a text file (is this the right file?)"
+    )]
+    NotText {
+        /// 1-based line of the first bad byte.
+        line: usize,
+        /// 1-based column (in bytes) of that byte.
+        column: usize,
+        /// 0-based byte offset.
+        offset: usize,
+        /// The byte.
+        byte: u8,
     },
     /// The input's format could not be recognised.
     #[error(
-        "cannot tell the format: expected UCI (`config switch_vlan`), a swconfig script \
-         (`swconfig dev switch0 ...`), an etherswitchcfg script (`etherswitchcfg vlangroupN ...`), \
-         DSA `bridge vlan` commands or a register list (`reg 0xADDR=0xVALUE`)"
+        "cannot tell the format: the text starts with \"{start}\", which none of the formats \
+         benchtop reads starts like. They start like this:\n{hints}"
     )]
-    UnknownFormat,
+    UnknownFormat {
+        /// The first non-empty line, shortened, control characters shown.
+        start: String,
+        /// One line per format: its name and how it starts.
+        hints: String,
+    },
     /// A frame description did not parse.
     #[error("frame \"{text}\": {message}")]
     Frame {
-        /// The text given.
+        /// The text given (control characters shown).
         text: String,
         /// What was expected.
         message: String,
@@ -36,12 +60,29 @@ pub enum SwitchError {
 }
 
 impl SwitchError {
-    /// A parse error.
+    /// A parse error; the message's control characters are shown, not kept.
     pub fn parse(format: &'static str, line: usize, message: impl Into<String>) -> Self {
         Self::Parse {
             format,
             line,
-            message: message.into(),
+            message: printable(&message.into()).into_owned(),
+        }
+    }
+
+    /// A frame error; text and message are made safe to print.
+    pub fn frame(text: &str, message: impl Into<String>) -> Self {
+        Self::Frame {
+            text: printable(text).into_owned(),
+            message: printable(&message.into()).into_owned(),
+        }
+    }
+
+    /// What is wrong, without repeating the text it is about (for callers that name the
+    /// text themselves, e.g. `--frame "…": …`).
+    pub fn message(&self) -> String {
+        match self {
+            Self::Frame { message, .. } => message.clone(),
+            other => other.to_string(),
         }
     }
 }

@@ -106,10 +106,7 @@ impl FromStr for Frame {
 
     /// Parses `port=1 src=MAC dst=MAC [vid=N]` (keys in any order; `dst=broadcast` allowed).
     fn from_str(text: &str) -> Result<Self, SwitchError> {
-        let err = |m: String| SwitchError::Frame {
-            text: text.to_owned(),
-            message: m,
-        };
+        let err = |m: String| SwitchError::frame(text, m);
         let (mut port, mut src, mut dst, mut vid) = (None, None, None, None);
         for word in text.split_whitespace() {
             let Some((k, v)) = word.split_once('=') else {
@@ -653,6 +650,10 @@ pub struct Exchange {
     pub a: u8,
     /// Host B's port.
     pub b: u8,
+    /// The VID host A tags its frames with (`None`: untagged).
+    pub a_vid: Option<u16>,
+    /// The VID host B answers with: the tag A's broadcast reached it with.
+    pub b_vid: Option<u16>,
     /// A's broadcast (ARP request) reached B.
     pub reachable: bool,
     /// B's unicast reply to A was flooded (A's address not found in B's VID).
@@ -661,54 +662,93 @@ pub struct Exchange {
     pub followup_flooded: bool,
 }
 
+/// Host A's MAC in the preset exchanges.
+pub const HOST_A: Mac = Mac(0x0200_0000_000a);
+/// Host B's MAC in the preset exchanges.
+pub const HOST_B: Mac = Mac(0x0200_0000_000b);
+
 /// Runs a two-host exchange between untagged hosts on ports `a` and `b`: A broadcasts,
 /// B replies unicast, A sends unicast back. The simulator's table is flushed first.
 pub fn two_host_exchange(sim: &mut Simulator, a: u8, b: u8) -> Exchange {
-    if usize::from(a) >= NUM_PORTS || usize::from(b) >= NUM_PORTS {
-        return Exchange {
-            a,
-            b,
-            reachable: false,
-            reply_flooded: false,
-            followup_flooded: false,
-        };
-    }
+    two_host_exchange_tagged(sim, a, None, b)
+}
+
+/// The frames of a two-host exchange as a host really sends them: A on port `a` tagged
+/// with `a_vid` (or untagged) broadcasts; B on port `b` answers the way the broadcast
+/// reached it (tagged with its VID if it left tagged, else untagged); A answers B as it
+/// spoke first. Returns the frames one at a time because B's tag depends on A's outcome.
+pub fn exchange_frames(a: u8, a_vid: Option<u16>, b: u8) -> [Frame; 3] {
+    [
+        Frame {
+            port: a,
+            src: HOST_A,
+            dst: Mac::BROADCAST,
+            vid: a_vid,
+        },
+        Frame {
+            port: b,
+            src: HOST_B,
+            dst: HOST_A,
+            vid: None,
+        },
+        Frame {
+            port: a,
+            src: HOST_A,
+            dst: HOST_B,
+            vid: a_vid,
+        },
+    ]
+}
+
+/// Runs the exchange of [`exchange_frames`] on `sim` (flushed first) and returns the steps
+/// and B's tag.
+pub fn run_exchange(
+    sim: &mut Simulator,
+    a: u8,
+    a_vid: Option<u16>,
+    b: u8,
+) -> (Vec<TraceStep>, Option<u16>) {
     sim.flush();
-    let ma = Mac(0x0200_0000_0a00 | u64::from(a));
-    let mb = Mac(0x0200_0000_0b00 | u64::from(b));
-    let req = sim.process(&Frame {
-        port: a,
-        src: ma,
-        dst: Mac::BROADCAST,
-        vid: None,
-    });
-    let reachable = req.egress & (1 << b) != 0;
-    if !reachable {
-        return Exchange {
-            a,
-            b,
-            reachable,
-            reply_flooded: false,
-            followup_flooded: false,
-        };
+    let [req, mut rep, fol] = exchange_frames(a, a_vid, b);
+    let o = sim.process(&req);
+    let mut steps = vec![TraceStep {
+        frame: req,
+        outcome: o,
+    }];
+    let b_bit = 1u8.checked_shl(u32::from(b)).unwrap_or(0);
+    if o.egress & b_bit == 0 {
+        return (steps, None);
     }
-    let rep = sim.process(&Frame {
-        port: b,
-        src: mb,
-        dst: ma,
-        vid: None,
-    });
-    let fol = sim.process(&Frame {
-        port: a,
-        src: ma,
-        dst: mb,
-        vid: None,
-    });
-    Exchange {
+    let b_vid = (o.tagged & b_bit != 0).then_some(o.vid);
+    rep.vid = b_vid;
+    for f in [rep, fol] {
+        let outcome = sim.process(&f);
+        steps.push(TraceStep { frame: f, outcome });
+    }
+    (steps, b_vid)
+}
+
+/// A two-host exchange with host A tagging its frames with `a_vid` (see
+/// [`exchange_frames`]).
+pub fn two_host_exchange_tagged(sim: &mut Simulator, a: u8, a_vid: Option<u16>, b: u8) -> Exchange {
+    let mut x = Exchange {
         a,
         b,
-        reachable,
-        reply_flooded: rep.flooded_unknown(),
-        followup_flooded: fol.flooded_unknown(),
+        a_vid,
+        b_vid: None,
+        reachable: false,
+        reply_flooded: false,
+        followup_flooded: false,
+    };
+    if usize::from(a) >= NUM_PORTS || usize::from(b) >= NUM_PORTS {
+        return x;
     }
+    let (steps, b_vid) = run_exchange(sim, a, a_vid, b);
+    x.b_vid = b_vid;
+    x.reachable = steps.len() == 3;
+    if let [_, rep, fol] = steps.as_slice() {
+        x.reply_flooded = rep.outcome.flooded_unknown();
+        x.followup_flooded = fol.outcome.flooded_unknown();
+    }
+    x
 }

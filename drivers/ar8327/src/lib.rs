@@ -1,14 +1,17 @@
 //! Atheros AR8327 Ethernet switch model for benchtop's Switch subsystem.
 //!
-//! - [`config`]: the tool-neutral switch configuration (the port/VLAN matrix) and board
-//!   profiles for port labels.
+//! - [`config`]: the tool-neutral switch configuration (the port/VLAN matrix).
+//! - [`boards`]: board profiles from OpenWrt's `board.d/02_network` (CPU ports, roles,
+//!   front-panel labels, stock VLANs) under their OpenWrt board names.
 //! - [`regs`]: register-accurate compile/decompile, the MDIO split of each access, a register
 //!   file that executes VTU/ATU commands, and decoded register views.
 //! - [`fwd`]: the forwarding simulator (classify, ingress check, learn, look up, flood,
 //!   tag/untag) with ageing and link-change flushes; [`fwd::trace`] for the CLI.
 //! - [`mod@lint`]: the validation rules with one-click fixes.
-//! - [`formats`]: UCI, swconfig, etherswitchcfg, DSA and register-list import/export with
-//!   content detection; [`formats::convert`] for the CLI.
+//! - [`formats`]: UCI, swconfig, etherswitchcfg, DSA and register-list import/export,
+//!   `swconfig … show` and debugfs state dumps as inputs, content detection;
+//!   [`formats::convert`] for the CLI.
+//! - [`view`]: the configuration as `benchtop switch show --json` prints it.
 //! - [`sim`]: an OpenWrt root shell answering `swconfig`, served on a PTY.
 //! - [`apply`]: apply over a console (swconfig or etherswitchcfg), read back, compare;
 //!   refuses to cut the management path unless confirmed.
@@ -28,6 +31,7 @@
 #![warn(missing_docs)]
 
 pub mod apply;
+pub mod boards;
 pub mod config;
 pub mod error;
 pub mod formats;
@@ -35,6 +39,7 @@ pub mod fwd;
 pub mod lint;
 pub mod regs;
 pub mod sim;
+pub mod view;
 
 pub use config::{Board, Change, Config, Membership, Mode, PortConfig, StpState, Vlan, diff};
 pub use error::SwitchError;

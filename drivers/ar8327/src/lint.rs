@@ -11,9 +11,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::{
     CPU_MASK, CPU_PORTS, Config, MAX_SLOTS, MAX_VID, Membership, Mode, NUM_PORTS, PortMask, Vlan,
-    is_cpu_port, ports_of,
+    ports_of,
 };
-use crate::fwd::{Frame, Mac, Simulator, two_host_exchange};
+use crate::fwd::{Exchange, Frame, Mac, Simulator, two_host_exchange_tagged};
 
 /// How bad a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -71,6 +71,8 @@ pub enum Rule {
     MirrorInvalid,
     /// ARL age rounds to 0 units (< 4 s) or exceeds the 16-bit field.
     ArlAgeRange,
+    /// A VLAN uses a port the board does not wire.
+    UnwiredPort,
 }
 
 impl Rule {
@@ -98,6 +100,7 @@ impl Rule {
             Rule::EeeOnCpuPort => "AR019",
             Rule::MirrorInvalid => "AR020",
             Rule::ArlAgeRange => "AR021",
+            Rule::UnwiredPort => "AR022",
         }
     }
 
@@ -125,6 +128,7 @@ impl Rule {
             Rule::EeeOnCpuPort => "eee-on-cpu-port",
             Rule::MirrorInvalid => "mirror-invalid",
             Rule::ArlAgeRange => "arl-age-range",
+            Rule::UnwiredPort => "unwired-port",
         }
     }
 }
@@ -353,17 +357,52 @@ pub struct Management {
 }
 
 /// Lint options.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LintOptions {
     /// Target tool.
     pub target: Target,
     /// Management host, for the management-path rule.
     pub management: Option<Management>,
+    /// The CPU ports (default: 0 and 6; a board profile knows which it wires).
+    pub cpu: PortMask,
     /// CPU ports that must be tagged (board.json `Nt@ethX`; [`crate::config::Board::need_tag`]).
     pub need_tag: PortMask,
     /// Ports wired to nothing on the board ([`crate::config::Board::unused`]): not being in
-    /// any VLAN is expected there.
+    /// any VLAN is expected there, being in one is a mistake.
     pub unused: PortMask,
+}
+
+impl Default for LintOptions {
+    fn default() -> Self {
+        Self {
+            target: Target::Any,
+            management: None,
+            cpu: CPU_MASK,
+            need_tag: 0,
+            unused: 0,
+        }
+    }
+}
+
+impl LintOptions {
+    /// The options a board profile implies: its CPU ports, tagging rules, unwired ports.
+    pub fn for_board(board: &crate::config::Board) -> Self {
+        Self {
+            cpu: board.cpu,
+            need_tag: board.need_tag,
+            unused: board.unused,
+            ..Self::default()
+        }
+    }
+
+    fn is_cpu(&self, p: u8) -> bool {
+        self.cpu & (1 << p) != 0
+    }
+
+    /// The first CPU port (0 on every board but one).
+    fn first_cpu(&self) -> u8 {
+        ports_of(self.cpu).next().unwrap_or(0)
+    }
 }
 
 /// Lints with default options.
@@ -414,15 +453,15 @@ pub fn lint_with(cfg: &Config, opts: &LintOptions) -> Vec<Finding> {
     switch_rules(cfg, &mut out);
     let mut sim = Simulator::from_config(cfg);
     if let Some(m) = opts.management {
-        management_rule(cfg, &mut sim, m, &mut out);
+        management_rule(cfg, opts, &mut sim, m, &mut out);
     }
-    flooding_rule(cfg, &mut sim, &mut out);
+    flooding_rule(cfg, opts, &mut sim, &mut out);
     out.0
 }
 
 fn vlan_rules(cfg: &Config, opts: &LintOptions, out: &mut Out) {
     for (i, v) in cfg.vlans.iter().enumerate() {
-        let must_tag = v.untagged_mask() & opts.need_tag & CPU_MASK;
+        let must_tag = v.untagged_mask() & opts.need_tag & opts.cpu;
         if cfg.mode == Mode::Dot1q && must_tag != 0 {
             let port = must_tag.trailing_zeros() as u8;
             out.push(
@@ -510,32 +549,57 @@ fn vlan_rules(cfg: &Config, opts: &LintOptions, out: &mut Out) {
             ),
             _ => {}
         }
-        if members != 0 && members & CPU_MASK == 0 {
+        if members != 0 && members & opts.cpu == 0 {
+            let cpu = opts.first_cpu();
             out.push(
                 Rule::CpuNotMember,
                 Severity::Warning,
                 members,
                 vec![v.vid],
                 format!("VLAN {} has no CPU port; the router cannot reach it", v.vid),
-                "add CPU port 0 tagged if the router must be reachable in this VLAN",
+                format!("add CPU port {cpu} tagged if the router must be reachable in this VLAN"),
                 Some(Fix::SetCell {
                     vid: v.vid,
-                    port: 0,
+                    port: cpu,
                     membership: Membership::Tagged,
                 }),
             );
         }
-        if members & CPU_MASK == CPU_MASK {
+        let cpus_in = members & opts.cpu;
+        if cpus_in.count_ones() >= 2 {
+            let keep = ports_of(cpus_in).next().unwrap_or(0);
+            let drop = ports_of(cpus_in).last().unwrap_or(6);
             out.push(
                 Rule::BothCpuPorts,
                 Severity::Warning,
-                CPU_MASK,
+                cpus_in,
                 vec![v.vid],
-                format!("both CPU ports (0 and 6) are in VLAN {}", v.vid),
+                format!("both CPU ports ({keep} and {drop}) are in VLAN {}", v.vid),
                 "a VLAN on both CPU ports can loop or deliver twice; keep one",
                 Some(Fix::SetCell {
                     vid: v.vid,
-                    port: 6,
+                    port: drop,
+                    membership: Membership::Off,
+                }),
+            );
+        }
+        let stray = members & opts.unused;
+        if stray != 0 {
+            let port = stray.trailing_zeros() as u8;
+            out.push(
+                Rule::UnwiredPort,
+                Severity::Warning,
+                stray,
+                vec![v.vid],
+                format!(
+                    "VLAN {} uses port {}, which this board does not wire",
+                    v.vid,
+                    list(stray)
+                ),
+                "remove it from the VLAN (or pick the board this configuration is for)",
+                Some(Fix::SetCell {
+                    vid: v.vid,
+                    port,
                     membership: Membership::Off,
                 }),
             );
@@ -560,7 +624,7 @@ fn port_vlan_rules(cfg: &Config, opts: &LintOptions, out: &mut Out) {
             } else {
                 untagged[0]
             };
-            let (rule, what) = if is_cpu_port(p) {
+            let (rule, what) = if opts.is_cpu(p) {
                 (Rule::CpuUntaggedMulti, "CPU port")
             } else {
                 (Rule::UntaggedMulti, "port")
@@ -582,15 +646,33 @@ fn port_vlan_rules(cfg: &Config, opts: &LintOptions, out: &mut Out) {
             if opts.unused & (1 << p) != 0 {
                 continue;
             }
-            out.push(
-                Rule::PortInNoVlan,
-                Severity::Warning,
-                1 << p,
-                Vec::new(),
-                format!("port {p} is in no VLAN; its mask becomes empty and it is isolated"),
-                "add it to a VLAN, or ignore if the port is unused",
-                None,
-            );
+            if opts.is_cpu(p) {
+                // Many boards wire one CPU port only; the generic profile cannot know.
+                out.push(
+                    Rule::PortInNoVlan,
+                    Severity::Info,
+                    1 << p,
+                    Vec::new(),
+                    format!("CPU port {p} is in no VLAN: it carries nothing to the router"),
+                    "fine if the board does not wire it (pick the board to know); else add it tagged to the VLANs the router serves",
+                    None,
+                );
+            } else {
+                out.push(
+                    Rule::PortInNoVlan,
+                    Severity::Warning,
+                    1 << p,
+                    Vec::new(),
+                    format!("port {p} is in no VLAN; its mask becomes empty and it is isolated"),
+                    "add it to a VLAN, or ignore if the port is unused",
+                    None,
+                );
+            }
+            continue;
+        }
+        // A CPU port tagged in every VLAN is the normal layout: it never receives untagged
+        // frames worth keeping, so its PVID does not matter.
+        if untagged.is_empty() && opts.is_cpu(p) {
             continue;
         }
         let fix_to = untagged.first().map(|&vid| Fix::SetPvid { port: p, vid });
@@ -602,6 +684,15 @@ fn port_vlan_rules(cfg: &Config, opts: &LintOptions, out: &mut Out) {
             Severity::Error
         };
         match cfg.vlan_by_vid(pvid).map(|v| v.ports[pi]) {
+            None if untagged.is_empty() => out.push(
+                Rule::PvidNotUntagged,
+                drop_sev,
+                1 << p,
+                vec![pvid],
+                format!("port {p} is a tagged-only trunk (PVID {pvid} names no VLAN): untagged frames arriving on it are dropped"),
+                "nothing to do if only tagged frames arrive there; else make it untagged in one VLAN",
+                None,
+            ),
             None => out.push(
                 Rule::PvidNotUntagged,
                 drop_sev,
@@ -669,8 +760,8 @@ fn mask_rules(cfg: &Config, opts: &LintOptions, out: &mut Out) {
         );
     }
     if cfg.mode == Mode::PortBased {
-        for (p, &mask) in masks.iter().enumerate().take(6).skip(1) {
-            if opts.unused & (1 << p) != 0 {
+        for (p, &mask) in masks.iter().enumerate() {
+            if (opts.unused | opts.cpu) & (1 << p) != 0 {
                 continue;
             }
             if mask == 0 {
@@ -683,7 +774,7 @@ fn mask_rules(cfg: &Config, opts: &LintOptions, out: &mut Out) {
                     "give it a mask, or ignore if the port is unused",
                     None,
                 );
-            } else if mask & CPU_MASK == 0 {
+            } else if mask & opts.cpu == 0 {
                 out.push(
                     Rule::MaskNoCpu,
                     Severity::Info,
@@ -798,7 +889,13 @@ fn freebsd_rules(cfg: &Config, opts: &LintOptions, out: &mut Out) {
     }
 }
 
-fn management_rule(cfg: &Config, sim: &mut Simulator, m: Management, out: &mut Out) {
+fn management_rule(
+    cfg: &Config,
+    opts: &LintOptions,
+    sim: &mut Simulator,
+    m: Management,
+    out: &mut Out,
+) {
     if usize::from(m.port) >= NUM_PORTS {
         return;
     }
@@ -809,7 +906,7 @@ fn management_rule(cfg: &Config, sim: &mut Simulator, m: Management, out: &mut O
         dst: Mac::BROADCAST,
         vid: m.vid,
     });
-    if o.egress & CPU_MASK != 0 {
+    if o.egress & opts.cpu != 0 {
         return;
     }
     let fix = cfg.vlan_by_vid(o.vid).map(|v| {
@@ -817,7 +914,7 @@ fn management_rule(cfg: &Config, sim: &mut Simulator, m: Management, out: &mut O
         if member || cfg.mode != Mode::Dot1q {
             Fix::SetCell {
                 vid: o.vid,
-                port: 0,
+                port: opts.first_cpu(),
                 membership: Membership::Tagged,
             }
         } else {
@@ -839,7 +936,7 @@ fn management_rule(cfg: &Config, sim: &mut Simulator, m: Management, out: &mut O
     out.push(
         Rule::ManagementCut,
         Severity::Error,
-        (1 << m.port) | CPU_MASK,
+        (1 << m.port) | opts.cpu,
         vec![o.vid],
         format!(
             "applying this cuts the management path: a frame from port {} in VID {} {why}",
@@ -850,17 +947,92 @@ fn management_rule(cfg: &Config, sim: &mut Simulator, m: Management, out: &mut O
     );
 }
 
-fn flooding_rule(cfg: &Config, sim: &mut Simulator, out: &mut Out) {
-    let mut ports: PortMask = 0;
-    let mut pairs = Vec::new();
-    for a in 1..6u8 {
-        for b in (a + 1)..6u8 {
-            let x = two_host_exchange(sim, a, b);
-            if x.reachable && (x.reply_flooded || x.followup_flooded) {
-                ports |= (1 << a) | (1 << b);
-                pairs.push(format!("{a}↔{b}"));
+/// How hosts use a port: untagged (an untagged member of some VLAN, or any port in
+/// port-based mode) and tagged in each VLAN where it is a tagged member.
+pub fn host_modes(cfg: &Config, port: u8) -> Vec<Option<u16>> {
+    let p = usize::from(port);
+    if p >= NUM_PORTS {
+        return Vec::new();
+    }
+    if cfg.mode == Mode::PortBased {
+        return vec![None];
+    }
+    let mut modes = Vec::new();
+    if cfg.vlans.iter().any(|v| v.ports[p] == Membership::Untagged) {
+        modes.push(None);
+    }
+    for v in &cfg.vlans {
+        if v.ports[p] == Membership::Tagged && (1..=MAX_VID).contains(&v.vid) {
+            let m = Some(v.vid);
+            if !modes.contains(&m) {
+                modes.push(m);
             }
         }
+    }
+    modes
+}
+
+fn tag_words(x: &Exchange) -> String {
+    let side = |p: u8, v: Option<u16>| match v {
+        Some(v) => format!("{p} (tagged {v})"),
+        None => p.to_string(),
+    };
+    format!("{}↔{}", side(x.a, x.a_vid), side(x.b, x.b_vid))
+}
+
+/// The two-host exchanges that flood: every pair of host ports (not CPU, wired), each host
+/// speaking first in each way it uses its port ([`host_modes`]), the other answering as the
+/// broadcast reached it. What the flooding rule reports, and what "Show the exchange"
+/// replays.
+pub fn flooding_exchanges(cfg: &Config, opts: &LintOptions) -> Vec<Exchange> {
+    flooding_exchanges_on(cfg, opts, &mut Simulator::from_config(cfg))
+}
+
+fn flooding_exchanges_on(cfg: &Config, opts: &LintOptions, sim: &mut Simulator) -> Vec<Exchange> {
+    let hosts: Vec<u8> = (0..NUM_PORTS as u8)
+        .filter(|p| (opts.cpu | opts.unused) & (1 << p) == 0)
+        .collect();
+    let modes: Vec<Vec<Option<u16>>> = (0..NUM_PORTS as u8).map(|p| host_modes(cfg, p)).collect();
+    let mut found = Vec::new();
+    // Both directions: who speaks first decides the tags (a trunk's tagged broadcast,
+    // answered untagged by an access port, is a different exchange from the reverse).
+    for &a in &hosts {
+        for &b in hosts.iter().filter(|b| **b != a) {
+            for &a_vid in &modes[usize::from(a)] {
+                // One untagged exchange per unordered pair is enough.
+                if a_vid.is_none() && b < a && modes[usize::from(b)].contains(&None) {
+                    continue;
+                }
+                // A tagged frame only reaches members of its VLAN: skip pairs that cannot
+                // meet there (secure ingress and the VTU decide the same in the simulator).
+                if let Some(vid) = a_vid
+                    && !cfg
+                        .vlans
+                        .iter()
+                        .any(|v| v.vid == vid && v.ports[usize::from(b)].is_member())
+                {
+                    continue;
+                }
+                let x = two_host_exchange_tagged(sim, a, a_vid, b);
+                if x.reachable && (x.reply_flooded || x.followup_flooded) {
+                    found.push(x);
+                }
+            }
+        }
+    }
+    found
+}
+
+fn flooding_rule(cfg: &Config, opts: &LintOptions, sim: &mut Simulator, out: &mut Out) {
+    let mut ports: PortMask = 0;
+    let mut untagged_ports: PortMask = 0;
+    let mut pairs = Vec::new();
+    for x in flooding_exchanges_on(cfg, opts, sim) {
+        ports |= (1 << x.a) | (1 << x.b);
+        if x.a_vid.is_none() && x.b_vid.is_none() {
+            untagged_ports |= (1 << x.a) | (1 << x.b);
+        }
+        pairs.push(tag_words(&x));
     }
     if ports == 0 {
         return;
@@ -871,18 +1043,28 @@ fn flooding_rule(cfg: &Config, sim: &mut Simulator, out: &mut Out) {
     vids.sort_unstable();
     vids.dedup();
     // Prefer a VLAN the ports already share; else the first valid PVID among them.
+    let join = if untagged_ports != 0 {
+        untagged_ports
+    } else {
+        ports
+    };
     let vid = cfg
         .vlans
         .iter()
-        .filter(|v| v.member_mask() & ports == ports && (1..=MAX_VID).contains(&v.vid))
-        .max_by_key(|v| (v.untagged_mask() & ports).count_ones())
+        .filter(|v| v.member_mask() & join == join && (1..=MAX_VID).contains(&v.vid))
+        .max_by_key(|v| (v.untagged_mask() & join).count_ones())
         .map(|v| v.vid)
         .or_else(|| {
-            ports_of(ports)
+            ports_of(join)
                 .map(|p| cfg.ports[usize::from(p)].pvid)
                 .find(|v| *v != 0 && *v <= MAX_VID)
         })
         .unwrap_or(1);
+    // Only hosts that speak untagged are moved into the common VLAN: a trunk keeps its tags.
+    let fix = (untagged_ports != 0).then_some(Fix::CommonVlan {
+        ports: untagged_ports,
+        vid,
+    });
     out.push(
         Rule::SeparateVlanFlooding,
         Severity::Warning,
@@ -896,6 +1078,64 @@ fn flooding_rule(cfg: &Config, sim: &mut Simulator, out: &mut Out) {
         format!(
             "keep ports that talk to each other in one VLAN (one learning domain), e.g. VLAN {vid}; for isolation use the port masks with a common PVID"
         ),
-        Some(Fix::CommonVlan { ports, vid }),
+        fix,
     );
+}
+
+/// A finding as machine-readable output shows it: the rule's id beside its name, ports as
+/// a list of numbers, the fix in words beside its data.
+#[derive(Debug, Clone, Serialize)]
+pub struct FindingReport {
+    /// Rule id (`AR017`).
+    pub id: &'static str,
+    /// Rule name (`separate-vlan-flooding`).
+    pub rule: &'static str,
+    /// `error`, `warning` or `info`.
+    pub severity: &'static str,
+    /// Ports concerned.
+    pub ports: Vec<u8>,
+    /// VIDs concerned.
+    pub vids: Vec<u16>,
+    /// What is wrong.
+    pub message: String,
+    /// What to do.
+    pub suggestion: String,
+    /// The one-click fix, if any.
+    pub fix: Option<FixReport>,
+}
+
+/// A fix in a [`FindingReport`].
+#[derive(Debug, Clone, Serialize)]
+pub struct FixReport {
+    /// What it does, in words.
+    pub does: String,
+    /// The transformation.
+    pub change: Fix,
+}
+
+impl From<&Finding> for FindingReport {
+    fn from(f: &Finding) -> Self {
+        Self {
+            id: f.rule.id(),
+            rule: f.rule.name(),
+            severity: match f.severity {
+                Severity::Error => "error",
+                Severity::Warning => "warning",
+                Severity::Info => "info",
+            },
+            ports: ports_of(f.ports).collect(),
+            vids: f.vids.clone(),
+            message: f.message.clone(),
+            suggestion: f.suggestion.clone(),
+            fix: f.fix.as_ref().map(|x| FixReport {
+                does: x.describe(),
+                change: x.clone(),
+            }),
+        }
+    }
+}
+
+/// The findings as machine-readable reports.
+pub fn report(findings: &[Finding]) -> Vec<FindingReport> {
+    findings.iter().map(FindingReport::from).collect()
 }

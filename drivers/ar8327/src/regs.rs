@@ -416,6 +416,19 @@ impl Switch {
         self.regs.iter().map(|(a, v)| (*a, *v))
     }
 
+    /// Sets a register as a dump shows it, without executing anything (a VTU or ATU
+    /// command word in a dump is a past command, not a new one).
+    pub fn set_register(&mut self, addr: u32, value: u32) {
+        self.regs.insert(addr, value);
+    }
+
+    /// Puts an entry in the VLAN table directly (a dumped table, not a load command).
+    pub fn load_vtu(&mut self, vid: u16, func0: u32) {
+        if let Some(e) = self.vtu.get_mut(usize::from(vid)) {
+            *e = func0;
+        }
+    }
+
     /// Applies a list of writes.
     pub fn apply(&mut self, writes: &[RegWrite]) {
         for w in writes {
@@ -682,6 +695,7 @@ pub fn decompile(sw: &Switch) -> Decompiled {
         ports,
         arl_age_secs,
         mirror,
+        ..Config::empty(mode)
     };
     config.normalize_masks();
     Decompiled { config, notes }

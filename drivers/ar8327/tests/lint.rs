@@ -376,3 +376,80 @@ fn arl_age_range() {
     }
     fixes(&c, Rule::ArlAgeRange);
 }
+
+#[test]
+fn a_board_knows_its_ports_and_cpu_ports() {
+    let b = Board::find("tplink,tl-wdr4300-v1").unwrap();
+    let opts = LintOptions::for_board(&b);
+    // The stock layout: clean.
+    assert!(lint_with(&b.stock_config(), &opts).is_empty());
+    // Port 6 is not wired there: using it is reported (and fixed in one click).
+    let mut c = b.stock_config();
+    c.vlans[1].ports[6] = Membership::Untagged;
+    let f = lint_with(&c, &opts);
+    let stray = find(&f, Rule::UnwiredPort).expect("AR022");
+    assert_eq!((stray.ports, stray.vids.as_slice()), (1 << 6, &[2u16][..]));
+    stray.fix.clone().unwrap().apply(&mut c);
+    assert!(find(&lint_with(&c, &opts), Rule::UnwiredPort).is_none());
+    // On a one-CPU board, port 6 is just a port: no both-CPU-ports warning for 0 and 6…
+    let mut c = b.stock_config();
+    c.vlans[0].ports[6] = Membership::Tagged;
+    assert!(find(&lint_with(&c, &opts), Rule::BothCpuPorts).is_none());
+    // …while the generic profile (CPU on 0 and 6) still warns.
+    assert!(find(&lint(&c), Rule::BothCpuPorts).is_some());
+    // A board whose only CPU port is 6: a VLAN with port 0 but not 6 reaches no CPU.
+    let wpj = Board::find("compex,wpj558-16m").unwrap();
+    let mut c = wpj.stock_config();
+    c.vlans[0].ports[6] = Membership::Off;
+    let f = lint_with(&c, &LintOptions::for_board(&wpj));
+    let no_cpu = find(&f, Rule::CpuNotMember).expect("AR006");
+    assert!(no_cpu.suggestion.contains("CPU port 6"), "{no_cpu:?}");
+}
+
+#[test]
+fn a_trunk_talks_tagged_and_a_mismatched_pvid_still_floods() {
+    // Port 5 is a trunk tagged in VLANs 1 and 4: no flooding (it speaks tagged).
+    let mut c = Config::empty(Mode::Dot1q);
+    c.vlans.push(Vlan::new(1, 1).with_ports("0t 2 3 4 5t"));
+    c.vlans.push(Vlan::new(4, 4).with_ports("0t 5t"));
+    c.ports[0].pvid = 0;
+    c.ports[5].pvid = 0;
+    for p in 2..5 {
+        c.ports[p].pvid = 1;
+    }
+    quiet(&c, Rule::SeparateVlanFlooding);
+    // Port 3 untagged in VLAN 1 but with PVID 4 (where it is no member… make it one):
+    // its replies to the trunk's tagged VID 1 frames are classified into VID 4 and flood.
+    c.vlans[1].ports[3] = Membership::Tagged;
+    c.ports[3].pvid = 4;
+    let f = trips(&c, Rule::SeparateVlanFlooding);
+    assert!(f.message.contains("(tagged 1)"), "{}", f.message);
+    // The fix never untags the trunk.
+    if let Some(fix) = &f.fix {
+        let mut fixed = c.clone();
+        fix.apply(&mut fixed);
+        assert_eq!(fixed.vlans[0].ports[5], Membership::Tagged);
+    }
+}
+
+#[test]
+fn json_reports_carry_ids_and_port_lists() {
+    let bug = formats::import(
+        include_str!("../../../assets/switch/flooding-bug.uci"),
+        &Board::generic(),
+    )
+    .unwrap()
+    .config;
+    let r = benchtop_ar8327::lint::report(&lint(&bug));
+    let v = serde_json::to_value(&r).unwrap();
+    let flood = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "AR017")
+        .expect("AR017");
+    assert_eq!(flood["rule"], "separate-vlan-flooding");
+    assert_eq!(flood["severity"], "warning");
+    assert_eq!(flood["ports"], serde_json::json!([1, 2, 3, 4]));
+    assert!(flood["fix"]["does"].as_str().unwrap().contains("VLAN"));
+}

@@ -34,11 +34,15 @@ pub enum Rule {
     HoldTooLong,
     /// A call site forced the chip awake more often than its holds were released.
     CallsiteImbalance,
+    /// A printed value no driver can print: a power state outside 0–3, a negative refcount.
+    ValueOutOfRange,
+    /// A power-save line benchtop could not read (cut off, garbled, invalid UTF-8).
+    UnreadableLine,
 }
 
 impl Rule {
     /// Every rule.
-    pub const ALL: [Rule; 9] = [
+    pub const ALL: [Rule; 11] = [
         Rule::RefcntUnderflow,
         Rule::SleepWhileHeld,
         Rule::SetPowerStateSleep,
@@ -48,6 +52,8 @@ impl Rule {
         Rule::HoldLeaked,
         Rule::HoldTooLong,
         Rule::CallsiteImbalance,
+        Rule::ValueOutOfRange,
+        Rule::UnreadableLine,
     ];
 
     /// Stable id (`refcnt-underflow`).
@@ -62,6 +68,31 @@ impl Rule {
             Rule::HoldLeaked => "hold-leaked",
             Rule::HoldTooLong => "hold-too-long",
             Rule::CallsiteImbalance => "callsite-imbalance",
+            Rule::ValueOutOfRange => "value-out-of-range",
+            Rule::UnreadableLine => "unreadable-line",
+        }
+    }
+
+    /// What the rule means, in one sentence (for tooltips and group headers).
+    pub fn description(self) -> &'static str {
+        match self {
+            Rule::RefcntUnderflow => "restore_power_state with no force-awake hold outstanding",
+            Rule::SleepWhileHeld => "the chip went to sleep while force-awake holds were held",
+            Rule::SetPowerStateSleep => {
+                "set_power_state asked for a sleep state (it should only wake)"
+            }
+            Rule::RegAccessAsleep => "a register was touched while the chip was not awake",
+            Rule::DeadbeefRead => "a register read returned 0xdeadbeef: the chip was asleep",
+            Rule::PrintedMismatch => {
+                "a printed value disagrees with the reconstruction (lost lines or a race)"
+            }
+            Rule::HoldLeaked => "a force-awake hold was never released",
+            Rule::HoldTooLong => "a force-awake hold was kept longer than the limit",
+            Rule::CallsiteImbalance => "a call site forced the chip awake more than it released",
+            Rule::ValueOutOfRange => {
+                "a printed value no driver prints (state outside 0–3, negative refcount)"
+            }
+            Rule::UnreadableLine => "a power-save line that could not be read",
         }
     }
 
@@ -72,11 +103,13 @@ impl Rule {
             | Rule::SleepWhileHeld
             | Rule::RegAccessAsleep
             | Rule::DeadbeefRead
-            | Rule::HoldLeaked => Severity::Error,
+            | Rule::HoldLeaked
+            | Rule::ValueOutOfRange => Severity::Error,
             Rule::SetPowerStateSleep
             | Rule::PrintedMismatch
             | Rule::HoldTooLong
-            | Rule::CallsiteImbalance => Severity::Warning,
+            | Rule::CallsiteImbalance
+            | Rule::UnreadableLine => Severity::Warning,
         }
     }
 }
@@ -100,6 +133,9 @@ pub struct Finding {
     pub severity: Severity,
     /// The log line it is about (1-based).
     pub line: u64,
+    /// Where that line is on the time axis ([`Timeline::axis_time`]).
+    #[serde(skip)]
+    pub at: f64,
     /// Other lines involved (the hold a release pairs with, the warning after a restore…).
     pub related: Vec<u64>,
     /// Device name.
@@ -155,6 +191,9 @@ struct Hold {
     site: Option<u32>,
 }
 
+/// The largest refcount taken as real: holds are operations in flight, never millions (a
+/// bigger printed number is a corrupted line or a wrapped counter).
+const MAX_REFCNT: i32 = 1_000_000;
 /// Scan at most this many open holds when pairing a release.
 const PAIR_SCAN: usize = 64;
 /// Keep at most this many related lines in one finding.
@@ -170,8 +209,10 @@ pub struct Checker {
     pairs: HashMap<(u32, u32), u32>,
     /// Per device: (line of a restore that found refcnt 0, index of its finding).
     last_underflow: Vec<Option<(u64, usize)>>,
-    /// Per device: line of its latest event.
-    last_event_line: Vec<u64>,
+    /// Per device: line and axis time of its latest event.
+    last_event_line: Vec<(u64, f64)>,
+    /// The boot the last event belonged to.
+    boot: u32,
 }
 
 impl Checker {
@@ -218,11 +259,20 @@ impl Checker {
         }
     }
 
-    fn push(&mut self, rule: Rule, line: u64, related: Vec<u64>, device: &str, message: String) {
+    fn push(
+        &mut self,
+        rule: Rule,
+        line: u64,
+        at: f64,
+        related: Vec<u64>,
+        device: &str,
+        message: String,
+    ) {
         self.findings.push(Finding {
             rule,
             severity: rule.severity(),
             line,
+            at,
             related,
             device: device.to_owned(),
             message,
@@ -234,12 +284,16 @@ impl Checker {
         let Some(ev) = tl.events().get(applied.index) else {
             return;
         };
+        if ev.boot != self.boot {
+            self.end_of_boot(tl, ev.boot);
+        }
         let dev = usize::from(ev.device);
         if self.holds.len() <= dev {
             self.holds.resize_with(dev + 1, Vec::new);
             self.last_underflow.resize(dev + 1, None);
-            self.last_event_line.resize(dev + 1, 0);
+            self.last_event_line.resize(dev + 1, (0, 0.0));
         }
+        let at = tl.axis_time(ev);
         if let Some(site) = ev.site {
             let s = site as usize;
             if self.site_stats.len() <= s {
@@ -256,26 +310,30 @@ impl Checker {
             .unwrap_or("?")
             .to_owned();
         let before = applied.before;
-        let prev_line = self.last_event_line.get(dev).copied().unwrap_or(0);
+        let prev_line = self.last_event_line.get(dev).map_or(0, |l| l.0);
         if let Some(l) = self.last_event_line.get_mut(dev) {
-            *l = ev.line;
+            *l = (ev.line, at);
         }
         match ev.kind {
             EventKind::Power(call) => {
-                self.mismatch(ev, &before, &call, &name);
+                let bad = self.out_of_range(ev, at, &call, &name);
+                self.mismatch(ev, at, &before, &call, &name, bad);
                 self.power(tl, ev, &before, &call, &name);
             }
             EventKind::Underflow => {
                 let prior = self.last_underflow.get(dev).copied().flatten();
                 match prior {
                     Some((l, idx)) if l == prev_line => {
-                        if let Some(f) = self.findings.get_mut(idx) {
+                        if let Some(f) = self.findings.get_mut(idx)
+                            && f.related.len() < MAX_RELATED
+                        {
                             f.related.push(ev.line);
                         }
                     }
                     _ => self.push(
                         Rule::RefcntUnderflow,
                         ev.line,
+                        at,
                         Vec::new(),
                         &name,
                         "restore_power_state called with no hold outstanding (kernel warned \
@@ -285,13 +343,23 @@ impl Checker {
                 }
             }
             EventKind::HalRegAccess { write, reg, pm, .. } => {
-                if pm != 0 {
+                if PowerMode::from_value(pm).is_none() {
+                    self.push(
+                        Rule::ValueOutOfRange,
+                        ev.line,
+                        at,
+                        Vec::new(),
+                        &name,
+                        format!("the HAL printed pm={pm}; power modes are 0–3"),
+                    );
+                } else if pm != 0 {
                     let pm_name = PowerMode::from_value(pm)
                         .map(PowerMode::name)
                         .unwrap_or("?");
                     self.push(
                         Rule::RegAccessAsleep,
                         ev.line,
+                        at,
                         Vec::new(),
                         &name,
                         format!(
@@ -306,6 +374,7 @@ impl Checker {
                     self.push(
                         Rule::DeadbeefRead,
                         ev.line,
+                        at,
                         Vec::new(),
                         &name,
                         format!("read of 0x{reg:08x} returned 0xdeadbeef: the chip was asleep"),
@@ -317,6 +386,7 @@ impl Checker {
                     self.push(
                         Rule::RegAccessAsleep,
                         ev.line,
+                        at,
                         Vec::new(),
                         &name,
                         format!(
@@ -336,6 +406,7 @@ impl Checker {
                     self.push(
                         Rule::SleepWhileHeld,
                         ev.line,
+                        at,
                         related,
                         &name,
                         format!(
@@ -350,7 +421,73 @@ impl Checker {
         }
     }
 
-    fn mismatch(&mut self, ev: &Event, before: &DevState, call: &PowerCall, name: &str) {
+    /// Reports printed values outside what the driver can print; true when there were any
+    /// (the line is then not compared with the reconstruction: it is already reported).
+    fn out_of_range(&mut self, ev: &Event, at: f64, call: &PowerCall, name: &str) -> bool {
+        let mut bad = Vec::new();
+        let mut mode = |what: &str, v: i32| {
+            if PowerMode::from_value(v).is_none() {
+                bad.push(format!("{what}={v}"));
+            }
+        };
+        match *call {
+            PowerCall::SetPower {
+                state, target, cur, ..
+            } => {
+                mode("state", state);
+                mode("target", target);
+                mode("cur", cur);
+            }
+            PowerCall::SetSelfgen {
+                state,
+                prev_selfgen,
+            } => {
+                mode("state", state);
+                mode("refcnt (previous self-gen state)", prev_selfgen);
+            }
+            PowerCall::SetPowerState { state, .. } => mode("state", state),
+            PowerCall::Restore { target, .. } => mode("target state", target),
+        }
+        match *call {
+            PowerCall::SetPower { refcnt, .. }
+            | PowerCall::SetPowerState { refcnt, .. }
+            | PowerCall::Restore { refcnt, .. }
+                if !(0..=MAX_REFCNT).contains(&refcnt) =>
+            {
+                bad.push(format!("refcnt={refcnt}"));
+            }
+            _ => {}
+        }
+        if bad.is_empty() {
+            return false;
+        }
+        self.push(
+            Rule::ValueOutOfRange,
+            ev.line,
+            at,
+            Vec::new(),
+            name,
+            format!(
+                "{} printed {}: power states are 0–3 and the refcount is never negative                  (a corrupted line, or the driver's counter went wrong)",
+                call.function().func_name(),
+                bad.join(", ")
+            ),
+        );
+        true
+    }
+
+    fn mismatch(
+        &mut self,
+        ev: &Event,
+        at: f64,
+        before: &DevState,
+        call: &PowerCall,
+        name: &str,
+        out_of_range: bool,
+    ) {
+        if out_of_range {
+            return;
+        }
         let mut diffs = Vec::new();
         let mut cmp_count = |what: &str, printed: i32, recon: Option<u32>| {
             if let Some(r) = recon
@@ -387,6 +524,7 @@ impl Checker {
             self.push(
                 Rule::PrintedMismatch,
                 ev.line,
+                at,
                 Vec::new(),
                 name,
                 format!(
@@ -421,6 +559,7 @@ impl Checker {
                     self.push(
                         Rule::SleepWhileHeld,
                         ev.line,
+                        at,
                         related,
                         name,
                         format!(
@@ -433,10 +572,12 @@ impl Checker {
             }
             PowerCall::SetSelfgen { .. } => {}
             PowerCall::SetPowerState { state, .. } => {
-                if state != 0 {
+                // Out-of-range states are reported as such.
+                if state != 0 && PowerMode::from_value(state).is_some() {
                     self.push(
                         Rule::SetPowerStateSleep,
                         ev.line,
+                        at,
                         Vec::new(),
                         name,
                         format!(
@@ -465,6 +606,7 @@ impl Checker {
                     self.push(
                         Rule::RefcntUnderflow,
                         ev.line,
+                        at,
                         Vec::new(),
                         name,
                         "restore_power_state called with the refcount already 0".into(),
@@ -494,6 +636,7 @@ impl Checker {
                     self.push(
                         Rule::HoldTooLong,
                         hold.line,
+                        hold.at,
                         vec![ev.line],
                         name,
                         format!(
@@ -535,17 +678,54 @@ impl Checker {
     /// Rules that look at the whole log so far: holds never released (or held too long so
     /// far) and per-call-site imbalance. Call at the end of a file; in live mode, any time.
     pub fn end_findings(&self, tl: &Timeline) -> Vec<Finding> {
+        self.open_findings(tl, tl.axis_end(), tl.states(), "")
+    }
+
+    /// The machine rebooted (a timestamp reset): what was still held in the boot that ended
+    /// is reported now, and the new boot starts with nothing held.
+    fn end_of_boot(&mut self, tl: &Timeline, boot: u32) {
+        // The boot that ended is the checker's; the one after it began the reboot.
+        let (line, end) = tl
+            .boots()
+            .get(self.boot as usize + 1)
+            .map_or((0, tl.axis_end()), |b| (b.line, b.start));
+        let found = self.open_findings(
+            tl,
+            end,
+            tl.boot_end_states(),
+            &format!(" before the reboot at line {line}"),
+        );
+        self.findings.extend(found);
+        for h in &mut self.holds {
+            h.clear();
+        }
+        for st in &mut self.site_stats {
+            st.open = 0;
+        }
+        for u in &mut self.last_underflow {
+            *u = None;
+        }
+        self.boot = boot;
+    }
+
+    fn open_findings(
+        &self,
+        tl: &Timeline,
+        end: f64,
+        states: &[DevState],
+        when: &str,
+    ) -> Vec<Finding> {
         let mut out = Vec::new();
-        let end = tl.axis_end();
         let limit = self.hold_limit(tl);
         for (dev, holds) in self.holds.iter().enumerate() {
             let name = tl.devices().get(dev).cloned().unwrap_or_default();
-            let refcnt = tl.states().get(dev).and_then(|s| s.refcnt).unwrap_or(0);
+            let refcnt = states.get(dev).and_then(|s| s.refcnt).unwrap_or(0);
             if let Some(first) = holds.first() {
                 out.push(Finding {
                     rule: Rule::HoldLeaked,
                     severity: Rule::HoldLeaked.severity(),
                     line: first.line,
+                    at: first.at,
                     related: holds
                         .iter()
                         .skip(1)
@@ -554,8 +734,8 @@ impl Checker {
                         .collect(),
                     device: name.clone(),
                     message: format!(
-                        "{} force-awake hold(s) never released (refcnt={refcnt} at the end; first \
-                         taken at line {}, {} before the end)",
+                        "{} force-awake hold(s) never released{when} (refcnt={refcnt} at the end; \
+                         first taken at line {}, {} before the end)",
                         holds.len(),
                         first.line,
                         fmt_span(tl, end - first.at)
@@ -568,8 +748,9 @@ impl Checker {
                         rule: Rule::HoldTooLong,
                         severity: Rule::HoldTooLong.severity(),
                         line: oldest.line,
+                        at: oldest.at,
                         message: format!(
-                            "chip held awake for {} so far, not released (limit {}){}",
+                            "chip held awake for {} so far, not released{when} (limit {}){}",
                             fmt_span(tl, end - oldest.at),
                             fmt_span(tl, limit),
                             if others.is_empty() {
@@ -583,15 +764,16 @@ impl Checker {
                     });
                 }
             } else if refcnt > 0 {
-                let line = self.last_event_line.get(dev).copied().unwrap_or(0);
+                let (line, at) = self.last_event_line.get(dev).copied().unwrap_or((0, 0.0));
                 out.push(Finding {
                     rule: Rule::HoldLeaked,
                     severity: Rule::HoldLeaked.severity(),
                     line,
+                    at,
                     related: Vec::new(),
                     device: name.clone(),
                     message: format!(
-                        "refcnt={refcnt} at the end of the log (holds taken before it started)"
+                        "refcnt={refcnt} at the end{when} (holds taken before the log started)"
                     ),
                 });
             }
@@ -603,31 +785,32 @@ impl Checker {
             let Some(site) = tl.sites().get(i) else {
                 continue;
             };
-            let open: Vec<(usize, u64)> = self
+            let open: Vec<(usize, u64, f64)> = self
                 .holds
                 .iter()
                 .enumerate()
                 .flat_map(|(dev, h)| h.iter().map(move |h| (dev, h)))
                 .filter(|(_, h)| h.site == Some(i as u32))
-                .map(|(dev, h)| (dev, h.line))
+                .map(|(dev, h)| (dev, h.line, h.at))
                 .take(MAX_RELATED + 1)
                 .collect();
-            let lines: Vec<u64> = open.iter().map(|(_, l)| *l).collect();
+            let lines: Vec<u64> = open.iter().map(|(_, l, _)| *l).collect();
             // The device from the hold itself (its event may have been forgotten in a long
             // live session).
             let device = open
                 .first()
-                .and_then(|(dev, _)| tl.devices().get(*dev))
+                .and_then(|(dev, _, _)| tl.devices().get(*dev))
                 .cloned()
                 .unwrap_or_default();
             out.push(Finding {
                 rule: Rule::CallsiteImbalance,
                 severity: Rule::CallsiteImbalance.severity(),
                 line: lines.first().copied().unwrap_or(0),
+                at: open.first().map_or(end, |o| o.2),
                 related: lines.iter().skip(1).copied().collect(),
                 device,
                 message: format!(
-                    "{} at {} forced the chip awake {} time(s) but only {} hold(s) were released",
+                    "{} at {} forced the chip awake {} time(s) but only {} hold(s) were released{when}",
                     site.function.func_name(),
                     site.short(),
                     st.released + st.open,
@@ -636,6 +819,17 @@ impl Checker {
             });
         }
         out
+    }
+
+    /// Reports a line that mentions the power-save functions but could not be read, with
+    /// `why` (cut off, invalid UTF-8 at a byte offset, not in the printed format).
+    pub fn unreadable(&mut self, tl: &Timeline, line: u64, why: String) {
+        let at = match tl.time_base() {
+            TimeBase::Seconds => tl.axis_end(),
+            TimeBase::LineOrder => line as f64,
+        };
+        let device = tl.last_device_name().unwrap_or("?").to_owned();
+        self.push(Rule::UnreadableLine, line, at, Vec::new(), &device, why);
     }
 
     /// Streaming findings plus [`Checker::end_findings`], sorted by line.

@@ -24,6 +24,11 @@ pub struct LiveEvent {
     pub text: String,
     /// msgbuf timestamp (or the last one before), seconds.
     pub time: Option<f64>,
+    /// Where it is on the time axis ([`crate::Timeline::axis_time`]: each boot after the one
+    /// before, or the line number without timestamps).
+    pub axis: f64,
+    /// The boot it belongs to (0 for the first).
+    pub boot: u32,
     /// Device name.
     pub device: String,
     /// Call site `(file, line)` for ath(4) power calls.
@@ -107,6 +112,8 @@ impl AthProtocol {
                 line: ev.line,
                 text,
                 time: ev.time,
+                axis: tl.axis_time(ev),
+                boot: ev.boot,
                 device: tl
                     .devices()
                     .get(usize::from(ev.device))

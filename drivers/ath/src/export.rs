@@ -1,10 +1,15 @@
 //! Exports: Chrome trace-event JSON (Perfetto UI, chrome://tracing) and VCD (GTKWave,
-//! PulseView, Surfer).
+//! Surfer, PulseView, sigrok-cli).
 //!
-//! Time: with msgbuf timestamps, real time (µs in both formats); without, one log line is
-//! one microsecond (line N at t = N µs), and the files say so in their metadata.
+//! Both are written as the log is read ([`ChromeTrace`], [`Vcd`]): an event is written when
+//! it arrives and then needs no memory, so a log of any size exports in bounded memory.
+//! [`write_chrome_trace`] and [`write_vcd`] export a [`Timeline`] held whole.
+//!
+//! Time: the timeline's axis ([`Timeline::axis_time`]): with msgbuf timestamps, real time in
+//! µs, each boot of the machine placed after the one before; without, one log line is one
+//! microsecond (line N at t = N µs). The files say so in their metadata.
 
-use std::io::{self, BufWriter, Write};
+use std::io::{self, Write};
 
 use serde_json::{Value, json};
 
@@ -45,93 +50,158 @@ fn state_fields(s: &DevState) -> [Option<PowerMode>; 3] {
     [s.cur, s.target, s.selfgen]
 }
 
-/// Writes a Chrome trace-event JSON object (`{"traceEvents": [...], ...}`): per device a
-/// process (`pid` = device index + 1) with state tracks as back-to-back complete (`X`)
-/// events named after the mode, `refcnt` as a counter (`C`), each call as an instant (`i`)
-/// on the `calls` track, and each finding as an instant on the `violations` track.
-pub fn write_chrome_trace(w: impl Write, tl: &Timeline, findings: &[Finding]) -> io::Result<()> {
-    let mut w = BufWriter::new(w);
-    let time_note = match tl.time_base() {
-        TimeBase::Seconds => "msgbuf timestamps",
+fn time_note(tl: &Timeline) -> &'static str {
+    match tl.time_base() {
+        TimeBase::Seconds => "msgbuf timestamps; each boot placed after the one before",
         TimeBase::LineOrder => "no timestamps: 1 us = 1 log line",
-    };
-    write!(
-        w,
-        "{{\"displayTimeUnit\":\"ms\",\"otherData\":{},\"traceEvents\":[",
-        json!({"generator": "benchtop-ath", "time_axis": time_note})
-    )?;
-    let mut first = true;
-    let mut emit = |w: &mut BufWriter<_>, v: Value| -> io::Result<()> {
-        if !first {
-            w.write_all(b",\n")?;
-        }
-        first = false;
-        serde_json::to_writer(&mut *w, &v).map_err(io::Error::other)
-    };
-    let end = micros(tl, tl.axis_end());
-    for (d, name) in tl.devices().iter().enumerate() {
-        let pid = d + 1;
-        emit(
-            &mut w,
-            json!({"ph": "M", "name": "process_name", "pid": pid, "tid": 0, "args": {"name": name}}),
-        )?;
-        for (t, tname) in TRACKS {
-            emit(
-                &mut w,
-                json!({"ph": "M", "name": "thread_name", "pid": pid, "tid": t, "args": {"name": tname}}),
-            )?;
-            emit(
-                &mut w,
-                json!({"ph": "M", "name": "thread_sort_index", "pid": pid, "tid": t, "args": {"sort_index": t}}),
-            )?;
-        }
-        // Open span per state track: (start µs, mode).
-        let mut open: [Option<(f64, PowerMode)>; 3] = [None; 3];
-        let mut last_refcnt: Option<u32> = None;
-        for ev in tl.events().iter().filter(|e| usize::from(e.device) == d) {
-            let ts = micros(tl, tl.axis_time(ev));
-            for (k, m) in state_fields(&ev.after).into_iter().enumerate() {
-                let Some(slot) = open.get_mut(k) else {
-                    continue;
-                };
-                if slot.map(|(_, om)| om) == m {
-                    continue;
-                }
-                if let Some((t0, om)) = slot.take() {
-                    emit(&mut w, span(pid, TRACKS[k].0, om, t0, ts))?;
-                }
-                *slot = m.map(|m| (ts, m));
-            }
-            if ev.after.refcnt != last_refcnt
-                && let Some(r) = ev.after.refcnt
-            {
-                emit(
-                    &mut w,
-                    json!({"ph": "C", "name": "refcnt", "pid": pid, "tid": 0, "ts": ts, "args": {"refcnt": r}}),
-                )?;
-            }
-            last_refcnt = ev.after.refcnt;
-            emit(&mut w, call_instant(tl, pid, ts, ev))?;
-        }
-        for (k, slot) in open.iter().enumerate() {
-            if let Some((t0, m)) = slot {
-                emit(&mut w, span(pid, TRACKS[k].0, *m, *t0, end.max(*t0)))?;
-            }
-        }
-        for f in findings.iter().filter(|f| &f.device == name) {
-            let ts = finding_time(tl, f);
-            emit(
-                &mut w,
-                json!({
-                    "ph": "i", "s": "t", "name": f.rule.id(), "cat": "violation",
-                    "pid": pid, "tid": tid::VIOLATIONS, "ts": ts, "cname": "terrible",
-                    "args": {"line": f.line, "related": f.related, "severity": f.severity, "message": f.message}
-                }),
-            )?;
-        }
     }
-    w.write_all(b"]}\n")?;
-    w.flush()
+}
+
+/// Per device: the open span of each state track and the last refcount written.
+#[derive(Debug, Clone, Default)]
+struct ChromeDevice {
+    open: [Option<(f64, PowerMode)>; 3],
+    refcnt: Option<u32>,
+}
+
+/// A Chrome trace-event JSON object (`{"traceEvents": [...], ...}`) written as events come:
+/// per device a process (`pid` = device index + 1) with state tracks as back-to-back
+/// complete (`X`) events named after the mode, `refcnt` as a counter (`C`), each call as an
+/// instant (`i`) on the `calls` track, each finding as an instant on the `violations` track,
+/// and each reboot as a global instant.
+#[derive(Debug)]
+pub struct ChromeTrace<W: Write> {
+    w: W,
+    first: bool,
+    devices: Vec<ChromeDevice>,
+    boots: usize,
+}
+
+impl<W: Write> ChromeTrace<W> {
+    /// Starts the trace.
+    pub fn new(mut w: W) -> io::Result<Self> {
+        w.write_all(b"{\"traceEvents\":[\n")?;
+        Ok(Self {
+            w,
+            first: true,
+            devices: Vec::new(),
+            boots: 0,
+        })
+    }
+
+    fn emit(&mut self, v: &Value) -> io::Result<()> {
+        if !self.first {
+            self.w.write_all(b",\n")?;
+        }
+        self.first = false;
+        serde_json::to_writer(&mut self.w, v).map_err(io::Error::other)
+    }
+
+    /// Writes the metadata of devices not described yet.
+    fn devices(&mut self, tl: &Timeline) -> io::Result<()> {
+        while self.devices.len() < tl.devices().len() {
+            let d = self.devices.len();
+            let pid = d + 1;
+            let name = tl.devices().get(d).cloned().unwrap_or_default();
+            self.emit(&json!({"ph": "M", "name": "process_name", "pid": pid, "tid": 0, "args": {"name": name}}))?;
+            for (t, tname) in TRACKS {
+                self.emit(&json!({"ph": "M", "name": "thread_name", "pid": pid, "tid": t, "args": {"name": tname}}))?;
+                self.emit(&json!({"ph": "M", "name": "thread_sort_index", "pid": pid, "tid": t, "args": {"sort_index": t}}))?;
+            }
+            self.devices.push(ChromeDevice::default());
+        }
+        Ok(())
+    }
+
+    fn boots(&mut self, tl: &Timeline, upto: usize) -> io::Result<()> {
+        while self.boots < upto.min(tl.boots().len()) {
+            let b = tl.boots()[self.boots];
+            self.boots += 1;
+            if self.boots > 1 {
+                self.emit(&json!({
+                    "ph": "i", "s": "g", "name": format!("boot {}", self.boots), "cat": "boot",
+                    "pid": 1, "tid": 0, "ts": micros(tl, b.start), "args": {"log_line": b.line}
+                }))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes one event of `tl` (events must come in log order).
+    pub fn event(&mut self, tl: &Timeline, ev: &Event) -> io::Result<()> {
+        self.devices(tl)?;
+        self.boots(tl, ev.boot as usize + 1)?;
+        let d = usize::from(ev.device);
+        let pid = d + 1;
+        let ts = micros(tl, tl.axis_time(ev));
+        let Some(mut dev) = self.devices.get(d).cloned() else {
+            return Ok(());
+        };
+        for (k, m) in state_fields(&ev.after).into_iter().enumerate() {
+            if dev.open[k].map(|(_, om)| om) == m {
+                continue;
+            }
+            if let Some((t0, om)) = dev.open[k].take() {
+                self.emit(&span(pid, TRACKS[k].0, om, t0, ts))?;
+            }
+            dev.open[k] = m.map(|m| (ts, m));
+        }
+        if ev.after.refcnt != dev.refcnt
+            && let Some(r) = ev.after.refcnt
+        {
+            self.emit(&json!({"ph": "C", "name": "refcnt", "pid": pid, "tid": 0, "ts": ts, "args": {"refcnt": r}}))?;
+        }
+        dev.refcnt = ev.after.refcnt;
+        self.emit(&call_instant(tl, pid, ts, ev))?;
+        if let Some(slot) = self.devices.get_mut(d) {
+            *slot = dev;
+        }
+        Ok(())
+    }
+
+    /// Writes one finding, at the time of the line it is about.
+    pub fn finding(&mut self, tl: &Timeline, f: &Finding) -> io::Result<()> {
+        self.devices(tl)?;
+        let pid = tl.device_index(&f.device).map_or(1, |d| usize::from(d) + 1);
+        self.emit(&json!({
+            "ph": "i", "s": "t", "name": f.rule.id(), "cat": "violation",
+            "pid": pid, "tid": tid::VIOLATIONS, "ts": micros(tl, f.at), "cname": "terrible",
+            "args": {"line": f.line, "related": f.related, "severity": f.severity, "message": f.message}
+        }))
+    }
+
+    /// Closes the open spans at the end of the log and the JSON; hands the writer back.
+    pub fn finish(mut self, tl: &Timeline) -> io::Result<W> {
+        self.devices(tl)?;
+        self.boots(tl, usize::MAX)?;
+        let end = micros(tl, tl.axis_end());
+        for (d, dev) in std::mem::take(&mut self.devices).iter().enumerate() {
+            for (k, slot) in dev.open.iter().enumerate() {
+                if let Some((t0, m)) = slot {
+                    self.emit(&span(d + 1, TRACKS[k].0, *m, *t0, end.max(*t0)))?;
+                }
+            }
+        }
+        write!(
+            self.w,
+            "\n],\"displayTimeUnit\":\"ms\",\"otherData\":{}}}\n",
+            json!({"generator": "benchtop-ath", "time_axis": time_note(tl)})
+        )?;
+        self.w.flush()?;
+        Ok(self.w)
+    }
+}
+
+/// Writes a whole timeline and its findings as a Chrome trace (see [`ChromeTrace`]).
+pub fn write_chrome_trace(w: impl Write, tl: &Timeline, findings: &[Finding]) -> io::Result<()> {
+    let mut t = ChromeTrace::new(io::BufWriter::new(w))?;
+    for ev in tl.events() {
+        t.event(tl, ev)?;
+    }
+    for f in findings {
+        t.finding(tl, f)?;
+    }
+    t.finish(tl)?.flush()
 }
 
 fn span(pid: usize, t: u32, m: PowerMode, t0: f64, t1: f64) -> Value {
@@ -172,22 +242,6 @@ fn call_instant(tl: &Timeline, pid: usize, ts: f64, ev: &Event) -> Value {
     v
 }
 
-/// The event at `f.line` on the time axis, in µs.
-fn finding_time(tl: &Timeline, f: &Finding) -> f64 {
-    let evs = tl.events();
-    let i = evs.partition_point(|e| e.line < f.line);
-    match evs.get(i).filter(|e| e.line == f.line) {
-        Some(e) => micros(tl, tl.axis_time(e)),
-        None => match tl.time_base() {
-            TimeBase::LineOrder => f.line as f64,
-            TimeBase::Seconds => evs
-                .get(i.saturating_sub(1))
-                .map(|e| micros(tl, tl.axis_time(e)))
-                .unwrap_or(0.0),
-        },
-    }
-}
-
 /// VCD identifier for variable number `n`: printable ASCII `!`..`~`, base 94.
 fn vcd_id(mut n: usize) -> String {
     let mut s = String::new();
@@ -201,141 +255,294 @@ fn vcd_id(mut n: usize) -> String {
     }
 }
 
-fn mode_bits(m: Option<PowerMode>) -> String {
-    match m {
-        Some(m) => format!("b{:b}", m.value()),
-        None => "bx".into(),
+/// One variable's value: a real (`None` = unknown, written `rnan`) or a bit (`None` = `x`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Val {
+    Real(Option<u32>),
+    Bit(Option<bool>),
+}
+
+impl Val {
+    fn write(self, w: &mut dyn Write, id: &str) -> io::Result<()> {
+        match self {
+            Val::Real(Some(v)) => writeln!(w, "r{v} {id}"),
+            Val::Real(None) => writeln!(w, "rnan {id}"),
+            Val::Bit(Some(b)) => writeln!(w, "{}{id}", u8::from(b)),
+            Val::Bit(None) => writeln!(w, "x{id}"),
+        }
     }
 }
 
-fn count_bits(r: Option<u32>) -> String {
-    match r {
-        Some(r) => format!("b{r:b}"),
-        None => "bx".into(),
-    }
-}
-
-const VCD_VARS: [(&str, &str, u32); 4] = [
-    ("wire", "cur_powerstate", 2),
-    ("wire", "target_powerstate", 2),
-    ("wire", "selfgen_state", 2),
-    ("integer", "refcnt", 32),
+/// The variables of each device's scope, in order: (type, width, name, is a device-prefixed
+/// 1-bit name). The state variables and the refcount are `real`s: libsigrok 0.5 (PulseView,
+/// sigrok-cli as Debian and Ubuntu ship them) skips real values but stops reading at the
+/// first multi-bit vector value, while GTKWave and Surfer show reals as numbers. The 1-bit
+/// wires are what a logic analyser view shows; their names carry the device because
+/// libsigrok ignores scopes.
+const VCD_VARS: [(&str, u32, &str, bool); 9] = [
+    ("real", 64, "cur_powerstate", false),
+    ("real", 64, "target_powerstate", false),
+    ("real", 64, "selfgen_state", false),
+    ("real", 64, "refcnt", false),
+    ("wire", 1, "awake", true),
+    ("wire", 1, "network_sleep", true),
+    ("wire", 1, "full_sleep", true),
+    ("wire", 1, "held", true),
+    ("wire", 1, "violation", true),
 ];
+const NVARS: usize = VCD_VARS.len();
+/// Index of the `violation` wire in [`VCD_VARS`].
+const VIOLATION: usize = 8;
 
-/// Writes a VCD: one scope per device with `cur_powerstate`, `target_powerstate`,
-/// `selfgen_state` (2-bit wires, HAL_PM values; `x` = unknown) and `refcnt` (32-bit
-/// integer). Timescale 1 µs; without timestamps, time = line number.
-pub fn write_vcd(w: impl Write, tl: &Timeline) -> io::Result<()> {
-    let mut w = BufWriter::new(w);
+fn values(s: &DevState) -> [Val; NVARS - 1] {
+    let is = |m: PowerMode| Val::Bit(s.cur.map(|c| c == m));
+    [
+        Val::Real(s.cur.map(|m| u32::from(m.value()))),
+        Val::Real(s.target.map(|m| u32::from(m.value()))),
+        Val::Real(s.selfgen.map(|m| u32::from(m.value()))),
+        Val::Real(s.refcnt),
+        is(PowerMode::Awake),
+        is(PowerMode::NetworkSleep),
+        is(PowerMode::FullSleep),
+        Val::Bit(s.refcnt.map(|r| r > 0)),
+    ]
+}
+
+fn initial(k: usize) -> Val {
+    match VCD_VARS.get(k) {
+        Some(("real", ..)) => Val::Real(None),
+        _ if k == VIOLATION => Val::Bit(Some(false)),
+        _ => Val::Bit(None),
+    }
+}
+
+fn scope_name(name: &str) -> String {
+    name.chars()
+        .map(|c| if c.is_ascii_graphic() { c } else { '_' })
+        .collect()
+}
+
+/// A VCD written as events come. Its header names every device, which is known only at the
+/// end, so the value changes go to `body` (a spool: a `Vec`, or a temporary file for a big
+/// log) and [`Vcd::finish`] returns the header to write before them.
+///
+/// Per device: `cur_powerstate`, `target_powerstate`, `selfgen_state` (HAL_PM values) and
+/// `refcnt` as reals (`nan` = unknown), and the 1-bit wires `<dev>_awake`,
+/// `<dev>_network_sleep`, `<dev>_full_sleep` (from `cur`), `<dev>_held` (refcount > 0) and
+/// `<dev>_violation` (a 1 µs pulse when a finding is made). Timescale 1 µs.
+#[derive(Debug)]
+pub struct Vcd<B: Write> {
+    body: B,
+    written: Vec<Val>,
+    pending: Vec<Option<Val>>,
+    /// The time of the values being collected.
+    now: u64,
+    /// The last time stamped in the body.
+    stamped: u64,
+    /// The first time (the header opens it with the initial values): the first event's, so
+    /// a log that starts hours after boot does not begin with hours of nothing (a logic
+    /// analyser view would fill them with samples).
+    start: Option<u64>,
+    /// When the violation pulses of `now` go back to 0.
+    pulse_off: Option<u64>,
+}
+
+impl<B: Write> Vcd<B> {
+    /// Starts a VCD whose value changes go to `body`.
+    pub fn new(body: B) -> Self {
+        Self {
+            body,
+            written: Vec::new(),
+            pending: Vec::new(),
+            now: 0,
+            stamped: 0,
+            start: None,
+            pulse_off: None,
+        }
+    }
+
+    fn units(tl: &Timeline, axis: f64) -> u64 {
+        match tl.time_base() {
+            TimeBase::Seconds => (axis * 1e6).round().max(0.0) as u64,
+            TimeBase::LineOrder => axis.max(0.0) as u64,
+        }
+    }
+
+    fn grow(&mut self, devices: usize) {
+        while self.written.len() < devices * NVARS {
+            let k = self.written.len() % NVARS;
+            self.written.push(initial(k));
+            self.pending.push(None);
+        }
+    }
+
+    fn set(&mut self, var: usize, v: Val) {
+        if let Some(p) = self.pending.get_mut(var) {
+            *p = Some(v);
+        }
+    }
+
+    /// Writes the changes collected for `now`.
+    fn flush(&mut self) -> io::Result<()> {
+        for i in 0..self.pending.len() {
+            let Some(v) = self.pending[i].take() else {
+                continue;
+            };
+            if self.written[i] == v {
+                continue;
+            }
+            if self.stamped != self.now {
+                writeln!(self.body, "#{}", self.now)?;
+                self.stamped = self.now;
+            }
+            v.write(&mut self.body, &vcd_id(i))?;
+            self.written[i] = v;
+        }
+        Ok(())
+    }
+
+    /// Moves the clock to `t` (never backwards), ending violation pulses on the way.
+    fn advance(&mut self, t: u64) -> io::Result<()> {
+        if self.start.is_none() {
+            self.start = Some(t);
+            self.now = t;
+            self.stamped = t;
+            return Ok(());
+        }
+        if t <= self.now {
+            return Ok(());
+        }
+        self.flush()?;
+        if let Some(off) = self.pulse_off.take() {
+            let devices = self.written.len() / NVARS;
+            for d in 0..devices {
+                self.set(d * NVARS + VIOLATION, Val::Bit(Some(false)));
+            }
+            if off < t {
+                self.now = off;
+                self.flush()?;
+            }
+        }
+        self.now = t;
+        Ok(())
+    }
+
+    /// Writes one event of `tl` (events must come in log order).
+    pub fn event(&mut self, tl: &Timeline, ev: &Event) -> io::Result<()> {
+        self.grow(tl.devices().len());
+        let t = Self::units(tl, tl.axis_time(ev));
+        self.advance(t)?;
+        let base = usize::from(ev.device) * NVARS;
+        for (k, v) in values(&ev.after).into_iter().enumerate() {
+            self.set(base + k, v);
+        }
+        Ok(())
+    }
+
+    /// A finding was made: its device's `violation` wire pulses now (or at the time of its
+    /// line, when that is later).
+    pub fn finding(&mut self, tl: &Timeline, f: &Finding) -> io::Result<()> {
+        self.grow(tl.devices().len());
+        let t = Self::units(tl, f.at).max(self.now);
+        self.advance(t)?;
+        let d = tl.device_index(&f.device).map_or(0, usize::from);
+        if d * NVARS < self.written.len() {
+            self.set(d * NVARS + VIOLATION, Val::Bit(Some(true)));
+            self.pulse_off = Some(self.now + 1);
+        }
+        Ok(())
+    }
+
+    /// Ends the body at the end of the log; returns it with the header that goes before it.
+    pub fn finish(mut self, tl: &Timeline) -> io::Result<(B, Vec<u8>)> {
+        self.grow(tl.devices().len());
+        let end = Self::units(tl, tl.axis_end());
+        if self.start.is_none() {
+            self.advance(end)?;
+        }
+        let last = end.max(self.now + u64::from(self.pulse_off.is_some()));
+        self.advance(last)?;
+        self.flush()?;
+        if self.stamped < last {
+            writeln!(self.body, "#{last}")?;
+        }
+        self.body.flush()?;
+        let start = self.start.unwrap_or(0);
+        Ok((self.body, vcd_header(tl, start)?))
+    }
+}
+
+fn vcd_header(tl: &Timeline, start: u64) -> io::Result<Vec<u8>> {
+    let mut h = Vec::new();
     writeln!(
-        w,
+        h,
         "$version benchtop-ath {} $end",
         env!("CARGO_PKG_VERSION")
     )?;
-    if tl.time_base() == TimeBase::LineOrder {
-        writeln!(
-            w,
+    match tl.time_base() {
+        TimeBase::LineOrder => writeln!(
+            h,
             "$comment no timestamps in the log: time = log line number $end"
-        )?;
+        )?,
+        TimeBase::Seconds if tl.boots().len() > 1 => writeln!(
+            h,
+            "$comment {} boots: each placed after the one before (first lines: {}) $end",
+            tl.boots().len(),
+            tl.boots()
+                .iter()
+                .map(|b| b.line.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )?,
+        TimeBase::Seconds => {}
     }
-    writeln!(w, "$timescale 1us $end")?;
-    let nvars = VCD_VARS.len();
+    writeln!(
+        h,
+        "$comment power states: 0 AWAKE, 1 FULL-SLEEP, 2 NETWORK SLEEP, 3 UNDEFINED; nan = unknown $end"
+    )?;
+    writeln!(h, "$timescale 1us $end")?;
     for (d, name) in tl.devices().iter().enumerate() {
-        let scope: String = name
-            .chars()
-            .map(|c| if c.is_ascii_graphic() { c } else { '_' })
-            .collect();
-        writeln!(w, "$scope module {scope} $end")?;
-        for (k, (ty, vname, width)) in VCD_VARS.iter().enumerate() {
-            writeln!(
-                w,
-                "$var {ty} {width} {} {vname} $end",
-                vcd_id(d * nvars + k)
-            )?;
+        let scope = scope_name(name);
+        writeln!(h, "$scope module {scope} $end")?;
+        for (k, (ty, width, vname, prefixed)) in VCD_VARS.iter().enumerate() {
+            let id = vcd_id(d * NVARS + k);
+            if *prefixed {
+                writeln!(h, "$var {ty} {width} {id} {scope}_{vname} $end")?;
+            } else {
+                writeln!(h, "$var {ty} {width} {id} {vname} $end")?;
+            }
         }
-        writeln!(w, "$upscope $end")?;
+        writeln!(h, "$upscope $end")?;
     }
-    writeln!(w, "$enddefinitions $end")?;
+    writeln!(h, "$enddefinitions $end")?;
+    writeln!(h, "#{start}")?;
+    writeln!(h, "$dumpvars")?;
+    for i in 0..tl.devices().len() * NVARS {
+        initial(i % NVARS).write(&mut h, &vcd_id(i))?;
+    }
+    writeln!(h, "$end")?;
+    Ok(h)
+}
 
-    let total = tl.devices().len() * nvars;
-    let mut written: Vec<String> = vec!["bx".into(); total];
-    let mut pending: Vec<Option<String>> = vec![None; total];
-    let mut now: Option<u64> = None;
-    let mut dumped = false;
-    let flush = |w: &mut BufWriter<_>,
-                 t: u64,
-                 pending: &mut [Option<String>],
-                 written: &mut [String],
-                 dumped: &mut bool|
-     -> io::Result<()> {
-        if !*dumped {
-            *dumped = true;
-            writeln!(w, "#0\n$dumpvars")?;
-            for (i, wv) in written.iter_mut().enumerate() {
-                if t == 0
-                    && let Some(v) = pending.get_mut(i).and_then(Option::take)
-                {
-                    *wv = v;
-                }
-                writeln!(w, "{wv} {}", vcd_id(i))?;
-            }
-            writeln!(w, "$end")?;
-            if t == 0 {
-                return Ok(());
-            }
-        }
-        let mut stamped = false;
-        for (i, p) in pending.iter_mut().enumerate() {
-            if let Some(v) = p.take()
-                && let Some(wv) = written.get_mut(i)
-                && *wv != v
-            {
-                if !stamped {
-                    writeln!(w, "#{t}")?;
-                    stamped = true;
-                }
-                writeln!(w, "{v} {}", vcd_id(i))?;
-                *wv = v;
-            }
-        }
-        Ok(())
-    };
+/// Writes a whole timeline as a VCD (see [`Vcd`]); violation pulses at the findings' lines.
+pub fn write_vcd(mut w: impl Write, tl: &Timeline, findings: &[Finding]) -> io::Result<()> {
+    let mut by_time: Vec<&Finding> = findings.iter().collect();
+    by_time.sort_by(|a, b| a.at.total_cmp(&b.at));
+    let mut next = by_time.into_iter().peekable();
+    let mut vcd = Vcd::new(Vec::new());
     for ev in tl.events() {
-        let axis = tl.axis_time(ev);
-        let t = match tl.time_base() {
-            TimeBase::Seconds => (axis * 1e6).round().max(0.0) as u64,
-            TimeBase::LineOrder => ev.line,
-        };
-        let t = now.map_or(t, |n| t.max(n));
-        if let Some(n) = now
-            && t > n
-        {
-            flush(&mut w, n, &mut pending, &mut written, &mut dumped)?;
+        let t = tl.axis_time(ev);
+        while let Some(f) = next.next_if(|f| f.at < t) {
+            vcd.finding(tl, f)?;
         }
-        now = Some(t);
-        let base = usize::from(ev.device) * nvars;
-        let a = ev.after;
-        let vals = [
-            mode_bits(a.cur),
-            mode_bits(a.target),
-            mode_bits(a.selfgen),
-            count_bits(a.refcnt),
-        ];
-        for (k, v) in vals.into_iter().enumerate() {
-            if let Some(p) = pending.get_mut(base + k) {
-                *p = Some(v);
-            }
-        }
+        vcd.event(tl, ev)?;
     }
-    let last = now.unwrap_or(0);
-    flush(&mut w, last, &mut pending, &mut written, &mut dumped)?;
-    let end = match tl.time_base() {
-        TimeBase::Seconds => (tl.axis_end() * 1e6).round().max(0.0) as u64,
-        TimeBase::LineOrder => tl.last_line(),
-    };
-    if end > last {
-        writeln!(w, "#{end}")?;
+    for f in next {
+        vcd.finding(tl, f)?;
     }
+    let (body, header) = vcd.finish(tl)?;
+    w.write_all(&header)?;
+    w.write_all(&body)?;
     w.flush()
 }
 

@@ -48,32 +48,136 @@ pub mod model;
 pub mod parser;
 pub mod sim;
 
-use std::io::Read;
+use std::io::{self, BufRead};
+use std::ops::ControlFlow;
 use std::path::Path;
 
+use benchtop_drivers::files::{self, FileError};
 use serde_json::{Map, Value, json};
 
 pub use check::{CheckConfig, Checker, Finding, Rule, Severity, SiteStats};
 pub use driver::{AthCommand, AthEvent, AthProtocol, LiveEvent};
-pub use file::{LoadedLog, export_file, load_log};
+pub use file::{ExportFormat, LoadedLog, export_log, load_log};
 pub use model::{
-    DevState, Event, EventKind, LodSpan, Site, Span, TimeBase, Timeline, Track, lod_spans,
+    Boot, DevState, Event, EventKind, LodSpan, Site, Span, TimeBase, Timeline, Track, lod_spans,
 };
 pub use parser::{Body, ParseStats, PowerCall, PowerFn, PowerMode, Record, parse_line};
 pub use sim::{AthConsoleSim, Scenario, SimConfig, SimLimit, write_log};
 
+/// The longest line read whole; the rest of a longer line is skipped (and counted in
+/// [`ParseStats::cut`]), so an input without newlines (`/dev/zero`) never fills memory.
+pub const MAX_LINE: usize = 64 * 1024;
+
 /// Errors of this crate.
 #[derive(Debug, thiserror::Error)]
 pub enum AthError {
-    /// Reading or writing a file failed.
-    #[error("{what}: {source}")]
-    Io {
-        /// What we were doing ("reading ath.log").
-        what: String,
-        /// The OS error.
-        #[source]
-        source: std::io::Error,
+    /// Opening, reading or writing a file failed (the path and the OS error, once).
+    #[error(transparent)]
+    File(#[from] FileError),
+    /// The path is a folder.
+    #[error("{path} is a folder; choose a log file")]
+    Folder {
+        /// The path as given.
+        path: String,
     },
+    /// No power-save line in the input (or in its first `within` MiB).
+    #[error(
+        "{path}: no ath(4) power-save lines among {lines} lines{}. Enable them with \
+         `sysctl dev.ath.0.debug=0x2000000000` (ATH_DEBUG_PWRSAVE, a kernel with `options \
+         ATH_DEBUG`) and capture the console or dmesg.",
+        within.map(|m| format!(" in its first {m} MiB (stopped reading there)")).unwrap_or_default()
+    )]
+    NotALog {
+        /// The path as given ("standard input" for `-`).
+        path: String,
+        /// Lines read.
+        lines: u64,
+        /// When reading stopped early: after this many MiB.
+        within: Option<u64>,
+    },
+    /// The job was cancelled.
+    #[error("load cancelled")]
+    Cancelled,
+}
+
+/// Calls `f` with each line of `r` (without its `\n`; a last line without one counts) and
+/// whether it was cut to [`MAX_LINE`] bytes. Memory stays bounded whatever the input: lines
+/// are handed out of the reader's buffer, and only a line straddling two reads is copied.
+/// `f` returns [`ControlFlow::Break`] to stop early.
+pub fn for_each_line(
+    r: &mut dyn BufRead,
+    f: impl FnMut(&[u8], bool) -> ControlFlow<()>,
+) -> io::Result<()> {
+    for_each_line_ticking(r, f, |_| ControlFlow::Continue(()))
+}
+
+/// [`for_each_line`], calling `tick` with the bytes read so far after every read from `r`
+/// (progress, cancellation, giving up on an input that is not a log), even inside one
+/// endless line.
+pub fn for_each_line_ticking(
+    r: &mut dyn BufRead,
+    mut f: impl FnMut(&[u8], bool) -> ControlFlow<()>,
+    mut tick: impl FnMut(u64) -> ControlFlow<()>,
+) -> io::Result<()> {
+    let mut total = 0u64;
+    let mut pending: Vec<u8> = Vec::new();
+    let mut cut = false;
+    let keep = |pending: &mut Vec<u8>, cut: &mut bool, piece: &[u8]| {
+        let room = MAX_LINE - pending.len();
+        if piece.len() > room {
+            pending.extend_from_slice(&piece[..room]);
+            *cut = true;
+        } else {
+            pending.extend_from_slice(piece);
+        }
+    };
+    loop {
+        let avail = match r.fill_buf() {
+            Ok(b) => b,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if avail.is_empty() {
+            if !pending.is_empty() || cut {
+                let _ = f(&pending, cut);
+            }
+            return Ok(());
+        }
+        let mut start = 0;
+        let mut stopped = false;
+        for nl in memchr::memchr_iter(b'\n', avail) {
+            let piece = &avail[start..nl];
+            start = nl + 1;
+            let flow = if pending.is_empty() && !cut {
+                if piece.len() > MAX_LINE {
+                    f(&piece[..MAX_LINE], true)
+                } else {
+                    f(piece, false)
+                }
+            } else {
+                keep(&mut pending, &mut cut, piece);
+                let flow = f(&pending, cut);
+                pending.clear();
+                cut = false;
+                flow
+            };
+            if flow.is_break() {
+                stopped = true;
+                break;
+            }
+        }
+        let used = if stopped {
+            start
+        } else {
+            keep(&mut pending, &mut cut, &avail[start..]);
+            avail.len()
+        };
+        r.consume(used);
+        total += used as u64;
+        if stopped || tick(total).is_break() {
+            return Ok(());
+        }
+    }
 }
 
 /// Parser + reconstruction + checker, fed line by line (live) or from a whole file.
@@ -82,6 +186,8 @@ pub struct Analysis {
     stats: ParseStats,
     timeline: Timeline,
     checker: Checker,
+    /// Bytes fed so far (offsets for messages about a line).
+    offset: u64,
 }
 
 impl Analysis {
@@ -91,6 +197,7 @@ impl Analysis {
             stats: ParseStats::default(),
             timeline: Timeline::new(),
             checker: Checker::new(config),
+            offset: 0,
         }
     }
 
@@ -101,44 +208,66 @@ impl Analysis {
         a
     }
 
-    /// Reads and analyses a log file.
+    /// Reads and analyses a log file (`-`: standard input), streaming: the text is never
+    /// held whole (the events are; see [`Analysis::forget_oldest_events`] for a bounded run).
     pub fn from_path(path: &Path, config: CheckConfig) -> Result<Self, AthError> {
-        let text = std::fs::read(path).map_err(|source| AthError::Io {
-            what: format!("reading {}", path.display()),
-            source,
-        })?;
-        Ok(Self::from_bytes(&text, config))
+        let mut input = files::open_input(path)?;
+        Self::from_reader(&mut *input, config).map_err(|source| {
+            AthError::File(FileError::Io {
+                what: "reading",
+                path: files::shown(path),
+                source,
+            })
+        })
     }
 
-    /// Reads and analyses a log from any reader.
-    pub fn from_reader(mut r: impl Read, config: CheckConfig) -> Result<Self, AthError> {
-        let mut text = Vec::new();
-        r.read_to_end(&mut text).map_err(|source| AthError::Io {
-            what: "reading the log".into(),
-            source,
+    /// Reads and analyses a log from any reader, line by line.
+    pub fn from_reader(r: &mut dyn BufRead, config: CheckConfig) -> io::Result<Self> {
+        let mut a = Self::new(config);
+        for_each_line(r, |line, cut| {
+            a.feed_line_cut(line, cut);
+            ControlFlow::Continue(())
         })?;
-        Ok(Self::from_bytes(&text, config))
+        Ok(a)
     }
 
     /// Feeds a buffer of complete lines (`\n`-separated; a last line without `\n` counts).
     pub fn feed_text(&mut self, text: &[u8]) {
-        let mut rest = text;
-        while !rest.is_empty() {
-            let (line, next) = match rest.iter().position(|&b| b == b'\n') {
-                Some(i) => (&rest[..i], &rest[i + 1..]),
-                None => (rest, &rest[rest.len()..]),
-            };
-            self.feed_line(line);
-            rest = next;
-        }
+        let mut r = text;
+        // Reading from a slice cannot fail.
+        let _ = for_each_line(&mut r, |line, cut| {
+            self.feed_line_cut(line, cut);
+            ControlFlow::Continue(())
+        });
     }
 
     /// Feeds the next line. Returns the index of the new event in
     /// [`Timeline::events`] when the line was recognised.
     pub fn feed_line(&mut self, line: &[u8]) -> Option<usize> {
+        self.feed_line_cut(line, false)
+    }
+
+    /// Feeds the next line, `cut` when only its first [`MAX_LINE`] bytes are there.
+    pub fn feed_line_cut(&mut self, line: &[u8], cut: bool) -> Option<usize> {
         self.stats.lines += 1;
         let n = self.stats.lines;
-        match parse_line(line) {
+        let start = self.offset;
+        self.offset += line.len() as u64 + 1;
+        let mut bad_utf8 = None;
+        if !line.is_ascii()
+            && let Err(e) = std::str::from_utf8(line)
+        {
+            self.stats.invalid_utf8 += 1;
+            let at = e.valid_up_to();
+            self.stats
+                .first_invalid_utf8
+                .get_or_insert((n, start + at as u64));
+            bad_utf8 = Some(at);
+        }
+        if cut {
+            self.stats.cut += 1;
+        }
+        match (!cut).then(|| parse_line(line)).flatten() {
             Some(rec) => {
                 self.stats.recognized += 1;
                 let applied = self.timeline.apply(n, &rec);
@@ -148,6 +277,29 @@ impl Analysis {
             None => {
                 self.stats.skipped += 1;
                 self.timeline.note_line(n, parser::line_timestamp(line));
+                if memchr::memmem::find(line, b"_ath_power_").is_some() {
+                    self.stats.unreadable += 1;
+                    let why = if let Some(at) = bad_utf8 {
+                        format!(
+                            "a power-save line with invalid UTF-8 at byte {} of the line (offset \
+                             {} in the input): {}",
+                            at + 1,
+                            start + at as u64,
+                            benchtop_drivers::text::printable_bytes(&line[..line.len().min(200)])
+                        )
+                    } else if cut {
+                        format!(
+                            "a power-save line longer than {MAX_LINE} bytes (cut): {}…",
+                            benchtop_drivers::text::printable_bytes(&line[..200.min(line.len())])
+                        )
+                    } else {
+                        format!(
+                            "a power-save line not in the format ath(4) prints: {}",
+                            benchtop_drivers::text::printable_bytes(&line[..line.len().min(200)])
+                        )
+                    };
+                    self.checker.unreadable(&self.timeline, n, why);
+                }
                 None
             }
         }
@@ -206,7 +358,18 @@ impl Analysis {
         let tl = &self.timeline;
         let mut totals = vec![[0.0f64; 4]; tl.devices().len()];
         let mut last: Vec<Option<(f64, PowerMode)>> = vec![None; tl.devices().len()];
+        let mut boot = 0;
         for ev in tl.events() {
+            if ev.boot != boot {
+                // A reboot: every device's state ended where the new boot starts.
+                boot = ev.boot;
+                let start = tl.boots().get(boot as usize).map_or(0.0, |b| b.start);
+                for (l, tot) in last.iter_mut().zip(totals.iter_mut()) {
+                    if let Some((t0, m)) = l.take() {
+                        tot[usize::from(m.value())] += (start - t0).max(0.0);
+                    }
+                }
+            }
             let d = usize::from(ev.device);
             let t = tl.axis_time(ev);
             if let Some(Some((t0, m))) = last.get(d).copied()
@@ -228,7 +391,7 @@ impl Analysis {
     }
 
     /// One event as the JSON object `benchtop ath parse --json` prints: `line`, `time` (if
-    /// known), `device`, `function`, `file`, `file_line` (power calls), `printed` (the values
+    /// known), `boot` (1, 2… when the log holds more than one), `device`, `function`, `file`, `file_line` (power calls), `printed` (the values
     /// as printed), and the reconstructed `cur`, `target`, `selfgen`, `refcnt` after the event
     /// (integers, `null` when unknown).
     pub fn event_json(&self, index: usize) -> Option<Value> {
@@ -238,6 +401,9 @@ impl Analysis {
         m.insert("line".into(), json!(ev.line));
         if let Some(t) = ev.time {
             m.insert("time".into(), json!(t));
+        }
+        if tl.boots().len() > 1 {
+            m.insert("boot".into(), json!(ev.boot + 1));
         }
         m.insert(
             "device".into(),
@@ -318,7 +484,8 @@ mod tests {
             ParseStats {
                 lines: 2,
                 recognized: 1,
-                skipped: 1
+                skipped: 1,
+                ..ParseStats::default()
             }
         );
         let v = a.event_json(0).expect("event");
@@ -393,10 +560,13 @@ mod tests {
             CheckConfig::default(),
         )
         .expect_err("no such file");
-        assert!(
-            err.to_string()
-                .starts_with("reading /nonexistent/ath.log: "),
-            "{err}"
+        let text = err.to_string();
+        assert!(text.starts_with("opening /nonexistent/ath.log: "), "{text}");
+        assert_eq!(text.matches("ath.log").count(), 1, "the path once: {text}");
+        assert_eq!(
+            text.matches("os error").count(),
+            1,
+            "the OS error once: {text}"
         );
     }
 

@@ -13,6 +13,14 @@
 //! A variable the log has not determined yet is *unknown* (`None`); the first printed value
 //! seeds it, so a log that starts in the middle of a run still reconstructs. HAL lines carry
 //! no device prefix and are attributed to the ath(4) device seen last.
+//!
+//! Time: the first event fixes the axis ([`TimeBase`]): seconds when a msgbuf timestamp came
+//! before it, else line numbers. A timestamp more than [`JITTER`] below the one before is a
+//! reboot (two boots in one dmesg; a smaller step back is lines out of order, taken as the
+//! same moment): the new boot is a [`Boot`] segment placed right after the last one on the
+//! axis, and every device's state starts unknown again. The axis therefore never goes
+//! backwards, and every consumer (checker, exports, panel) reads it through
+//! [`Timeline::axis_time`].
 
 use std::collections::HashMap;
 
@@ -103,6 +111,8 @@ pub struct Event {
     pub line: u64,
     /// Seconds: the line's timestamp, or the last one before it; `None` before any.
     pub time: Option<f64>,
+    /// The boot it belongs to (index into [`Timeline::boots`]).
+    pub boot: u32,
     /// Device index into [`Timeline::devices`].
     pub device: u16,
     /// Call site index into [`Timeline::sites`] (ath(4) power calls only).
@@ -237,6 +247,21 @@ pub fn lod_spans(spans: &[Span], t0: f64, t1: f64, min_width: f64) -> Vec<LodSpa
     out
 }
 
+/// A timestamp at most this much (seconds) below the one before is the same moment, out of
+/// order; further back is a reboot.
+pub const JITTER: f64 = 1.0;
+
+/// One boot of the machine in the log: a stretch whose timestamps never go backwards.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Boot {
+    /// The first log line of the boot (1 for the first).
+    pub line: u64,
+    /// Added to the boot's timestamps to place it on the axis, after the boot before.
+    pub offset: f64,
+    /// Where it starts on the axis.
+    pub start: f64,
+}
+
 /// Result of applying one record: where it went and the device state just before.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Applied {
@@ -259,6 +284,10 @@ pub struct Timeline {
     last_ath: Option<u16>,
     last_time: Option<f64>,
     last_line: u64,
+    base: Option<TimeBase>,
+    boots: Vec<Boot>,
+    /// Each device's state when the last boot ended (for the checker's end-of-boot rules).
+    boot_end_states: Vec<DevState>,
 }
 
 impl Timeline {
@@ -292,13 +321,40 @@ impl Timeline {
         self.last_line
     }
 
-    /// Seconds when the log had timestamps, else line order.
+    /// Seconds when the log had a timestamp before its first event, else line order (fixed by
+    /// the first event; before any event, whether a timestamp was seen).
     pub fn time_base(&self) -> TimeBase {
-        if self.last_time.is_some() {
-            TimeBase::Seconds
-        } else {
-            TimeBase::LineOrder
+        match self.base {
+            Some(b) => b,
+            None if self.last_time.is_some() => TimeBase::Seconds,
+            None => TimeBase::LineOrder,
         }
+    }
+
+    /// The boots of the log (timestamp resets), in order; empty before the first timestamp.
+    pub fn boots(&self) -> &[Boot] {
+        &self.boots
+    }
+
+    /// The boot an event of the current line would belong to.
+    pub fn current_boot(&self) -> u32 {
+        u32::try_from(self.boots.len().saturating_sub(1)).unwrap_or(u32::MAX)
+    }
+
+    /// Each device's state when the last boot ended (empty before a reboot).
+    pub fn boot_end_states(&self) -> &[DevState] {
+        &self.boot_end_states
+    }
+
+    /// The device an unattributed line most likely belongs to (the ath(4) device seen last).
+    pub fn last_device_name(&self) -> Option<&str> {
+        self.last_ath
+            .and_then(|d| self.devices.get(usize::from(d)))
+            .map(String::as_str)
+    }
+
+    fn offset(&self, boot: u32) -> f64 {
+        self.boots.get(boot as usize).map_or(0.0, |b| b.offset)
     }
 
     /// The last timestamp seen.
@@ -309,7 +365,7 @@ impl Timeline {
     /// An event's position on the time axis: seconds or line number per [`Timeline::time_base`].
     pub fn axis_time(&self, ev: &Event) -> f64 {
         match self.time_base() {
-            TimeBase::Seconds => ev.time.unwrap_or(0.0),
+            TimeBase::Seconds => ev.time.unwrap_or(0.0) + self.offset(ev.boot),
             TimeBase::LineOrder => ev.line as f64,
         }
     }
@@ -317,18 +373,46 @@ impl Timeline {
     /// The end of the time axis (last timestamp or last line).
     pub fn axis_end(&self) -> f64 {
         match self.time_base() {
-            TimeBase::Seconds => self.last_time.unwrap_or(0.0),
+            TimeBase::Seconds => self.last_time.unwrap_or(0.0) + self.offset(self.current_boot()),
             TimeBase::LineOrder => self.last_line as f64,
         }
     }
 
     /// Notes that line `line` (with its timestamp, if any) was read, recognised or not, so
-    /// the axis ends at the last line of the log.
+    /// the axis ends at the last line of the log. A timestamp below the one before starts a
+    /// new boot.
     pub fn note_line(&mut self, line: u64, time: Option<f64>) {
         self.last_line = self.last_line.max(line);
-        if time.is_some() {
-            self.last_time = time;
+        let Some(mut t) = time else {
+            return;
+        };
+        if let Some(prev) = self.last_time
+            && t < prev
+            && prev - t <= JITTER
+        {
+            // Slightly out of order (lines from two CPUs), not a reboot: the same moment.
+            t = prev;
         }
+        match self.last_time {
+            None => self.boots.push(Boot {
+                line: 1,
+                offset: 0.0,
+                start: 0.0,
+            }),
+            Some(prev) if t < prev => {
+                let end = prev + self.offset(self.current_boot());
+                self.boots.push(Boot {
+                    line,
+                    offset: end - t,
+                    start: end,
+                });
+                // The machine restarted: what the driver held is gone with it.
+                self.boot_end_states = std::mem::take(&mut self.states);
+                self.states = vec![DevState::default(); self.devices.len()];
+            }
+            Some(_) => {}
+        }
+        self.last_time = Some(t);
     }
 
     /// Back-to-back spans of one state variable of `device` (unknown stretches left out).
@@ -375,8 +459,8 @@ impl Timeline {
         out
     }
 
-    /// Indices of the events whose axis time lies in `[t0, t1]` (binary search; assumes the
-    /// timestamps do not go backwards, which msgbuf timestamps do not).
+    /// Indices of the events whose axis time lies in `[t0, t1]` (binary search: the axis never
+    /// goes backwards, reboots included).
     pub fn event_range(&self, t0: f64, t1: f64) -> std::ops::Range<usize> {
         let a = self.events.partition_point(|e| self.axis_time(e) < t0);
         let b = self.events.partition_point(|e| self.axis_time(e) <= t1);
@@ -439,6 +523,9 @@ impl Timeline {
     /// Applies one parsed record from log line `line` (1-based). Lines must come in order.
     pub fn apply(&mut self, line: u64, rec: &Record<'_>) -> Applied {
         self.note_line(line, rec.time);
+        if self.base.is_none() {
+            self.base = Some(self.time_base());
+        }
         let (device, site, kind) = match rec.body {
             Body::Power {
                 device,
@@ -498,6 +585,7 @@ impl Timeline {
         self.events.push(Event {
             line,
             time: self.last_time,
+            boot: self.current_boot(),
             device,
             site,
             kind,

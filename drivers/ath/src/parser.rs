@@ -233,8 +233,17 @@ pub struct ParseStats {
     pub lines: u64,
     /// Lines recognised.
     pub recognized: u64,
-    /// Lines skipped (unrelated kernel output, blank, malformed).
+    /// Lines skipped (unrelated kernel output, blank, and the unreadable ones below).
     pub skipped: u64,
+    /// Lines that mention the power-save functions but could not be read (each is reported
+    /// as an `unreadable-line` finding).
+    pub unreadable: u64,
+    /// Lines that are not valid UTF-8.
+    pub invalid_utf8: u64,
+    /// The first of them: (line number, byte offset of the bad byte in the input).
+    pub first_invalid_utf8: Option<(u64, u64)>,
+    /// Lines longer than [`crate::MAX_LINE`] bytes (only their start was read).
+    pub cut: u64,
 }
 
 /// Parses one line (without or with its `\n` / `\r\n`). Returns `None` for anything that is
@@ -516,16 +525,25 @@ fn uint(s: &[u8]) -> Option<(u64, &[u8])> {
     (i > 0).then_some((v, &s[i..]))
 }
 
-/// Signed decimal `%d`.
+/// Signed decimal `%d`. A number too large for an `int` saturates (the checker reports it
+/// as out of range rather than the line being dropped as unrelated).
 fn int(s: &[u8]) -> Option<(i32, &[u8])> {
     let (neg, s) = match s.strip_prefix(b"-") {
         Some(r) => (true, r),
         None => (false, s),
     };
-    let (v, r) = uint(s)?;
-    let v = i64::try_from(v).ok()?;
-    let v = i32::try_from(if neg { -v } else { v }).ok()?;
-    Some((v, r))
+    let mut v: i64 = 0;
+    let mut i = 0;
+    while let Some(&d) = s.get(i).filter(|d| d.is_ascii_digit()) {
+        v = v.saturating_mul(10).saturating_add(i64::from(d - b'0'));
+        i += 1;
+    }
+    if i == 0 {
+        return None;
+    }
+    let v = if neg { -v } else { v };
+    let v = i32::try_from(v).unwrap_or(if neg { i32::MIN } else { i32::MAX });
+    Some((v, &s[i..]))
 }
 
 /// Hexadecimal (1–8 digits, no prefix).

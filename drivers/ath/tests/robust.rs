@@ -128,7 +128,7 @@ fn hostile_logs_never_panic_and_export_cleanly() {
             }
         }
         let mut vcd = Vec::new();
-        write_vcd(&mut vcd, a.timeline()).unwrap();
+        write_vcd(&mut vcd, a.timeline(), &findings).unwrap();
         let text = String::from_utf8(vcd).unwrap();
         let mut last = None;
         for l in text.lines().filter(|l| l.starts_with('#')) {

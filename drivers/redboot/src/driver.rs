@@ -21,7 +21,8 @@ use crate::flash::{FlashPlan, FlashRunner, FlashStatus};
 use crate::parse::{BoardCard, FisEntry, NetworkInfo, VersionInfo, parse_dump};
 use crate::pat::{AutoPat, PatConfig, PatEvent, PatStatus};
 use crate::queue::{
-    CommandQueue, CommandResult, Origin, QueueEvent, QueueOptions, QueueOutput, QueueSnapshot,
+    Blocked, CommandQueue, CommandResult, Origin, QueueEvent, QueueOptions, QueueOutput,
+    QueueSnapshot,
 };
 use crate::recognise::{Found, Recognised, Recogniser};
 use crate::terminal::{LogFormat, ScrollbackLimits, SessionLog, Terminal, TerminalOptions, now_ms};
@@ -207,6 +208,8 @@ pub enum ConsoleEvent {
     Log(LogStatus),
     /// Auto-baud switched the port to this rate.
     BaudChanged(u32),
+    /// RedBoot handed over to a kernel (`Now booting linux kernel`, `Linux version …`).
+    KernelBoot,
 }
 
 /// Tag of the [`ConsoleCommand::Peek`] commands' results (`Origin::User(TAG_PEEK)`).
@@ -314,7 +317,21 @@ pub struct ConsoleProtocol {
     flash: Option<FlashRunner>,
     logger: Option<Logger>,
     last_snapshot: Option<QueueSnapshot>,
+    /// When the link was opened and bytes last arrived (for the prompt nudge).
+    quiet_since: Option<Instant>,
+    /// The last nudge, and nudges left before a banner or a new link.
+    nudged: Option<Instant>,
+    nudges_left: u8,
 }
+
+/// A console with work waiting (auto-pat, a flash, queued commands) and no prompt seen
+/// gets an empty line once it has been quiet this long: a board already sitting at
+/// `RedBoot>` when the link opens (or comes back) prints a fresh prompt. At most
+/// [`NUDGES`] times per link or banner, [`NUDGE_EVERY`] apart, so a console that is not
+/// RedBoot is not typed at for ever.
+const NUDGE_AFTER: Duration = Duration::from_millis(600);
+const NUDGE_EVERY: Duration = Duration::from_secs(2);
+const NUDGES: u8 = 3;
 
 impl ConsoleProtocol {
     /// A console driver with `opts`.
@@ -338,6 +355,9 @@ impl ConsoleProtocol {
             flash: None,
             logger: None,
             last_snapshot: None,
+            quiet_since: None,
+            nudged: None,
+            nudges_left: NUDGES,
         }
     }
 
@@ -379,6 +399,7 @@ impl ConsoleProtocol {
         for f in found {
             match f.what {
                 Recognised::Banner { mut version, .. } => {
+                    self.nudges_left = NUDGES;
                     if version.release.is_none()
                         && let Some(last) = &self.last_version
                     {
@@ -398,10 +419,10 @@ impl ConsoleProtocol {
                 }
                 // The queue reports prompts and countdowns as they appear (it acts on them);
                 // questions are in its snapshot.
+                Recognised::LinuxBoot => out.push(ConsoleEvent::KernelBoot),
                 Recognised::Prompt { .. }
                 | Recognised::BootScript { .. }
-                | Recognised::Confirm { .. }
-                | Recognised::LinuxBoot => {}
+                | Recognised::Confirm { .. } => {}
             }
         }
     }
@@ -546,7 +567,34 @@ impl ConsoleProtocol {
             self.last_status = Some(now);
             link.emit(ConsoleEvent::PatStatus(self.pat.status(now)));
         }
+        self.nudge(now, link)?;
         self.emit_snapshot(link);
+        Ok(())
+    }
+
+    /// See [`NUDGE_AFTER`].
+    fn nudge(
+        &mut self,
+        now: Instant,
+        link: &mut Link<'_, ConsoleEvent>,
+    ) -> Result<(), DriverError> {
+        let work = self.pat.is_enabled() || self.flash.is_some() || self.queue.pending_len() > 0;
+        let quiet = self
+            .quiet_since
+            .is_some_and(|t| now.duration_since(t) >= NUDGE_AFTER);
+        if work
+            && quiet
+            && self.xmodem.is_none()
+            && self.nudges_left > 0
+            && self
+                .nudged
+                .is_none_or(|t| now.duration_since(t) >= NUDGE_EVERY)
+            && self.queue.blocked() == Some(Blocked::NoPrompt)
+        {
+            self.nudged = Some(now);
+            self.nudges_left -= 1;
+            Self::send(link, b"\r".to_vec())?;
+        }
         Ok(())
     }
 
@@ -616,6 +664,9 @@ impl Protocol for ConsoleProtocol {
     type Event = ConsoleEvent;
 
     fn on_connect(&mut self, link: &mut Link<'_, ConsoleEvent>) -> Result<(), DriverError> {
+        self.quiet_since = Some(Instant::now());
+        self.nudged = None;
+        self.nudges_left = NUDGES;
         if self.auto_pat_on_connect {
             self.pat.enable(Instant::now(), self.last_banner);
             link.emit(ConsoleEvent::PatStatus(self.pat.status(Instant::now())));
@@ -630,6 +681,7 @@ impl Protocol for ConsoleProtocol {
         link: &mut Link<'_, ConsoleEvent>,
     ) -> Result<(), DriverError> {
         link.emit(ConsoleEvent::Rx(bytes.to_vec()));
+        self.quiet_since = Some(now);
         self.log_rx(bytes, link);
         if let Some(x) = &mut self.xmodem {
             let reply = x.feed(bytes, now);
@@ -824,10 +876,12 @@ impl Protocol for ConsoleProtocol {
         self.xmodem = None;
         if let Some(mut f) = self.flash.take() {
             let mut q = QueueOutput::default();
-            f.cancel(&mut CommandQueue::default(), &mut q);
-            let mut st = f.status().clone();
-            st.finished = Some(Err("the link was lost during the flash".into()));
-            out.push(ConsoleEvent::Flash(st));
+            f.interrupt(
+                "the link was lost during the flash",
+                &mut CommandQueue::default(),
+                &mut q,
+            );
+            out.push(ConsoleEvent::Flash(f.status().clone()));
         }
         self.last_snapshot = None;
         out.push(ConsoleEvent::Queue(self.queue.snapshot()));

@@ -102,22 +102,75 @@ pub struct IpPlan {
     pub server: Option<String>,
 }
 
-/// Everything the guided flash needs.
+/// One image of a plan: how it reaches RAM, where, and what is done with it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct FlashPlan {
-    /// Addresses to set first (`None` = keep the board's).
-    pub ip: Option<IpPlan>,
+pub struct ImagePlan {
     /// The image and how it travels.
     pub image: ImageSource,
     /// RAM address to load to (`-b`).
     pub load_addr: u32,
     /// What to do with it.
     pub target: FlashTarget,
+    /// The file's length and POSIX `cksum`, when the host knows them (a file it serves
+    /// itself): the image in RAM must match them before anything is written.
+    pub expect: Option<(u32, u32)>,
+}
+
+impl ImagePlan {
+    /// The file's name, as the report lists it.
+    pub fn file(&self) -> &str {
+        match &self.image {
+            ImageSource::Tftp { file, .. } => file.trim(),
+            ImageSource::Serial { name, .. } => name,
+        }
+    }
+
+    /// The FIS image it becomes, if any.
+    pub fn fis_name(&self) -> Option<&str> {
+        match &self.target {
+            FlashTarget::Create { name, .. } => Some(name.trim()),
+            _ => None,
+        }
+    }
+}
+
+/// Everything the guided flash needs: the addresses to set, then each image in turn.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FlashPlan {
+    /// Addresses to set first (`None` = keep the board's).
+    pub ip: Option<IpPlan>,
+    /// The images, in order.
+    pub images: Vec<ImagePlan>,
     /// The console's baud rate (for time estimates of a serial upload).
     pub baud: u32,
+    /// `fis init` before the first image: a new FIS directory with only RedBoot's own
+    /// entries, so the images find room (a board's first flash, as OpenWrt's install
+    /// recipes for these boards do). Never on a resumed flash.
+    pub init_fis: bool,
 }
 
 impl FlashPlan {
+    /// A plan of one image.
+    pub fn single(
+        ip: Option<IpPlan>,
+        image: ImageSource,
+        load_addr: u32,
+        target: FlashTarget,
+        baud: u32,
+    ) -> Self {
+        Self {
+            ip,
+            images: vec![ImagePlan {
+                image,
+                load_addr,
+                target,
+                expect: None,
+            }],
+            baud,
+            init_fis: false,
+        }
+    }
+
     /// Checks the plan; the error says what to fix.
     pub fn validate(&self) -> Result<(), String> {
         if let Some(ip) = &self.ip {
@@ -135,6 +188,38 @@ impl FlashPlan {
                 ));
             }
         }
+        if self.images.is_empty() {
+            return Err("the plan has no image".into());
+        }
+        for img in &self.images {
+            img.validate()?;
+        }
+        Ok(())
+    }
+
+    /// Seconds a serial upload of image `i` takes at the console's speed (10 bits a byte,
+    /// 1K blocks), `None` for TFTP.
+    pub fn upload_estimate(&self, i: usize) -> Option<Duration> {
+        match &self.images.get(i)?.image {
+            ImageSource::Serial { data, protocol, .. } => {
+                let overhead = if *protocol == SerialProtocol::Xmodem {
+                    133.0 / 128.0
+                } else {
+                    1029.0 / 1024.0
+                };
+                let bits = data.len() as f64 * 10.0 * overhead;
+                Some(Duration::from_secs_f64(
+                    bits / f64::from(self.baud.max(300)),
+                ))
+            }
+            ImageSource::Tftp { .. } => None,
+        }
+    }
+}
+
+impl ImagePlan {
+    /// Checks the image's part of a plan; the error says what to fix.
+    pub fn validate(&self) -> Result<(), String> {
         match &self.image {
             ImageSource::Tftp { file, server } => {
                 if file.trim().is_empty() || file.contains(char::is_whitespace) {
@@ -172,25 +257,21 @@ impl FlashPlan {
         }
         Ok(())
     }
+}
 
-    /// Seconds a serial upload takes at the console's speed (10 bits a byte, 1K blocks),
-    /// `None` for TFTP.
-    pub fn upload_estimate(&self) -> Option<Duration> {
-        match &self.image {
-            ImageSource::Serial { data, protocol, .. } => {
-                let overhead = if *protocol == SerialProtocol::Xmodem {
-                    133.0 / 128.0
-                } else {
-                    1029.0 / 1024.0
-                };
-                let bits = data.len() as f64 * 10.0 * overhead;
-                Some(Duration::from_secs_f64(
-                    bits / f64::from(self.baud.max(300)),
-                ))
-            }
-            ImageSource::Tftp { .. } => None,
-        }
-    }
+/// What became of one image (for reports).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImageOutcome {
+    /// The file.
+    pub file: String,
+    /// The FIS image written, if any.
+    pub fis: Option<String>,
+    /// Bytes loaded.
+    pub length: Option<u32>,
+    /// POSIX cksum of the image in RAM.
+    pub cksum: Option<u32>,
+    /// Where it got to: `Done` only once FLASH was checked against it.
+    pub state: StepState,
 }
 
 /// How a step is going.
@@ -232,14 +313,22 @@ pub struct FlashStatus {
     pub warning: Option<String>,
     /// `Some(Ok(summary))` when done, `Some(Err(why))` when it failed or was cancelled.
     pub finished: Option<Result<String, String>>,
+    /// Each image's outcome so far.
+    pub images: Vec<ImageOutcome>,
+    /// The image a failure stopped at (a new plan can start there).
+    pub failed_image: Option<usize>,
+    /// The failure was the board's or the link's going away (a reset, power, a cable), not
+    /// the plan's: the same image can be tried again when the board is back.
+    pub interrupted: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
     SetIp,
-    Load,
-    Write,
-    Verify,
+    Init,
+    Load(usize),
+    Write(usize),
+    Verify(usize),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -284,10 +373,15 @@ impl FlashRunner {
         if plan.ip.is_some() {
             kinds.push(Kind::SetIp);
         }
-        kinds.push(Kind::Load);
-        if plan.target != FlashTarget::LoadOnly {
-            kinds.push(Kind::Write);
-            kinds.push(Kind::Verify);
+        if plan.init_fis {
+            kinds.push(Kind::Init);
+        }
+        for (i, img) in plan.images.iter().enumerate() {
+            kinds.push(Kind::Load(i));
+            if img.target != FlashTarget::LoadOnly {
+                kinds.push(Kind::Write(i));
+                kinds.push(Kind::Verify(i));
+            }
         }
         let steps = kinds
             .iter()
@@ -298,6 +392,17 @@ impl FlashRunner {
                 detail: String::new(),
             })
             .collect();
+        let images = plan
+            .images
+            .iter()
+            .map(|img| ImageOutcome {
+                file: img.file().to_owned(),
+                fis: img.fis_name().map(str::to_owned),
+                length: None,
+                cksum: None,
+                state: StepState::Waiting,
+            })
+            .collect();
         Ok(Self {
             plan,
             kinds,
@@ -306,6 +411,9 @@ impl FlashRunner {
                 transfer: None,
                 warning: None,
                 finished: None,
+                images,
+                failed_image: None,
+                interrupted: false,
             },
             cur: 0,
             phase: Phase::Patting {
@@ -319,9 +427,31 @@ impl FlashRunner {
         })
     }
 
+    /// The image the current step is about.
+    fn image_index(&self) -> Option<usize> {
+        match self.kinds.get(self.cur)? {
+            Kind::SetIp | Kind::Init => None,
+            Kind::Load(i) | Kind::Write(i) | Kind::Verify(i) => Some(*i),
+        }
+    }
+
+    fn image(&self) -> Option<&ImagePlan> {
+        self.plan.images.get(self.image_index()?)
+    }
+
     /// The status for the panel.
     pub fn status(&self) -> &FlashStatus {
         &self.status
+    }
+
+    /// The link ended in the middle: the flash fails as interrupted.
+    pub fn interrupt(&mut self, why: &str, queue: &mut CommandQueue, out: &mut QueueOutput) {
+        if self.is_finished() {
+            return;
+        }
+        queue.cancel_where(|o| o == Origin::Flash, out);
+        self.status.interrupted = true;
+        self.fail(why.to_owned());
     }
 
     /// Whether it has ended (done, failed or cancelled).
@@ -342,6 +472,12 @@ impl FlashRunner {
         if let Some(s) = self.step_mut() {
             s.state = StepState::Failed;
             s.detail = why.clone();
+        }
+        if let Some(i) = self.image_index() {
+            self.status.failed_image = Some(i);
+            if let Some(o) = self.status.images.get_mut(i) {
+                o.state = StepState::Failed;
+            }
         }
         let label = self
             .status
@@ -401,9 +537,11 @@ impl FlashRunner {
                 }
                 vec![c]
             }
-            Kind::Load => {
-                let base = format!("load -r -b 0x{:08x}", p.load_addr);
-                let load = match &p.image {
+            Kind::Init => vec!["fis init".into()],
+            Kind::Load(i) => {
+                let img = &p.images[i];
+                let base = format!("load -r -b 0x{:08x}", img.load_addr);
+                let load = match &img.image {
                     ImageSource::Tftp { file, server } => match server {
                         Some(s) => format!("{base} -m tftp -h {} {}", s.trim(), file.trim()),
                         None => format!("{base} -m tftp {}", file.trim()),
@@ -412,12 +550,20 @@ impl FlashRunner {
                         format!("{base} -m {}", protocol.mode())
                     }
                 };
+                // A new image: what was known of the last one no longer holds.
+                self.loaded = None;
+                self.ram_cksum = None;
+                self.flash_addr = None;
+                if let Some(o) = self.status.images.get_mut(i) {
+                    o.state = StepState::Running;
+                }
                 // The cksum command is built once the loaded length is known.
                 vec![load]
             }
-            Kind::Write => {
-                let (addr, len) = self.loaded.unwrap_or((p.load_addr, 0));
-                match &p.target {
+            Kind::Write(i) => {
+                let img = &p.images[i];
+                let (addr, len) = self.loaded.unwrap_or((img.load_addr, 0));
+                match &img.target {
                     FlashTarget::Create {
                         name,
                         flash_addr,
@@ -444,7 +590,7 @@ impl FlashRunner {
                     FlashTarget::LoadOnly => Vec::new(),
                 }
             }
-            Kind::Verify => match &p.target {
+            Kind::Verify(i) => match &p.images[i].target {
                 FlashTarget::Create { .. } => vec!["fis list".into()],
                 FlashTarget::Write { flash_addr } => {
                     let len = self.loaded.map_or(0, |l| l.1);
@@ -464,13 +610,16 @@ impl FlashRunner {
 
     fn timeout_for(&self, cmd: &str) -> Duration {
         if cmd.starts_with("load") {
-            match self.plan.upload_estimate() {
+            match self
+                .image_index()
+                .and_then(|i| self.plan.upload_estimate(i))
+            {
                 Some(est) => est.mul_f64(1.5) + Duration::from_secs(60),
                 None => Duration::from_secs(300),
             }
         } else if cmd.starts_with("fis create") || cmd.starts_with("fis write") {
             Duration::from_secs(900)
-        } else if cmd.starts_with("cksum") {
+        } else if cmd.starts_with("cksum") || cmd.starts_with("fis init") {
             Duration::from_secs(120)
         } else {
             Duration::from_secs(20)
@@ -491,24 +640,43 @@ impl FlashRunner {
         if let Some(s) = self.step_mut() {
             s.state = StepState::Done;
         }
+        // An image is done once its last step is (the check of FLASH, or its load alone).
+        let image_done = match self.kinds.get(self.cur) {
+            Some(Kind::Verify(i)) => Some(*i),
+            Some(Kind::Load(i)) if self.plan.images[*i].target == FlashTarget::LoadOnly => Some(*i),
+            _ => None,
+        };
+        if let Some(i) = image_done
+            && let Some(o) = self.status.images.get_mut(i)
+        {
+            o.state = StepState::Done;
+        }
         self.cur += 1;
         if self.cur >= self.kinds.len() {
             self.phase = Phase::Finished;
-            let summary = match (&self.plan.target, self.loaded) {
-                (FlashTarget::LoadOnly, Some((a, l))) => {
-                    format!("Loaded {l} bytes at 0x{a:08x}.")
-                }
-                (FlashTarget::Create { name, .. }, Some((_, l))) => format!(
-                    "Wrote {l} bytes as FIS image '{}' at 0x{:08x}; checksums match.",
-                    name.trim(),
-                    self.flash_addr.unwrap_or(0)
-                ),
-                (FlashTarget::Write { flash_addr }, Some((_, l))) => {
-                    format!("Wrote {l} bytes to FLASH at 0x{flash_addr:08x}; checksums match.")
-                }
-                _ => "Done.".into(),
-            };
-            self.status.finished = Some(Ok(summary));
+            let summary = self
+                .plan
+                .images
+                .iter()
+                .zip(&self.status.images)
+                .map(|(img, o)| {
+                    let len = o.length.unwrap_or(0);
+                    match &img.target {
+                        FlashTarget::LoadOnly => format!("loaded {len} bytes of {}", o.file),
+                        FlashTarget::Create { name, .. } => format!(
+                            "wrote {} ({len} bytes) as FIS image '{}'; checksums match",
+                            o.file,
+                            name.trim()
+                        ),
+                        FlashTarget::Write { flash_addr } => format!(
+                            "wrote {} ({len} bytes) to FLASH at 0x{flash_addr:08x}; checksums match",
+                            o.file
+                        ),
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("; ");
+            self.status.finished = Some(Ok(format!("{summary}.")));
         } else {
             self.phase = Phase::Patting {
                 since: Instant::now(),
@@ -522,26 +690,24 @@ impl FlashRunner {
         let Phase::Command { sub: 0, id: want } = self.phase else {
             return None;
         };
-        if want != id || self.kinds.get(self.cur) != Some(&Kind::Load) {
+        if want != id || !matches!(self.kinds.get(self.cur), Some(Kind::Load(_))) {
             return None;
         }
-        match &self.plan.image {
+        let (protocol, name, data) = match &self.image()?.image {
             ImageSource::Serial {
                 protocol,
                 name,
                 data,
                 ..
-            } => {
-                let data = data.as_ref().clone();
-                self.status.transfer = Some((0, data.len()));
-                Some(match protocol {
-                    SerialProtocol::Ymodem => XmodemSender::ymodem(name, data, now),
-                    SerialProtocol::Xmodem1K => XmodemSender::new(data, BlockSize::B1K, now),
-                    SerialProtocol::Xmodem => XmodemSender::new(data, BlockSize::B128, now),
-                })
-            }
-            ImageSource::Tftp { .. } => None,
-        }
+            } => (*protocol, name.clone(), data.as_ref().clone()),
+            ImageSource::Tftp { .. } => return None,
+        };
+        self.status.transfer = Some((0, data.len()));
+        Some(match protocol {
+            SerialProtocol::Ymodem => XmodemSender::ymodem(&name, data, now),
+            SerialProtocol::Xmodem1K => XmodemSender::new(data, BlockSize::B1K, now),
+            SerialProtocol::Xmodem => XmodemSender::new(data, BlockSize::B128, now),
+        })
     }
 
     /// Upload progress.
@@ -575,6 +741,7 @@ impl FlashRunner {
         match r.outcome {
             Outcome::Completed => {}
             Outcome::BoardReset => {
+                self.status.interrupted = true;
                 self.fail(
                     "the board reset during this step (the watchdog, or power): RAM is lost, \
                      start again"
@@ -641,21 +808,37 @@ impl FlashRunner {
                 ));
                 Ok(None)
             }
-            (Kind::Load, 0) => {
+            (Kind::Init, _) => {
+                if !text.contains("Initialize FLASH Image System") {
+                    return Err("the board did not initialise its FIS directory".into());
+                }
+                self.set_detail("a new FIS directory".into());
+                Ok(None)
+            }
+            (Kind::Load(i), 0) => {
+                let img = self.plan.images[i].clone();
                 let (a, b) = parse_load_result(&text).ok_or_else(|| {
                     format!(
                         "no `Raw file loaded` line: {}",
                         r.lines.last().cloned().unwrap_or_default()
                     )
                 })?;
-                if a != self.plan.load_addr || b < a {
+                if a != img.load_addr || b < a {
                     return Err(format!(
                         "loaded at 0x{a:08x}-0x{b:08x}, not at 0x{:08x}",
-                        self.plan.load_addr
+                        img.load_addr
                     ));
                 }
                 let len = b - a + 1;
-                if let ImageSource::Serial { data, protocol, .. } = &self.plan.image
+                if let Some((want, _)) = img.expect
+                    && len != want
+                {
+                    return Err(format!(
+                        "RedBoot loaded {len} bytes, the file {} has {want}",
+                        img.file()
+                    ));
+                }
+                if let ImageSource::Serial { data, protocol, .. } = &img.image
                     && len as usize != data.len()
                 {
                     let pads = data.iter().rev().take_while(|&&b| b == PAD).count();
@@ -670,24 +853,35 @@ impl FlashRunner {
                     });
                 }
                 self.loaded = Some((a, len));
+                if let Some(o) = self.status.images.get_mut(i) {
+                    o.length = Some(len);
+                }
                 self.status.transfer = None;
                 self.set_detail(format!("{len} bytes at 0x{a:08x}-0x{b:08x}"));
                 Ok(Some(format!("cksum -b 0x{a:08x} -l 0x{len:08x}")))
             }
-            (Kind::Load, _) => {
+            (Kind::Load(i), _) => {
+                let img = &self.plan.images[i];
                 let (crc, len) = parse_cksum(&text).ok_or("no `POSIX cksum` line in the answer")?;
-                if let ImageSource::Serial { cksum, .. } = &self.plan.image
-                    && crc != *cksum
+                let want = match &img.image {
+                    ImageSource::Serial { cksum, .. } => Some(*cksum),
+                    ImageSource::Tftp { .. } => img.expect.map(|e| e.1),
+                };
+                if let Some(want) = want
+                    && crc != want
                 {
                     return Err(format!(
-                        "the image in RAM has checksum {crc}, the file {cksum}: the upload was \
+                        "the image in RAM has checksum {crc}, the file {want}: the transfer was \
                          corrupted"
                     ));
                 }
                 self.ram_cksum = Some(crc);
+                if let Some(o) = self.status.images.get_mut(i) {
+                    o.cksum = Some(crc);
+                }
                 self.set_detail(format!(
                     "{len} bytes in RAM, POSIX cksum {crc}{}",
-                    if matches!(self.plan.image, ImageSource::Serial { .. }) {
+                    if want.is_some() {
                         " (matches the file)"
                     } else {
                         ""
@@ -695,7 +889,7 @@ impl FlashRunner {
                 ));
                 Ok(None)
             }
-            (Kind::Write, _) => {
+            (Kind::Write(_), _) => {
                 if !r.lines.iter().any(|l| l.contains("Program from")) {
                     return Err(format!(
                         "RedBoot did not program FLASH: {}",
@@ -712,7 +906,7 @@ impl FlashRunner {
                 ));
                 Ok(None)
             }
-            (Kind::Verify, 0) => match &self.plan.target {
+            (Kind::Verify(i), 0) => match &self.plan.images[i].target.clone() {
                 FlashTarget::Create {
                     name, flash_addr, ..
                 } => {
@@ -748,7 +942,7 @@ impl FlashRunner {
                 }
                 FlashTarget::LoadOnly => Ok(None),
             },
-            (Kind::Verify, _) => self.compare_flash(&text).map(|_| None),
+            (Kind::Verify(_), _) => self.compare_flash(&text).map(|_| None),
         }
     }
 
@@ -787,7 +981,8 @@ impl FlashRunner {
 fn label(kind: Kind, plan: &FlashPlan) -> String {
     match kind {
         Kind::SetIp => "Set the IP addresses".into(),
-        Kind::Load => match &plan.image {
+        Kind::Init => "Start a new FIS directory (fis init)".into(),
+        Kind::Load(i) => match &plan.images[i].image {
             ImageSource::Tftp { file, .. } => format!("Load {} over TFTP", file.trim()),
             ImageSource::Serial {
                 protocol,
@@ -801,12 +996,12 @@ fn label(kind: Kind, plan: &FlashPlan) -> String {
                 protocol.label()
             ),
         },
-        Kind::Write => match &plan.target {
+        Kind::Write(i) => match &plan.images[i].target {
             FlashTarget::Create { name, .. } => format!("Write FIS image '{}'", name.trim()),
             FlashTarget::Write { flash_addr } => format!("Write FLASH at 0x{flash_addr:08x}"),
             FlashTarget::LoadOnly => String::new(),
         },
-        Kind::Verify => "Check FLASH against the image".into(),
+        Kind::Verify(i) => format!("Check FLASH against {}", plan.images[i].file()),
     }
 }
 
@@ -815,24 +1010,24 @@ mod tests {
     use super::*;
 
     fn plan() -> FlashPlan {
-        FlashPlan {
-            ip: Some(IpPlan {
+        FlashPlan::single(
+            Some(IpPlan {
                 local: "192.168.84.1/24".into(),
                 server: Some("192.168.84.9".into()),
             }),
-            image: ImageSource::Tftp {
+            ImageSource::Tftp {
                 file: "openwrt-atheros-vmlinux.lzma".into(),
                 server: None,
             },
-            load_addr: 0x8010_0000,
-            target: FlashTarget::Create {
+            0x8010_0000,
+            FlashTarget::Create {
                 name: "linux".into(),
                 flash_addr: None,
                 entry: Some(0x8010_0000),
                 exec: None,
             },
-            baud: 115_200,
-        }
+            115_200,
+        )
     }
 
     #[test]
@@ -848,7 +1043,7 @@ mod tests {
                 .is_err_and(|e| e.contains("not an IPv4 address"))
         );
         let mut p = plan();
-        p.target = FlashTarget::Create {
+        p.images[0].target = FlashTarget::Create {
             name: "my image".into(),
             flash_addr: None,
             entry: None,
@@ -856,16 +1051,16 @@ mod tests {
         };
         assert!(p.validate().is_err_and(|e| e.contains("without spaces")));
         let mut p = plan();
-        p.load_addr = 0x8010_0002;
+        p.images[0].load_addr = 0x8010_0002;
         assert!(p.validate().is_err_and(|e| e.contains("aligned")));
         let mut p = plan();
-        p.image = ImageSource::Serial {
+        p.images[0].image = ImageSource::Serial {
             protocol: SerialProtocol::Ymodem,
             name: "x".into(),
             data: Arc::new(vec![0; 1_000_000]),
             cksum: 0,
         };
-        let est = p.upload_estimate().expect("serial");
+        let est = p.upload_estimate(0).expect("serial");
         assert!((87.0..88.0).contains(&est.as_secs_f64()), "{est:?}");
     }
 

@@ -43,6 +43,7 @@ pub mod driver;
 pub mod flash;
 pub mod parse;
 pub mod pat;
+pub mod plan_file;
 pub mod queue;
 pub mod recognise;
 pub mod sim;

@@ -181,7 +181,8 @@ pub struct PatStatus {
     pub reset_deadline: Option<Instant>,
     /// Pats done.
     pub pats: u64,
-    /// Resets seen.
+    /// Resets of a board seen running while auto-pat was on (a power-on, the first banner
+    /// after connecting, is not one).
     pub resets: u32,
     /// A pat is overdue and the deadline is within the warning margin.
     pub at_risk: bool,
@@ -383,7 +384,10 @@ impl AutoPat {
         out: &mut QueueOutput,
         events: &mut Vec<PatEvent>,
     ) {
-        self.resets += 1;
+        let real = self.enabled && self.alive;
+        if real {
+            self.resets += 1;
+        }
         self.dir_done = false;
         self.warned = false;
         self.deadline = Some(now + self.cfg.watchdog_timeout);
@@ -406,7 +410,7 @@ impl AutoPat {
         };
         self.cur_due = None;
         let ev = PatEvent::BoardReset {
-            while_enabled: self.enabled && self.alive,
+            while_enabled: real,
         };
         self.alive = false;
         self.record(now, ev, events);

@@ -45,6 +45,13 @@ pub struct SparkyOptions {
     pub tftp_bytes_per_sec: u32,
     /// Time to erase, and again to program, one 64 KiB FLASH block.
     pub flash_block_time: Duration,
+    /// `load -h HOST` fetches over real TFTP (UDP) from HOST at this port (`None`: the
+    /// built-in file list above stands in for a server).
+    pub tftp_port: Option<u16>,
+    /// The board's serial number (`bdshow`'s `serialNo:`).
+    pub serial: String,
+    /// The board's Ethernet MAC address (`bdshow`, the banner).
+    pub mac: [u8; 6],
 }
 
 impl Default for SparkyOptions {
@@ -62,7 +69,32 @@ impl Default for SparkyOptions {
             ],
             tftp_bytes_per_sec: 1_000_000,
             flash_block_time: Duration::from_millis(40),
+            tftp_port: None,
+            serial: "Q2AJYS5XMYZ8".into(),
+            mac: [0x00, 0x18, 0x0a, 0x50, 0x7b, 0xae],
         }
+    }
+}
+
+impl SparkyOptions {
+    /// The options of board number `n` of a simulated bench: its own serial number and MAC
+    /// (Meraki's OUI 00:18:0a), the rest as `self`.
+    pub fn numbered(&self, n: u32) -> Self {
+        let b = n.to_be_bytes();
+        Self {
+            serial: format!("Q2BT{:08}", n),
+            mac: [0x00, 0x18, 0x0a, b[1], b[2], b[3]],
+            ..self.clone()
+        }
+    }
+
+    /// The MAC address as `bdshow` prints it.
+    pub fn mac_text(&self) -> String {
+        self.mac
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<Vec<_>>()
+            .join(":")
     }
 }
 
@@ -112,6 +144,8 @@ enum Finish {
     },
     /// Remove an image from the FIS directory.
     Delete(String),
+    /// Keep only RedBoot's own entries (`fis init`).
+    Init,
     /// A TFTP download lands in RAM.
     Tftp { base: u32, data: Vec<u8> },
     /// A TFTP download that fails with this message.
@@ -128,6 +162,8 @@ enum Asked {
         image: Option<FisImage>,
     },
     Delete(String),
+    /// `fis init`: a new directory with only RedBoot's own entries.
+    Init,
 }
 
 #[derive(Debug)]
@@ -146,6 +182,11 @@ enum State {
     Busy {
         script: VecDeque<(Instant, Vec<u8>)>,
         finish: Finish,
+    },
+    /// A real TFTP download to `base` running on a thread of its own.
+    Fetching {
+        result: crossbeam_channel::Receiver<Result<Vec<u8>, String>>,
+        base: u32,
     },
 }
 
@@ -414,7 +455,13 @@ impl SparkySim {
     }
 
     fn banner(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(b"\r\nEthernet eth0: MAC address 00:18:0a:50:7b:ae\r\n");
+        out.extend_from_slice(
+            format!(
+                "\r\nEthernet eth0: MAC address {}\r\n",
+                self.opts.mac_text()
+            )
+            .as_bytes(),
+        );
         self.net_lines(out);
         out.extend_from_slice(
             b"\r\n\
@@ -585,15 +632,16 @@ FLASH: 0xa8000000 - 0xa87e0000, 128 blocks of 0x00010000 bytes each.\r\n",
     }
 
     fn bdshow(&self, out: &mut Vec<u8>) {
+        let mac = self.opts.mac_text();
         let text = format!(
             "name: Meraki Outdoor 1.0\r\nmagic: 35333131\r\ncksum: 2a1b\r\nrev: 10\r\n\
-major: 1\r\nminor: 0\r\npciid: 0013\r\nwlan0: yes 00:18:0a:50:7b:ae\r\n\
-wlan1: no 00:00:00:00:00:00\r\nenet0: yes 00:18:0a:50:7b:ae\r\nenet1: no 00:00:00:00:00:00\r\n\
+major: 1\r\nminor: 0\r\npciid: 0013\r\nwlan0: yes {mac}\r\n\
+wlan1: no 00:00:00:00:00:00\r\nenet0: yes {mac}\r\nenet1: no 00:00:00:00:00:00\r\n\
 uart0: yes\r\nsysled: no, gpio 0\r\nfactory: no, gpio 0\r\nserclk: internal\r\n\
 cpufreq: calculated 184000000 Hz\r\nsysfreq: calculated 92000000 Hz\r\nmemcap: disabled\r\n\
-watchdg: disabled (WARNING: for debugging only!)\r\n\r\nserialNo: Q2AJYS5XMYZ8\r\n\
+watchdg: disabled (WARNING: for debugging only!)\r\n\r\nserialNo: {}\r\n\
 Watchdog Gpio pin: {}\r\nsecret number: e2f019a200ee517e30ded15cdbd27b\r\n",
-            self.opts.watchdog_pin
+            self.opts.serial, self.opts.watchdog_pin
         );
         out.extend_from_slice(text.as_bytes());
     }
@@ -921,6 +969,16 @@ Watchdog Gpio pin: {}\r\nsecret number: e2f019a200ee517e30ded15cdbd27b\r\n",
                 }
                 true
             }
+            "init" => {
+                out.extend_from_slice(
+                    b"About to initialize [format] FLASH image system - continue (y/n)? ",
+                );
+                self.state = State::Question {
+                    asked: Asked::Init,
+                    answer: Vec::new(),
+                };
+                false
+            }
             "delete" => {
                 let Some(&name) = operands.first() else {
                     Self::error_line(out, "** Error: usage: fis delete name");
@@ -1150,6 +1208,11 @@ Watchdog Gpio pin: {}\r\nsecret number: e2f019a200ee517e30ded15cdbd27b\r\n",
                 self.dir_update(&mut script, &mut at);
                 Finish::Delete(name)
             }
+            Asked::Init => {
+                script.push_back((at, b"*** Initialize FLASH Image System\r\n".to_vec()));
+                self.dir_update(&mut script, &mut at);
+                Finish::Init
+            }
         };
         self.state = State::Busy { script, finish };
     }
@@ -1217,6 +1280,9 @@ Watchdog Gpio pin: {}\r\nsecret number: e2f019a200ee517e30ded15cdbd27b\r\n",
                     return true;
                 };
                 let server = host.unwrap_or(&self.net.server).to_owned();
+                if let Some(port) = self.opts.tftp_port {
+                    return self.fetch(&server, port, file, base, max, out);
+                }
                 let found = self
                     .opts
                     .tftp_files
@@ -1251,6 +1317,74 @@ Watchdog Gpio pin: {}\r\nsecret number: e2f019a200ee517e30ded15cdbd27b\r\n",
                 true
             }
         }
+    }
+
+    /// Starts a real TFTP download from `server:port` on a thread of its own; the board is
+    /// busy (as RedBoot is) until it ends.
+    fn fetch(
+        &mut self,
+        server: &str,
+        port: u16,
+        file: &str,
+        base: u32,
+        max: usize,
+        out: &mut Vec<u8>,
+    ) -> bool {
+        let Ok(ip) = server.parse::<std::net::IpAddr>() else {
+            Self::error_line(out, &format!("Invalid host: {server}"));
+            return true;
+        };
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        let file_name = file.to_owned();
+        let addr = std::net::SocketAddr::new(ip, port);
+        // Sent from the board's own address where this host has it (any 127.x on
+        // loopback), so a server tells simulated boards apart as it does real ones.
+        let local = self.net.ip.parse::<std::net::IpAddr>().ok();
+        let spawned = std::thread::Builder::new()
+            .name("benchtop-sim-tftp".into())
+            .spawn(move || {
+                let opts = benchtop_drivers::tftp::FetchOptions {
+                    mode: "OCTET",
+                    limit: max,
+                    local,
+                    ..benchtop_drivers::tftp::FetchOptions::default()
+                };
+                let result = benchtop_drivers::tftp::fetch(addr, &file_name, &opts, |_| {})
+                    .map_err(|e| {
+                        // RedBoot's own words for each way a TFTP load fails.
+                        let why = match &e {
+                            benchtop_drivers::tftp::FetchError::Server { code: 1, .. } => {
+                                "file not found".to_owned()
+                            }
+                            benchtop_drivers::tftp::FetchError::Server { code: 2, .. } => {
+                                "access violation".to_owned()
+                            }
+                            benchtop_drivers::tftp::FetchError::Server { message, .. } => {
+                                message.clone()
+                            }
+                            benchtop_drivers::tftp::FetchError::TimedOut => {
+                                "operation timed out".to_owned()
+                            }
+                            benchtop_drivers::tftp::FetchError::TooLarge(_) => {
+                                "file too large".to_owned()
+                            }
+                            benchtop_drivers::tftp::FetchError::Io(_) => {
+                                "some sort of network error".to_owned()
+                            }
+                        };
+                        format!("Can't load '{file_name}': {why}")
+                    });
+                let _ = tx.send(result);
+            });
+        if spawned.is_err() {
+            Self::error_line(
+                out,
+                &format!("Can't load '{file}': some sort of network error"),
+            );
+            return true;
+        }
+        self.state = State::Fetching { result: rx, base };
+        false
     }
 
     fn finish_load(
@@ -1313,6 +1447,12 @@ Watchdog Gpio pin: {}\r\nsecret number: e2f019a200ee517e30ded15cdbd27b\r\n",
                 self.counters.flash_writes.fetch_add(1, Ordering::Relaxed);
             }
             Finish::Delete(name) => self.fis.retain(|i| i.name != name),
+            Finish::Init => self.fis.retain(|i| {
+                matches!(
+                    i.name.as_str(),
+                    "RedBoot" | "FIS directory" | "RedBoot config"
+                )
+            }),
             Finish::Tftp { base, data } => {
                 self.ram.write_slice(base, &data);
                 self.loaded(base, data.len() as u32, out);
@@ -1385,7 +1525,7 @@ impl SimDevice for SparkySim {
                 }
                 State::Prompt => self.input_prompt(bytes[i], now, out),
                 State::Booted => {}
-                State::Busy { .. } => {
+                State::Busy { .. } | State::Fetching { .. } => {
                     if self.fifo.len() < FIFO {
                         self.fifo.push(bytes[i]);
                     }
@@ -1483,6 +1623,22 @@ impl SimDevice for SparkySim {
                     self.finish_load(base, &rx, Err(e), out);
                 }
             }
+            State::Fetching { result, base } => {
+                let base = *base;
+                if let Ok(r) = result.try_recv() {
+                    match r {
+                        Ok(data) => {
+                            self.ram.write_slice(base, &data);
+                            self.loaded(base, data.len() as u32, out);
+                        }
+                        Err(msg) => Self::error_line(out, &msg),
+                    }
+                    self.state = State::Prompt;
+                    Self::prompt(out);
+                    let held = std::mem::take(&mut self.fifo);
+                    self.on_input(&held, now, out);
+                }
+            }
             State::Busy { script, .. } => {
                 while script.front().is_some_and(|(t, _)| *t <= now) {
                     if let Some((_, bytes)) = script.pop_front() {
@@ -1524,6 +1680,7 @@ impl SimDevice for SparkySim {
         match &self.state {
             State::Countdown { until } => wake = wake.min(*until),
             State::Loading { .. } => wake = wake.min(now + Duration::from_millis(100)),
+            State::Fetching { .. } => wake = wake.min(now + Duration::from_millis(10)),
             State::Busy { script, .. } => {
                 wake = wake.min(script.front().map_or(now, |(t, _)| *t));
             }

@@ -34,7 +34,7 @@ fn sparky(watchdog_ms: Option<u64>) -> (SimHandle, Arc<SparkyCounters>) {
 fn sparky_with(opts: SparkyOptions) -> (SimHandle, Arc<SparkyCounters>) {
     let sim = SparkySim::new(SparkyOptions {
         boot_delay: Duration::from_millis(1500),
-        power_on_delay: Duration::from_millis(400),
+        power_on_delay: Duration::from_millis(1000),
         flash_block_time: Duration::from_millis(5),
         tftp_bytes_per_sec: 20_000_000,
         ..opts
@@ -390,26 +390,26 @@ fn guided_flash_over_ymodem_keeps_a_3s_watchdog_board_alive() {
     image.extend_from_slice(&[0x1a; 7]);
     let cksum = posix_cksum(&image);
     let pats_before = counters.pats.load(Ordering::Relaxed);
-    h.send_device(ConsoleCommand::Flash(FlashPlan {
-        ip: Some(IpPlan {
+    h.send_device(ConsoleCommand::Flash(FlashPlan::single(
+        Some(IpPlan {
             local: "192.168.84.20/24".into(),
             server: Some("192.168.84.9".into()),
         }),
-        image: ImageSource::Serial {
+        ImageSource::Serial {
             protocol: SerialProtocol::Ymodem,
             name: "openwrt-vmlinux.lzma".into(),
             data: Arc::new(image.clone()),
             cksum,
         },
-        load_addr: 0x8004_1000,
-        target: FlashTarget::Create {
+        0x8004_1000,
+        FlashTarget::Create {
             name: "linux".into(),
             flash_addr: None,
             entry: Some(0x8004_1000),
             exec: None,
         },
-        baud: 115_200,
-    }))
+        115_200,
+    )))
     .expect("flash");
     let st = flash_result(&h, 40.0);
     assert!(
@@ -444,18 +444,18 @@ fn guided_flash_over_tftp_and_its_checks() {
     let h = console(&sim, opts(true, false));
     wait_for(&h, 5.0, "prompt", |e| matches!(e, ConsoleEvent::Prompt));
     // A file the server does not have: the load step fails and says why; nothing is written.
-    let mut plan = FlashPlan {
-        ip: None,
-        image: ImageSource::Tftp {
+    let mut plan = FlashPlan::single(
+        None,
+        ImageSource::Tftp {
             file: "openwrt-typo.bin".into(),
             server: None,
         },
-        load_addr: 0x8010_0000,
-        target: FlashTarget::Write {
+        0x8010_0000,
+        FlashTarget::Write {
             flash_addr: 0xa842_0000,
         },
-        baud: 115_200,
-    };
+        115_200,
+    );
     h.send_device(ConsoleCommand::Flash(plan.clone()))
         .expect("flash");
     let st = flash_result(&h, 10.0);
@@ -467,7 +467,7 @@ fn guided_flash_over_tftp_and_its_checks() {
     assert_eq!(st.steps[1].state, StepState::Waiting);
     assert_eq!(counters.flash_writes.load(Ordering::Relaxed), 0);
     // The right file: loaded, written with fis write (after RedBoot's question), verified.
-    plan.image = ImageSource::Tftp {
+    plan.images[0].image = ImageSource::Tftp {
         file: "openwrt-atheros-vmlinux.lzma".into(),
         server: Some("192.168.84.9".into()),
     };
@@ -497,18 +497,18 @@ fn xmodem_cannot_carry_trailing_1a_bytes_and_the_helper_says_so() {
     wait_for(&h, 5.0, "prompt", |e| matches!(e, ConsoleEvent::Prompt));
     let mut image = vec![0x55u8; 2000];
     image.extend_from_slice(&[0x1a; 4]);
-    h.send_device(ConsoleCommand::Flash(FlashPlan {
-        ip: None,
-        image: ImageSource::Serial {
+    h.send_device(ConsoleCommand::Flash(FlashPlan::single(
+        None,
+        ImageSource::Serial {
             protocol: SerialProtocol::Xmodem1K,
             name: "x.bin".into(),
             cksum: posix_cksum(&image),
             data: Arc::new(image),
         },
-        load_addr: 0x8010_0000,
-        target: FlashTarget::LoadOnly,
-        baud: 115_200,
-    }))
+        0x8010_0000,
+        FlashTarget::LoadOnly,
+        115_200,
+    )))
     .expect("flash");
     let st = flash_result(&h, 20.0);
     assert!(

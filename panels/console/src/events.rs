@@ -98,6 +98,10 @@ impl ConsolePanel {
             }
             ConsoleEvent::Flash(s) => self.flash_status = Some(s),
             ConsoleEvent::Log(s) => self.log_status = Some(s),
+            ConsoleEvent::KernelBoot => {
+                // The board left RedBoot: no prompt until it is back.
+                self.prompt_at = None;
+            }
             ConsoleEvent::BaudChanged(b) => {
                 self.notice = Some(format!(
                     "The input looked like the wrong speed: the port now runs at {b} baud."

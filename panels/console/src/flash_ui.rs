@@ -10,12 +10,48 @@ use benchtop_redboot::flash::{
     FlashPlan, FlashTarget, ImageSource, IpPlan, SerialProtocol, StepState,
 };
 use benchtop_redboot::parse::{NetworkInfo, posix_cksum};
+use benchtop_redboot::plan_file::PlanFile;
 use egui::RichText;
 
 use crate::{ConsolePanel, bytes_text, clock, parse_addr};
 
 /// Name of the job that reads the image file.
 pub(crate) const IMAGE_JOB: &str = "console-image";
+
+/// Name of the job that reads a flash plan (the Fleet's TOML plan).
+pub(crate) const PLAN_JOB: &str = "console-plan";
+
+/// A flash plan read from disk by the background job.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoadedPlan {
+    /// Where it was read from.
+    pub path: String,
+    /// What it says.
+    pub plan: PlanFile,
+}
+
+/// Reads a flash plan (runs on a job thread).
+pub fn read_plan(path: &str) -> Result<LoadedPlan, String> {
+    let plan = PlanFile::read(std::path::Path::new(path)).map_err(|e| e.to_string())?;
+    Ok(LoadedPlan {
+        path: path.to_owned(),
+        plan,
+    })
+}
+
+/// One line per image of a plan, as the form shows it.
+fn plan_lines(plan: &PlanFile) -> Vec<String> {
+    plan.images
+        .iter()
+        .map(|img| {
+            let to = match &img.fis {
+                Some(name) => format!("FIS image '{}'", name.trim()),
+                None => "RAM only".to_owned(),
+            };
+            format!("{} at {} → {to}", img.file.trim(), img.load_address.trim())
+        })
+        .collect()
+}
 
 /// Largest image accepted (the Sparky has 32 MB of RAM; RedBoot lives in the first MB).
 const MAX_IMAGE: u64 = 16 << 20;
@@ -118,6 +154,14 @@ pub(crate) struct FlashForm {
     flash_addr: String,
     write_addr: String,
     error: Option<String>,
+    /// The plan file's path, as typed.
+    plan_path: String,
+    /// A plan file was chosen in the file dialog: read it next frame.
+    plan_requested: bool,
+    /// A plan read from a file: its images replace steps 2 and 3 of the form.
+    plan: Option<LoadedPlan>,
+    plan_loading: bool,
+    plan_error: Option<String>,
 }
 
 impl Default for FlashForm {
@@ -140,6 +184,11 @@ impl Default for FlashForm {
             flash_addr: String::new(),
             write_addr: "0xa8030000".into(),
             error: None,
+            plan_path: String::new(),
+            plan_requested: false,
+            plan: None,
+            plan_loading: false,
+            plan_error: None,
         }
     }
 }
@@ -155,6 +204,43 @@ impl FlashForm {
     pub(crate) fn choose_image(&mut self, path: String) {
         self.local_path = path;
         self.read_requested = true;
+    }
+
+    /// A plan file chosen in the file dialog: show it and read it.
+    pub(crate) fn choose_plan(&mut self, path: String) {
+        self.plan_path = path;
+        self.plan_requested = true;
+    }
+
+    pub(crate) fn on_plan_job(&mut self, update: JobUpdate) {
+        match update {
+            JobUpdate::Progress(..) => {}
+            JobUpdate::Done(Ok(v)) => {
+                self.plan_loading = false;
+                match v.downcast::<LoadedPlan>() {
+                    Ok(plan) => {
+                        self.plan_error = None;
+                        if let Some(server) =
+                            Some(plan.plan.server.trim()).filter(|s| !s.is_empty())
+                        {
+                            self.server_ip = server.to_owned();
+                        }
+                        if self.local_ip.trim().is_empty()
+                            && let Some(ip) = plan.plan.nth_ip(0)
+                        {
+                            self.local_ip = format!("{ip}/{}", plan.plan.prefix);
+                        }
+                        self.plan = Some(*plan);
+                    }
+                    Err(_) => self.plan_error = Some("the plan job returned nothing usable".into()),
+                }
+            }
+            JobUpdate::Done(Err(e)) => {
+                self.plan_loading = false;
+                self.plan = None;
+                self.plan_error = Some(e);
+            }
+        }
     }
 
     pub(crate) fn prefill_network(&mut self, n: &NetworkInfo) {
@@ -207,6 +293,9 @@ impl FlashForm {
 
     /// The plan the form describes, or what is wrong with it.
     pub(crate) fn plan(&self, baud: u32) -> Result<FlashPlan, String> {
+        if let Some(loaded) = &self.plan {
+            return self.plan_from_file(&loaded.plan, baud);
+        }
         let ip = self.set_ip.then(|| IpPlan {
             local: self.local_ip.trim().to_owned(),
             server: Some(self.server_ip.trim().to_owned()).filter(|s| !s.is_empty()),
@@ -248,19 +337,112 @@ impl FlashForm {
             },
             Target::LoadOnly => FlashTarget::LoadOnly,
         };
-        let plan = FlashPlan {
-            ip,
-            image,
-            load_addr,
-            target,
-            baud,
-        };
+        let plan = FlashPlan::single(ip, image, load_addr, target, baud);
         plan.validate()?;
         Ok(plan)
     }
 }
 
+impl FlashForm {
+    /// A plan file's images for this board: its address from the form (the plan's prefix
+    /// and server), or no `ip_address` step when the box is unticked.
+    fn plan_from_file(&self, plan: &PlanFile, baud: u32) -> Result<FlashPlan, String> {
+        let board_ip = self.local_ip.trim();
+        let ip = if self.set_ip {
+            let bare = board_ip.split('/').next().unwrap_or("").trim();
+            if bare.is_empty() {
+                return Err("type the board's address (step 1), or untick it".into());
+            }
+            Some(bare.to_owned())
+        } else {
+            None
+        };
+        let mut plan = plan.clone();
+        if self.set_ip && !self.server_ip.trim().is_empty() {
+            plan.server = self.server_ip.trim().to_owned();
+        }
+        plan.flash_plan(ip.as_deref(), None, baud)
+            .map_err(|e| e.to_string())
+    }
+}
+
 impl ConsolePanel {
+    fn plan_file_ui(&mut self, ui: &mut egui::Ui) {
+        let f = &mut self.flash;
+        let mut read = std::mem::take(&mut f.plan_requested);
+        let mut browse = false;
+        ui.horizontal(|ui| {
+            let l = ui.label("Flash plan");
+            let r = ui
+                .add(
+                    egui::TextEdit::singleline(&mut f.plan_path)
+                        .desired_width(210.0)
+                        .hint_text("optional: the Fleet's plan (.toml)"),
+                )
+                .labelled_by(l.id);
+            read |= r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+        });
+        ui.horizontal(|ui| {
+            browse = ui.button("Browse…").clicked();
+            read |= ui.button("Read plan").clicked();
+            read &= !f.plan_path.trim().is_empty() && !f.plan_loading;
+        });
+        if browse {
+            self.picking = crate::Picking::Plan;
+            let start = std::path::PathBuf::from(self.flash.plan_path.trim());
+            self.core.picker.open(
+                benchtop_panels::PickMode::Open,
+                "Choose a flash plan",
+                Some(start.as_path()),
+                &["toml"],
+            );
+        }
+        let f = &mut self.flash;
+        if read {
+            let path = f.plan_path.trim().to_owned();
+            f.plan_loading = true;
+            f.plan_error = None;
+            self.core
+                .job(PanelJob::new(PLAN_JOB, move |_| read_plan(&path)));
+        }
+        let f = &mut self.flash;
+        if f.plan_loading {
+            ui.weak("reading the plan…");
+        }
+        if let Some(e) = &f.plan_error {
+            ui.colored_label(ui.visuals().error_fg_color, e);
+        }
+        let mut forget = false;
+        if let Some(loaded) = &f.plan {
+            let name = std::path::Path::new(&loaded.path)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| loaded.path.clone());
+            ui.label(format!(
+                "Plan {name}: {} image{} from {}{}",
+                loaded.plan.images.len(),
+                if loaded.plan.images.len() == 1 {
+                    ""
+                } else {
+                    "s"
+                },
+                loaded.plan.server.trim(),
+                if loaded.plan.fis_init {
+                    ", after fis init"
+                } else {
+                    ""
+                }
+            ));
+            for line in plan_lines(&loaded.plan) {
+                ui.monospace(format!("  {line}"));
+            }
+            forget = ui.button("Forget the plan").clicked();
+        }
+        if forget {
+            f.plan = None;
+        }
+    }
+
     pub(crate) fn flash_ui(&mut self, ui: &mut egui::Ui) {
         let running = self
             .flash_status
@@ -292,6 +474,7 @@ impl ConsolePanel {
     }
 
     fn flash_form_ui(&mut self, ui: &mut egui::Ui) {
+        self.plan_file_ui(ui);
         let f = &mut self.flash;
         ui.checkbox(&mut f.set_ip, "1. Set the IP addresses (ip_address)");
         if f.set_ip {
@@ -315,6 +498,13 @@ impl ConsolePanel {
                     .labelled_by(l.id);
                     ui.end_row();
                 });
+        }
+        if f.plan.is_some() {
+            ui.weak(
+                "2–3. Each image of the plan: load -r -b over TFTP, then fis create. \
+                 4. Check it: cksum of FLASH against RAM. The watchdog is patted before every step.",
+            );
+            return;
         }
         ui.label("2. Load the image into RAM (load -r -b)");
         ui.horizontal_wrapped(|ui| {
@@ -556,9 +746,9 @@ mod tests {
         assert!(f.plan(115_200).is_err_and(|e| e.contains("TFTP server")));
         f.tftp_file = "openwrt-atheros-vmlinux.lzma".into();
         let plan = f.plan(115_200).expect("plan");
-        assert_eq!(plan.load_addr, 0x8004_1000);
+        assert_eq!(plan.images[0].load_addr, 0x8004_1000);
         assert!(matches!(
-            plan.target,
+            plan.images[0].target,
             FlashTarget::Create {
                 entry: Some(0x8004_1000),
                 ..

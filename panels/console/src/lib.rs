@@ -31,6 +31,7 @@ use benchtop_panels::{
 enum Picking {
     Log,
     Image,
+    Plan,
 }
 use benchtop_redboot::driver::{ConsoleCommand, ConsoleEvent, ConsoleOptions, LogStatus};
 use benchtop_redboot::flash::FlashStatus;
@@ -364,6 +365,15 @@ impl ConsolePanel {
 
     /// The driver's options from the panel's settings (the app builds the protocol with
     /// them when it connects).
+    /// Takes a board another part of benchtop kept alive (a fleet): the boot is caught and
+    /// auto-pat stays on with its settings, from the first byte of the new link.
+    pub fn adopt_board(&mut self, pat: PatConfig) {
+        self.settings.catch_boot = true;
+        self.settings.auto_pat = true;
+        self.settings.pat = pat;
+    }
+
+    /// The options the console worker runs with.
     pub fn console_options(&self) -> ConsoleOptions {
         ConsoleOptions {
             catch_boot: self.settings.catch_boot,
@@ -569,6 +579,7 @@ impl DevicePanel for ConsolePanel {
             match self.picking {
                 Picking::Log => self.log_path = path,
                 Picking::Image => self.flash.choose_image(path),
+                Picking::Plan => self.flash.choose_plan(path),
             }
         }
         self.draw(ui, ports);
@@ -606,6 +617,8 @@ impl DevicePanel for ConsolePanel {
     fn on_job(&mut self, name: &'static str, update: JobUpdate) {
         if name == flash_ui::IMAGE_JOB {
             self.flash.on_job(update);
+        } else if name == flash_ui::PLAN_JOB {
+            self.flash.on_plan_job(update);
         }
     }
 

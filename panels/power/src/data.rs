@@ -1,11 +1,22 @@
 //! What the Power panel shows about one log: events, per-device tracks, findings, call
-//! sites — built from a finished analysis (a file) or appended to live.
+//! sites — built as a file is streamed ([`PowerLoader`], on a background job) or appended
+//! to live.
+//!
+//! Memory: a loaded file keeps its events and tracks (what the timeline draws), not its
+//! text: the raw line of each event is kept for the details up to [`RAW_CAP`] bytes in all
+//! (past that the details say the line was not kept), so a huge log costs its events only.
 
-use std::sync::Arc;
+use std::path::PathBuf;
 
-use benchtop_ath::{Analysis, DevState, Finding, LiveEvent, PowerMode, Site, SiteStats, TimeBase};
+use benchtop_ath::file::LogSink;
+use benchtop_ath::{
+    Analysis, AthError, DevState, Finding, LiveEvent, PowerMode, Rule, Site, SiteStats, TimeBase,
+};
 use benchtop_panels::timeline::{Series, Track};
 use egui::Color32;
+
+/// Bytes of raw event lines a loaded file keeps for the details.
+pub const RAW_CAP: usize = 64 << 20;
 
 /// Colours and names of the four power modes, by value.
 pub const MODE_PALETTE: [(Color32, &str); 4] = [
@@ -24,8 +35,12 @@ pub const LIVE_EVENTS: usize = 1_000_000;
 pub struct EventRow {
     /// 1-based log line.
     pub line: u64,
-    /// Position on the time axis (seconds or line number).
+    /// Position on the time axis (seconds or line number; each boot after the one before).
     pub t: f64,
+    /// The line's own timestamp (seconds since its boot), if the log has them.
+    pub time: Option<f64>,
+    /// The boot it belongs to (0 for the first).
+    pub boot: u32,
     /// Device index.
     pub device: u16,
     /// Function or line kind.
@@ -72,6 +87,38 @@ pub(crate) struct DeviceTracks {
     pub(crate) flags: Vec<(f64, u64)>,
 }
 
+/// Raw lines kept for the details, in line order, within a byte budget.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct RawLines {
+    text: String,
+    /// (log line, start, end) in `text`.
+    index: Vec<(u64, u32, u32)>,
+    /// Lines not kept because the budget was spent.
+    pub(crate) dropped: u64,
+}
+
+impl RawLines {
+    fn push(&mut self, line: u64, raw: &[u8]) {
+        let raw = String::from_utf8_lossy(raw);
+        if self.text.len() + raw.len() > RAW_CAP {
+            self.dropped += 1;
+            return;
+        }
+        let start = self.text.len() as u32;
+        self.text.push_str(&raw);
+        self.index.push((line, start, self.text.len() as u32));
+    }
+
+    fn get(&self, line: u64) -> Option<&str> {
+        let i = self.index.partition_point(|e| e.0 < line);
+        let &(l, a, b) = self.index.get(i)?;
+        (l == line).then(|| self.text.get(a as usize..b as usize))?
+    }
+}
+
+/// Findings grouped by rule, in rule order (indices into [`PowerData::findings`]).
+pub type RuleGroups = Vec<(Rule, Vec<usize>)>;
+
 /// Everything the panel shows about one log.
 #[derive(Debug, Clone)]
 pub struct PowerData {
@@ -91,66 +138,50 @@ pub struct PowerData {
     pub totals: Option<Vec<[f64; 4]>>,
     /// Lines read, recognised, skipped.
     pub line_counts: (u64, u64, u64),
-    /// The log text, to show an event's raw line (file loads only).
-    pub(crate) text: Option<Arc<Vec<u8>>>,
-    /// Byte offset of each line start in `text`.
-    pub(crate) line_starts: Vec<usize>,
+    /// Raw lines of a loaded file's events (within [`RAW_CAP`]).
+    pub(crate) raw: RawLines,
     pub(crate) tracks: Vec<DeviceTracks>,
     pub(crate) end: f64,
     /// Raw lines of a live session (newest [`LIVE_LINES`]).
     pub(crate) live_lines: std::collections::VecDeque<(u64, String)>,
     /// First log line still on the timeline (a long live session drops its oldest events).
     pub(crate) kept_from_line: u64,
-    pub(crate) analysis: Option<Arc<Analysis>>,
+    /// The file it was loaded from (exports read it again); `None` live.
+    pub path: Option<PathBuf>,
+    /// Where each boot after the first starts: (axis time, first log line).
+    pub boots: Vec<(f64, u64)>,
+    /// Findings by rule.
+    pub groups: RuleGroups,
 }
+
+/// The name of the track that marks where each boot after the first starts (ids: lines).
+pub const BOOTS_TRACK: &str = "boots";
 
 /// Raw lines kept in live mode, for the event details.
 pub const LIVE_LINES: usize = 100_000;
 
 impl PowerData {
-    /// Builds the panel's data from a finished analysis (call this on a background thread:
-    /// it visits every event). `text` is the log, for showing raw lines.
-    pub fn from_analysis(origin: &str, analysis: Analysis, text: Option<Arc<Vec<u8>>>) -> Self {
-        let analysis = Arc::new(analysis);
-        let tl = analysis.timeline();
-        let mut d = Self {
-            origin: origin.to_owned(),
-            time_base: tl.time_base(),
-            devices: tl.devices().to_vec(),
-            sites: analysis.call_sites(),
-            events: Vec::with_capacity(tl.events().len()),
-            findings: analysis.findings(),
-            totals: analysis.state_totals(),
-            line_counts: {
-                let s = analysis.stats();
-                (s.lines, s.recognized, s.skipped)
-            },
-            line_starts: text.as_deref().map(|t| line_starts(t)).unwrap_or_default(),
-            text,
-            tracks: vec![DeviceTracks::default(); tl.devices().len()],
-            end: tl.axis_end(),
-            live_lines: Default::default(),
-            kept_from_line: 0,
-            analysis: Some(Arc::clone(&analysis)),
-        };
-        for ev in tl.events() {
-            d.push(EventRow {
-                line: ev.line,
-                t: tl.axis_time(ev),
-                device: ev.device,
-                name: ev.kind.name(),
-                site: ev.site,
-                after: ev.after,
-            });
+    /// Builds the panel's data from a whole analysis held in memory (tests, benches; a file
+    /// is streamed through a [`PowerLoader`] instead).
+    pub fn from_analysis(origin: &str, analysis: &Analysis) -> Self {
+        let mut loader = PowerLoader::new(origin, None);
+        for i in 0..analysis.timeline().events().len() {
+            let _ = loader.event(analysis, i, b"");
         }
-        d.index_findings();
-        d
+        for f in analysis.findings() {
+            let _ = loader.finding(analysis, &f);
+        }
+        loader.finish(analysis)
     }
 
     /// An empty data set for live mode.
     pub fn live(time_base: TimeBase) -> Self {
+        Self::empty("live", time_base)
+    }
+
+    fn empty(origin: &str, time_base: TimeBase) -> Self {
         Self {
-            origin: "live".into(),
+            origin: origin.to_owned(),
             time_base,
             devices: Vec::new(),
             sites: Vec::new(),
@@ -158,19 +189,79 @@ impl PowerData {
             findings: Vec::new(),
             totals: None,
             line_counts: (0, 0, 0),
-            text: None,
-            line_starts: Vec::new(),
+            raw: RawLines::default(),
             tracks: Vec::new(),
             end: 0.0,
             live_lines: Default::default(),
             kept_from_line: 0,
-            analysis: None,
+            path: None,
+            boots: Vec::new(),
+            groups: Vec::new(),
         }
     }
 
-    /// The full analysis behind a loaded file (for exports); `None` in live mode.
-    pub fn analysis(&self) -> Option<Arc<Analysis>> {
-        self.analysis.clone()
+    /// A new boot starts at `t` (log line `line`): every state becomes unknown until its
+    /// device prints again.
+    pub fn boot(&mut self, t: f64, line: u64) {
+        for tr in &mut self.tracks {
+            tr.cur.set(t, None);
+            tr.target.set(t, None);
+            tr.selfgen.set(t, None);
+        }
+        self.boots.push((t, line));
+        self.end = self.end.max(t);
+    }
+
+    /// Seconds in each mode (by `cur`) per device, from the drawn spans (timestamped logs).
+    fn state_totals(&self) -> Option<Vec<[f64; 4]>> {
+        if self.time_base != TimeBase::Seconds {
+            return None;
+        }
+        Some(
+            self.tracks
+                .iter()
+                .map(|tr| {
+                    let mut t = [0.0f64; 4];
+                    for s in tr
+                        .cur
+                        .spans
+                        .items()
+                        .iter()
+                        .copied()
+                        .chain(tr.cur.tail(self.end))
+                    {
+                        if let Some(slot) = t.get_mut(usize::from(s.2)) {
+                            *slot += (s.1 - s.0).max(0.0);
+                        }
+                    }
+                    t
+                })
+                .collect(),
+        )
+    }
+
+    /// The value of a band track of device `d` at `t` (`track`: 0 current, 1 target,
+    /// 2 self-gen), and the refcount there: what the hover read-out shows.
+    pub fn state_at(&self, d: usize, t: f64) -> ([Option<PowerMode>; 3], Option<i64>) {
+        let Some(tr) = self.tracks.get(d) else {
+            return ([None; 3], None);
+        };
+        let band = |b: &SpanBuilder| {
+            let items = b.spans.items();
+            let i = items.partition_point(|s| s.1 <= t);
+            let v = match items.get(i) {
+                Some(s) if s.0 <= t => Some(s.2),
+                _ => b
+                    .tail(self.end)
+                    .filter(|s| s.0 <= t && t <= s.1)
+                    .map(|s| s.2),
+            };
+            v.and_then(|v| PowerMode::from_value(i32::from(v)))
+        };
+        let rc = tr.refcnt.items();
+        let i = rc.partition_point(|p| p.0 <= t);
+        let refcnt = i.checked_sub(1).and_then(|i| rc.get(i)).map(|p| p.1);
+        ([band(&tr.cur), band(&tr.target), band(&tr.selfgen)], refcnt)
     }
 
     /// Appends one event (live mode, or while building).
@@ -197,8 +288,18 @@ impl PowerData {
     /// Appends findings (live mode) and places their flags.
     pub fn push_findings(&mut self, findings: impl IntoIterator<Item = Finding>) {
         for f in findings {
+            let i = self.findings.len();
+            let rule = f.rule;
             self.findings.push(f);
-            self.place_flag(self.findings.len() - 1);
+            self.place_flag(i);
+            let g = match self.groups.binary_search_by_key(&rule, |g| g.0) {
+                Ok(g) => g,
+                Err(at) => {
+                    self.groups.insert(at, (rule, Vec::new()));
+                    at
+                }
+            };
+            self.groups[g].1.push(i);
         }
     }
 
@@ -224,12 +325,8 @@ impl PowerData {
             .iter()
             .position(|d| *d == f.device)
             .unwrap_or(0);
-        // The flag goes at the event of the finding's line (or the nearest before it).
-        let at = self.events.partition_point(|e| e.line <= f.line);
-        let t = at
-            .checked_sub(1)
-            .and_then(|i| self.events.get(i))
-            .map_or(f.line as f64, |e| e.t);
+        // The flag goes where the finding's line is on the axis.
+        let t = f.at;
         if self.tracks.len() <= di {
             self.tracks.resize(di + 1, DeviceTracks::default());
         }
@@ -323,10 +420,12 @@ impl PowerData {
         if let Some(s) = site.and_then(|s| self.sites.get_mut(s)) {
             s.1.calls += 1;
         }
-        let t = match self.time_base {
-            TimeBase::Seconds => ev.time.unwrap_or(self.end),
-            TimeBase::LineOrder => ev.line as f64,
-        };
+        // The worker's axis never goes back; a reset worker starts a new view anyway.
+        let t = ev.axis.max(self.events.last().map_or(f64::MIN, |e| e.t));
+        if ev.boot as usize > self.boots.len() {
+            // The board rebooted: its states start unknown at the new boot.
+            self.boot(t, ev.line);
+        }
         if self.live_lines.len() == LIVE_LINES {
             self.live_lines.pop_front();
         }
@@ -335,6 +434,8 @@ impl PowerData {
         self.push(EventRow {
             line: ev.line,
             t,
+            time: ev.time,
+            boot: ev.boot,
             device: u16::try_from(device).unwrap_or(u16::MAX),
             name: ev.kind.name(),
             site: site.and_then(|s| u32::try_from(s).ok()),
@@ -352,7 +453,7 @@ impl PowerData {
         let Some(tr) = self.tracks.get(d) else {
             return Vec::new();
         };
-        vec![
+        let mut tracks = vec![
             Track::Bands {
                 name: "current",
                 spans: tr.cur.spans.items(),
@@ -391,27 +492,43 @@ impl PowerData {
                 index: &[],
                 color: benchtop_panels::tokens::ERROR,
             },
-        ]
+        ];
+        if !self.boots.is_empty() {
+            tracks.push(Track::Markers {
+                name: BOOTS_TRACK,
+                points: &self.boots,
+                index: &[],
+                color: benchtop_panels::tokens::OK,
+            });
+        }
+        tracks
     }
 
-    /// The raw text of a log line, when the log text is kept.
+    /// The raw text of an event's log line, when it is kept.
     pub fn raw_line(&self, line: u64) -> Option<&str> {
-        if self.text.is_none() {
-            let i = self.live_lines.partition_point(|l| l.0 < line);
-            return self
-                .live_lines
-                .get(i)
-                .filter(|l| l.0 == line)
-                .map(|l| l.1.as_str());
+        if let Some(raw) = self.raw.get(line) {
+            return Some(raw);
         }
-        let text = self.text.as_deref()?;
-        let i = usize::try_from(line).ok()?.checked_sub(1)?;
-        let start = *self.line_starts.get(i)?;
-        let end = self
-            .line_starts
-            .get(i + 1)
-            .map_or(text.len(), |e| e.saturating_sub(1));
-        std::str::from_utf8(text.get(start..end)?).ok()
+        let i = self.live_lines.partition_point(|l| l.0 < line);
+        self.live_lines
+            .get(i)
+            .filter(|l| l.0 == line)
+            .map(|l| l.1.as_str())
+    }
+
+    /// Raw lines not kept for the details (the [`RAW_CAP`] budget was spent).
+    pub fn raw_lines_dropped(&self) -> u64 {
+        self.raw.dropped
+    }
+
+    /// The findings about log line `line` (indices).
+    pub fn findings_at_line(&self, line: u64) -> Vec<usize> {
+        self.findings
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| f.line == line || f.related.contains(&line))
+            .map(|(i, _)| i)
+            .collect()
     }
 
     /// Site label (`if_ath.c:1234`).
@@ -451,13 +568,73 @@ impl PowerData {
     }
 }
 
-fn line_starts(text: &[u8]) -> Vec<usize> {
-    let mut v = vec![0];
-    v.extend(
-        text.iter()
-            .enumerate()
-            .filter(|(_, b)| **b == b'\n')
-            .map(|(i, _)| i + 1),
-    );
-    v
+/// Builds a [`PowerData`] while a log file is streamed (the Power panel's load job): each
+/// event becomes a row and its tracks as it is read, so the log's text is never held.
+#[derive(Debug)]
+pub struct PowerLoader {
+    data: PowerData,
+    boot: u32,
+}
+
+impl PowerLoader {
+    /// A loader for a log called `origin`, read from `path`.
+    pub fn new(origin: &str, path: Option<PathBuf>) -> Self {
+        let mut data = PowerData::empty(origin, TimeBase::LineOrder);
+        data.path = path;
+        Self { data, boot: 0 }
+    }
+
+    /// The data, with what only the end of the log says (sites, counters, totals).
+    pub fn finish(mut self, analysis: &Analysis) -> PowerData {
+        let tl = analysis.timeline();
+        let d = &mut self.data;
+        d.time_base = tl.time_base();
+        d.devices = tl.devices().to_vec();
+        if d.tracks.len() < d.devices.len() {
+            d.tracks.resize(d.devices.len(), DeviceTracks::default());
+        }
+        d.sites = analysis.call_sites();
+        let s = analysis.stats();
+        d.line_counts = (s.lines, s.recognized, s.skipped);
+        d.end = d.end.max(tl.axis_end());
+        d.totals = d.state_totals();
+        self.data
+    }
+}
+
+impl LogSink for PowerLoader {
+    fn event(&mut self, a: &Analysis, index: usize, raw: &[u8]) -> Result<(), AthError> {
+        let tl = a.timeline();
+        let Some(ev) = tl.events().get(index) else {
+            return Ok(());
+        };
+        let t = tl.axis_time(ev);
+        while self.boot < ev.boot {
+            self.boot += 1;
+            let (start, line) = tl
+                .boots()
+                .get(self.boot as usize)
+                .map_or((t, ev.line), |b| (b.start, b.line));
+            self.data.boot(start, line);
+        }
+        if !raw.is_empty() {
+            self.data.raw.push(ev.line, raw);
+        }
+        self.data.push(EventRow {
+            line: ev.line,
+            t,
+            time: ev.time,
+            boot: ev.boot,
+            device: ev.device,
+            name: ev.kind.name(),
+            site: ev.site,
+            after: ev.after,
+        });
+        Ok(())
+    }
+
+    fn finding(&mut self, _a: &Analysis, f: &Finding) -> Result<(), AthError> {
+        self.data.push_findings([f.clone()]);
+        Ok(())
+    }
 }

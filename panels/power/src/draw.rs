@@ -1,13 +1,28 @@
-//! Drawing the Power panel: the source, the timeline, findings, call sites and details.
+//! Drawing the Power panel: the source, the timeline with its hover read-out, the details
+//! of what is selected, findings grouped by rule, call sites and exports.
 
 use std::path::PathBuf;
 
-use benchtop_ath::{AthCommand, Severity, TimeBase};
+use benchtop_ath::{AthCommand, ExportFormat, Severity, TimeBase};
 use benchtop_drivers::ports::PortInfo;
 use benchtop_panels::PickMode;
 use benchtop_panels::timeline::timeline_ui;
 
-use crate::{MODE_PALETTE, Picking, PowerAction, PowerPanel, mode_name, span_text, unit};
+use crate::data::BOOTS_TRACK;
+use crate::{
+    MODE_PALETTE, Picking, PowerAction, PowerData, PowerPanel, Selection, Source, mode_name,
+    span_text, unit,
+};
+
+/// Height of the details box: always this tall, so what is below never moves.
+const DETAILS_H: f32 = 112.0;
+
+/// A row of the findings list: a rule's header, or one of its findings.
+#[derive(Debug, Clone, Copy)]
+enum Row {
+    Group(usize),
+    Finding(usize),
+}
 
 impl PowerPanel {
     pub(crate) fn draw(&mut self, ui: &mut egui::Ui, ports: &[PortInfo]) {
@@ -17,51 +32,107 @@ impl PowerPanel {
                     self.path = path.display().to_string();
                     self.queue(PowerAction::Load(path));
                 }
-                Picking::ChromeTrace => self.queue(PowerAction::ExportChromeTrace(path)),
-                Picking::Vcd => self.queue(PowerAction::ExportVcd(path)),
+                Picking::Export(format) => self.queue(PowerAction::Export(format, path)),
             }
         }
-        ui.collapsing("Live from a console", |ui| {
-            if let Some(a) = self.core.bar_action_ui(ui, "power", ports) {
-                self.core.connection(a);
-            }
-            ui.horizontal(|ui| {
-                if ui.button("Check now").on_hover_text("Evaluate the end-of-log rules (open holds, per-site balance) on what has arrived").clicked() {
-                    self.core.command(AthCommand::CheckNow);
-                }
-                if ui.button("Clear").clicked() {
-                    self.core.command(AthCommand::Reset);
-                    self.data = None;
-                    self.live = false;
-                }
-                if !self.provisional.is_empty() {
-                    ui.label(format!("{} provisional finding(s) (holds still open…)", self.provisional.len()));
-                }
-            });
-        });
-        ui.horizontal_wrapped(|ui| {
-            let label = ui.label("Log file:");
+        self.source_ui(ui, ports);
+        if let Some((f, words)) = &self.progress {
             ui.add(
-                egui::TextEdit::singleline(&mut self.path)
-                    .hint_text("path to a dmesg / console log")
-                    .desired_width(320.0),
-            )
-            .labelled_by(label.id);
-            if ui.button("Load").clicked() && !self.path.trim().is_empty() {
-                self.queue(PowerAction::Load(PathBuf::from(self.path.trim())));
+                egui::ProgressBar::new(*f)
+                    .text(words.as_str())
+                    .show_percentage(),
+            );
+        }
+        if let Some(m) = &self.message {
+            ui.label(m);
+        }
+        if self.data().is_none() {
+            // The source line above already says there is no file yet.
+            if self.source == Source::Live {
+                ui.label("Waiting for power-save lines from the connection…");
             }
-            if ui.button("Browse…").clicked() {
-                let start = PathBuf::from(self.path.trim());
-                self.picking = Picking::Log;
-                self.core.picker.open(
-                    PickMode::Open,
-                    "Open an ath(4) log",
-                    Some(start.as_path()),
-                    &["log", "txt"],
-                );
+            return;
+        }
+        ui.separator();
+        self.timeline(ui);
+        self.details(ui);
+        self.lists(ui);
+    }
+
+    /// The source: which one is shown (one place says it), and its controls.
+    fn source_ui(&mut self, ui: &mut egui::Ui, ports: &[PortInfo]) {
+        ui.horizontal(|ui| {
+            ui.strong("Source:");
+            for s in [Source::File, Source::Live] {
+                let hint = match s {
+                    Source::File => "Show a log file (the live connection is stopped meanwhile)",
+                    Source::Live => "Show lines arriving from the console connection",
+                };
+                if ui
+                    .selectable_label(self.source == s, s.label())
+                    .on_hover_text(hint)
+                    .clicked()
+                {
+                    self.choose_source(s);
+                }
             }
-            ui.weak("or drop a file here");
         });
+        ui.label(self.source_words());
+        match self.source {
+            Source::File => {
+                ui.horizontal_wrapped(|ui| {
+                    let label = ui.label("Log file:");
+                    ui.add(
+                        egui::TextEdit::singleline(&mut self.path)
+                            .hint_text("path to a dmesg / console log")
+                            .desired_width(320.0),
+                    )
+                    .labelled_by(label.id);
+                    if ui.button("Load").clicked() && !self.path.trim().is_empty() {
+                        self.queue(PowerAction::Load(PathBuf::from(self.path.trim())));
+                    }
+                    if ui.button("Browse…").clicked() {
+                        let start = PathBuf::from(self.path.trim());
+                        self.picking = Picking::Log;
+                        self.core.picker.open(
+                            PickMode::Open,
+                            "Open an ath(4) log",
+                            Some(start.as_path()),
+                            &["log", "txt"],
+                        );
+                    }
+                    ui.weak("or drop a file here");
+                });
+            }
+            Source::Live => {
+                if let Some(a) = self.core.bar_action_ui(ui, "power", ports) {
+                    self.core.connection(a);
+                }
+                ui.horizontal(|ui| {
+                    if ui
+                        .button("Check now")
+                        .on_hover_text(
+                            "Evaluate the end-of-log rules (open holds, per-site balance) on what \
+                             has arrived",
+                        )
+                        .clicked()
+                    {
+                        self.core.command(AthCommand::CheckNow);
+                    }
+                    if ui.button("Clear").clicked() {
+                        self.core.command(AthCommand::Reset);
+                        self.live = None;
+                        self.selection = None;
+                    }
+                    if !self.provisional.is_empty() {
+                        ui.label(format!(
+                            "{} provisional finding(s) (holds still open…)",
+                            self.provisional.len()
+                        ));
+                    }
+                });
+            }
+        }
         if ui.ui_contains_pointer()
             && let Some(p) = ui.ctx().input(|i| {
                 i.raw
@@ -74,46 +145,50 @@ impl PowerPanel {
             self.path = p.display().to_string();
             self.queue(PowerAction::Load(p));
         }
-        if let Some((f, words)) = &self.progress {
-            ui.add(
-                egui::ProgressBar::new(*f)
-                    .text(words.as_str())
-                    .show_percentage(),
-            );
-        }
-        if let Some(m) = &self.message {
-            ui.label(m);
-        }
-        let Some(data) = &self.data else {
-            ui.label("No log loaded. Load a log with ATH_DEBUG_PWRSAVE lines, or connect to a console (live).");
+    }
+
+    fn timeline(&mut self, ui: &mut egui::Ui) {
+        let live = self.source == Source::Live;
+        let Some(data) = self.data() else {
             return;
         };
-        ui.separator();
+        let (devices, time_base, end, boots) = (
+            data.devices.clone(),
+            data.time_base,
+            data.end,
+            data.boots.len(),
+        );
         ui.horizontal_wrapped(|ui| {
-            if data.devices.len() > 1 {
+            if devices.len() > 1 {
                 egui::ComboBox::new("power-device", "device")
-                    .selected_text(data.devices.get(self.device).cloned().unwrap_or_default())
+                    .selected_text(devices.get(self.device).cloned().unwrap_or_default())
                     .show_ui(ui, |ui| {
-                        for (i, d) in data.devices.iter().enumerate() {
+                        for (i, d) in devices.iter().enumerate() {
                             ui.selectable_value(&mut self.device, i, d);
                         }
                     });
-            } else if let Some(d) = data.devices.first() {
+            } else if let Some(d) = devices.first() {
                 ui.label(format!("device {d}"));
             }
-            match data.time_base {
+            match time_base {
                 TimeBase::Seconds => ui.label("time: kernel timestamps (s)"),
                 TimeBase::LineOrder => ui.label("time: line order (this log has no timestamps)"),
             };
+            if boots > 0 {
+                ui.label(format!(
+                    "{} boots, each placed after the one before",
+                    boots + 1
+                ));
+            }
             if ui.button("Fit all").clicked() {
                 self.view.fit_requested = true;
                 self.follow = false;
             }
-            if self.live {
+            if live {
                 ui.checkbox(&mut self.follow, "Follow live");
             }
             if let Some(dt) = self.view.cursor_delta() {
-                ui.label(format!("cursor Δ = {}", span_text(dt, data.time_base)));
+                ui.label(format!("cursor Δ = {}", span_text(dt, time_base)));
             }
             ui.separator();
             for (color, name) in MODE_PALETTE {
@@ -124,62 +199,106 @@ impl PowerPanel {
             }
             ui.weak("wheel/W S zoom · drag/A D pan · F fit · click the ruler for cursors");
         });
-        if self.live && self.follow {
+        if live && self.follow {
             // Slide the window so the newest event stays at the right edge.
             let width = (self.view.end - self.view.start).max(1e-6);
-            self.view.end = data.end + width * 0.02;
+            self.view.end = end + width * 0.02;
             self.view.start = self.view.end - width;
         }
         let before = (self.view.start, self.view.end);
+        let Some(data) = shown(self.source, &self.file, &self.live) else {
+            return;
+        };
         let tracks = data.tracks(self.device);
         let resp = timeline_ui(ui, &tracks, &mut self.view, unit(data.time_base));
-        if self.live && resp.hover_time.is_some() && (self.view.start, self.view.end) != before {
-            // The user zoomed or panned: stop following until they ask again.
+        if live && resp.hover_time.is_some() && (self.view.start, self.view.end) != before {
+            // The user panned: stop following until they ask again.
             let zoomed = ((self.view.end - self.view.start) - (before.1 - before.0)).abs() > 1e-9;
             if !zoomed {
                 self.follow = false;
             }
         }
-        if let Some((track, id)) = resp.clicked {
-            if tracks.get(track).is_some_and(|t| t.name() == "violations") {
-                if let Some(f) = data.findings.get(id as usize) {
-                    let line = f.line;
-                    self.selected = data.events.iter().position(|e| e.line >= line);
-                }
-            } else {
-                self.selected = Some(id as usize);
-            }
+        if let Some(t) = resp.hover_time {
+            hover_readout(ui, data, self.device, t);
         }
-        let data = match &self.data {
-            Some(d) => d,
-            None => return,
+        enum Click {
+            Event(usize),
+            Finding(usize),
+            Mark(f64),
+        }
+        let click =
+            resp.clicked
+                .and_then(|(track, id)| match tracks.get(track).map(|t| t.name()) {
+                    Some("violations") => Some(Click::Finding(id as usize)),
+                    Some(BOOTS_TRACK) => data
+                        .boots
+                        .iter()
+                        .find(|b| b.1 == id)
+                        .map(|b| Click::Mark(b.0)),
+                    Some(_) => Some(Click::Event(id as usize)),
+                    None => None,
+                });
+        match click {
+            Some(Click::Event(i)) => self.select_event(i),
+            Some(Click::Finding(i)) => self.select_finding(i),
+            Some(Click::Mark(t)) => self.view.mark = Some(t),
+            None => {}
+        }
+    }
+
+    /// The details of what is selected, in a box of fixed height.
+    fn details(&mut self, ui: &mut egui::Ui) {
+        let Some(data) = self.data() else {
+            return;
         };
-        if let Some(e) = self.selected.and_then(|i| data.events.get(i)) {
-            egui::Frame::group(ui.style()).show(ui, |ui| {
-                ui.label(format!(
-                    "line {} · {} · {} {}",
-                    e.line,
-                    data.devices
-                        .get(usize::from(e.device))
-                        .map(String::as_str)
-                        .unwrap_or("?"),
-                    e.name,
-                    data.site_label(e.site)
-                ));
-                if let Some(raw) = data.raw_line(e.line) {
-                    ui.monospace(raw);
-                }
-                ui.label(format!(
-                    "after: cur {} · target {} · self-gen {} · refcount {}",
-                    mode_name(e.after.cur),
-                    mode_name(e.after.target),
-                    mode_name(e.after.selfgen),
-                    e.after.refcnt.map_or("?".into(), |r| r.to_string())
-                ));
-            });
-        }
-        let mut jump = None;
+        let width = ui.available_width();
+        let selection = self.selection;
+        egui::Frame::group(ui.style()).show(ui, |ui| {
+            ui.set_width(width - 16.0);
+            ui.set_height(DETAILS_H);
+            egui::ScrollArea::vertical()
+                .id_salt("power-details")
+                .max_height(DETAILS_H)
+                .auto_shrink([false, false])
+                .show(ui, |ui| match selection {
+                    None => {
+                        ui.weak(
+                            "Click an event or a finding (on the tracks or in the lists) to see \
+                             its time, its line and the rules it broke.",
+                        );
+                    }
+                    Some(Selection::Event(i)) => event_details(ui, data, i, true),
+                    Some(Selection::Finding(f, event)) => {
+                        if let Some(f) = data.findings.get(f) {
+                            finding_line(ui, f);
+                        }
+                        match event {
+                            Some(i) => event_details(ui, data, i, false),
+                            None => {
+                                ui.weak("(no power-save event on that line)");
+                            }
+                        }
+                    }
+                });
+        });
+    }
+
+    fn lists(&mut self, ui: &mut egui::Ui) {
+        let Some(data) = shown(self.source, &self.file, &self.live) else {
+            return;
+        };
+        let mut jump_event = None;
+        let mut jump_finding = None;
+        let mut toggle = None;
         let mut export = None;
+        let selected_event = match self.selection {
+            Some(Selection::Event(i)) => Some(i),
+            _ => None,
+        };
+        let selected_finding = match self.selection {
+            Some(Selection::Finding(f, _)) => Some(f),
+            _ => None,
+        };
         ui.columns(2, |cols| {
             let ui = &mut cols[0];
             ui.horizontal(|ui| {
@@ -196,49 +315,115 @@ impl PowerPanel {
             if self.search_cache.0 != key {
                 self.search_cache = (key, data.search(&self.search, 200));
             }
-            let hits = self.search_cache.1.clone();
+            let hits = &self.search_cache.1;
             egui::ScrollArea::vertical()
                 .id_salt("power-search")
-                .max_height(140.0)
+                .max_height(100.0)
                 .show(ui, |ui| {
-                    for i in hits {
+                    for &i in hits {
                         let e = &data.events[i];
                         if ui
                             .selectable_label(
-                                self.selected == Some(i),
+                                selected_event == Some(i),
                                 format!("line {} {} {}", e.line, e.name, data.site_label(e.site)),
                             )
                             .clicked()
                         {
-                            jump = Some(i);
+                            jump_event = Some(i);
                         }
                     }
                 });
-            ui.strong(format!("Findings ({})", data.findings.len()));
-            let finding_row_h = ui.spacing().interact_size.y + ui.spacing().item_spacing.y;
+            ui.strong(format!(
+                "Findings ({}) by rule — click a rule to fold it",
+                data.findings.len()
+            ));
+            // One flat list of rule headers and their findings, one line each: only the
+            // visible rows are laid out (and looked up, through the few groups), however
+            // many findings there are.
+            let sizes: Vec<usize> = data
+                .groups
+                .iter()
+                .map(|(rule, items)| {
+                    1 + if self.folded.contains(rule) {
+                        0
+                    } else {
+                        items.len()
+                    }
+                })
+                .collect();
+            let total: usize = sizes.iter().sum();
+            let row_at = |mut r: usize| -> Option<Row> {
+                for (g, n) in sizes.iter().enumerate() {
+                    if r < *n {
+                        return Some(if r == 0 {
+                            Row::Group(g)
+                        } else {
+                            Row::Finding(*data.groups[g].1.get(r - 1)?)
+                        });
+                    }
+                    r -= n;
+                }
+                None
+            };
+            let row_h = ui.spacing().interact_size.y + ui.spacing().item_spacing.y;
             egui::ScrollArea::vertical()
                 .id_salt("power-findings")
                 .max_height((ui.available_height() - 8.0).max(120.0))
-                .show_rows(ui, finding_row_h, data.findings.len(), |ui, rows| {
-                    // One line per finding (hover for the whole text), so only visible rows
-                    // are laid out even with thousands of findings.
+                .auto_shrink([false, true])
+                .show_rows(ui, row_h, total, |ui, range| {
                     ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Truncate);
-                    for f in &data.findings[rows] {
-                        let color = match f.severity {
-                            Severity::Error => ui.visuals().error_fg_color,
-                            Severity::Warning => ui.visuals().warn_fg_color,
-                        };
-                        let text = egui::RichText::new(format!(
-                            "line {} [{}] {}: {}",
-                            f.line,
-                            f.rule.id(),
-                            f.device,
-                            f.message
-                        ))
-                        .color(color);
-                        if ui.selectable_label(false, text).clicked() {
-                            let line = f.line;
-                            jump = data.events.iter().position(|e| e.line >= line);
+                    for row in range.filter_map(row_at) {
+                        match row {
+                            Row::Group(g) => {
+                                let (rule, items) = &data.groups[g];
+                                let open = !self.folded.contains(rule);
+                                let words = format!(
+                                    "{} {} — {} {}",
+                                    if open { "[-]" } else { "[+]" },
+                                    rule.id(),
+                                    items.len(),
+                                    match rule.severity() {
+                                        Severity::Error => "error(s)",
+                                        Severity::Warning => "warning(s)",
+                                    }
+                                );
+                                if ui
+                                    .selectable_label(false, egui::RichText::new(words).strong())
+                                    .on_hover_text(rule.description())
+                                    .clicked()
+                                {
+                                    toggle = Some(*rule);
+                                }
+                            }
+                            Row::Finding(i) => {
+                                let f = &data.findings[i];
+                                let color = match f.severity {
+                                    Severity::Error => ui.visuals().error_fg_color,
+                                    Severity::Warning => ui.visuals().warn_fg_color,
+                                };
+                                let text = egui::RichText::new(format!(
+                                    "    line {} [{}] {}: {}",
+                                    f.line,
+                                    f.rule.id(),
+                                    f.device,
+                                    f.message
+                                ))
+                                .color(color);
+                                if ui
+                                    .selectable_label(selected_finding == Some(i), text)
+                                    .on_hover_text(format!(
+                                        "line {} · {} · {}\n{}\n\n{}",
+                                        f.line,
+                                        f.rule.id(),
+                                        f.device,
+                                        f.message,
+                                        f.rule.description()
+                                    ))
+                                    .clicked()
+                                {
+                                    jump_finding = Some(i);
+                                }
+                            }
                         }
                     }
                 });
@@ -293,65 +478,188 @@ impl PowerPanel {
                     ));
                 }
             }
-            ui.horizontal(|ui| {
-                let label = ui.label("Export to:");
-                ui.add(
-                    egui::TextEdit::singleline(&mut self.export_path)
-                        .hint_text("/tmp/ath")
-                        .desired_width(140.0),
-                )
-                .labelled_by(label.id);
-                let base = self.export_path.trim().to_owned();
-                let default_base = if base.is_empty() {
-                    data.origin.trim_end_matches(".log").to_owned()
-                } else {
-                    base.clone()
-                };
-                if ui
-                    .button("Chrome trace")
-                    .on_hover_text("JSON for ui.perfetto.dev")
-                    .clicked()
-                {
-                    if base.is_empty() {
-                        self.picking = Picking::ChromeTrace;
-                        let proposed = PathBuf::from(format!("{default_base}.json"));
-                        self.core.picker.open(
-                            PickMode::Save,
-                            "Export a Chrome trace",
-                            Some(proposed.as_path()),
-                            &["json"],
-                        );
-                    } else {
-                        export = Some(PowerAction::ExportChromeTrace(PathBuf::from(format!(
-                            "{base}.json"
-                        ))));
+            if self.source == Source::File {
+                ui.horizontal(|ui| {
+                    let label = ui.label("Export to:");
+                    ui.add(
+                        egui::TextEdit::singleline(&mut self.export_path)
+                            .hint_text("/tmp/ath")
+                            .desired_width(140.0),
+                    )
+                    .labelled_by(label.id);
+                    let base = self.export_path.trim().to_owned();
+                    for (format, button, hint) in [
+                        (
+                            ExportFormat::ChromeTrace,
+                            "Chrome trace",
+                            "JSON for ui.perfetto.dev",
+                        ),
+                        (
+                            ExportFormat::Vcd,
+                            "VCD",
+                            "for GTKWave, Surfer, PulseView / sigrok-cli",
+                        ),
+                    ] {
+                        if ui.button(button).on_hover_text(hint).clicked() {
+                            export = Some((format, base.clone()));
+                        }
                     }
-                }
-                if ui
-                    .button("VCD")
-                    .on_hover_text("for GTKWave / PulseView")
-                    .clicked()
-                {
-                    if base.is_empty() {
-                        self.picking = Picking::Vcd;
-                        let proposed = PathBuf::from(format!("{default_base}.vcd"));
-                        self.core.picker.open(
-                            PickMode::Save,
-                            "Export a VCD",
-                            Some(proposed.as_path()),
-                            &["vcd"],
-                        );
-                    } else {
-                        export = Some(PowerAction::ExportVcd(PathBuf::from(format!("{base}.vcd"))));
-                    }
-                }
-            });
+                });
+            }
         });
-        if let Some(i) = jump {
+        if let Some(rule) = toggle {
+            match self.folded.iter().position(|r| *r == rule) {
+                Some(i) => {
+                    self.folded.remove(i);
+                }
+                None => self.folded.push(rule),
+            }
+        }
+        if let Some(i) = jump_event {
             self.select_event(i);
         }
-        if let Some(a) = export {
-            self.queue(a);
+        if let Some(i) = jump_finding {
+            self.select_finding(i);
+        }
+        if let Some((format, base)) = export {
+            let ext = format.extension();
+            if base.is_empty() {
+                let stem = self
+                    .file
+                    .as_ref()
+                    .map(|d| d.origin.trim_end_matches(".log").to_owned())
+                    .unwrap_or_else(|| "ath".into());
+                self.picking = Picking::Export(format);
+                let proposed = PathBuf::from(format!("{stem}.{ext}"));
+                self.core.picker.open(
+                    PickMode::Save,
+                    "Export the log",
+                    Some(proposed.as_path()),
+                    &[ext],
+                );
+            } else {
+                self.queue(PowerAction::Export(
+                    format,
+                    PathBuf::from(format!("{base}.{ext}")),
+                ));
+            }
+        }
+    }
+}
+
+/// The data a source shows, borrowing only those fields (the view can change meanwhile).
+fn shown<'a>(
+    source: Source,
+    file: &'a Option<PowerData>,
+    live: &'a Option<PowerData>,
+) -> Option<&'a PowerData> {
+    match source {
+        Source::File => file.as_ref(),
+        Source::Live => live.as_ref(),
+    }
+}
+
+/// Where `t` is in words: the axis time, and with several boots which boot.
+fn time_words(data: &PowerData, t: f64) -> String {
+    let base = span_text(t, data.time_base);
+    if data.boots.is_empty() {
+        return base;
+    }
+    let boot = data.boots.partition_point(|b| b.0 <= t) + 1;
+    format!("{base} (boot {boot})")
+}
+
+/// The states and refcount under the pointer.
+fn hover_readout(ui: &egui::Ui, data: &PowerData, device: usize, t: f64) {
+    let ([cur, target, selfgen], refcnt) = data.state_at(device, t);
+    egui::Tooltip::always_open(
+        ui.ctx().clone(),
+        ui.layer_id(),
+        egui::Id::new("power-hover"),
+        egui::PopupAnchor::Pointer,
+    )
+    .show(|ui| {
+        ui.label(format!("at {}", time_words(data, t)));
+        ui.label(format!(
+            "current {} · target {} · self-gen {}",
+            mode_name(cur),
+            mode_name(target),
+            mode_name(selfgen)
+        ));
+        ui.label(format!(
+            "refcount {}",
+            refcnt.map_or("?".into(), |r| r.to_string())
+        ));
+    });
+}
+
+fn finding_line(ui: &mut egui::Ui, f: &benchtop_ath::Finding) {
+    let color = match f.severity {
+        Severity::Error => ui.visuals().error_fg_color,
+        Severity::Warning => ui.visuals().warn_fg_color,
+    };
+    ui.label(
+        egui::RichText::new(format!(
+            "line {} [{}] {}: {}",
+            f.line,
+            f.rule.id(),
+            f.device,
+            f.message
+        ))
+        .color(color),
+    )
+    .on_hover_text(f.rule.description());
+}
+
+fn event_details(ui: &mut egui::Ui, data: &PowerData, i: usize, with_findings: bool) {
+    let Some(e) = data.events.get(i) else {
+        return;
+    };
+    let when = match (data.time_base, e.time) {
+        (TimeBase::Seconds, Some(ts)) if !data.boots.is_empty() => format!(
+            "time {ts:.6} s in boot {} (at {} on the timeline)",
+            e.boot + 1,
+            span_text(e.t, TimeBase::Seconds)
+        ),
+        (TimeBase::Seconds, Some(ts)) => format!("time {ts:.6} s"),
+        _ => format!("line {} (no timestamps)", e.line),
+    };
+    ui.label(format!(
+        "line {} · {} · {} · {} {}",
+        e.line,
+        when,
+        data.devices
+            .get(usize::from(e.device))
+            .map(String::as_str)
+            .unwrap_or("?"),
+        e.name,
+        data.site_label(e.site)
+    ));
+    match data.raw_line(e.line) {
+        Some(raw) => {
+            ui.monospace(benchtop_drivers::text::printable(raw).into_owned());
+        }
+        None => {
+            ui.weak("(the raw line was not kept)");
+        }
+    }
+    ui.label(format!(
+        "after: cur {} · target {} · self-gen {} · refcount {}",
+        mode_name(e.after.cur),
+        mode_name(e.after.target),
+        mode_name(e.after.selfgen),
+        e.after.refcnt.map_or("?".into(), |r| r.to_string())
+    ));
+    if with_findings {
+        let found = data.findings_at_line(e.line);
+        if found.is_empty() {
+            ui.weak("no rule broken on this line");
+        }
+        for f in found.iter().take(4).filter_map(|&f| data.findings.get(f)) {
+            finding_line(ui, f);
+        }
+        if found.len() > 4 {
+            ui.weak(format!("… {} more", found.len() - 4));
         }
     }
 }

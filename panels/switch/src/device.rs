@@ -208,12 +208,14 @@ pub(crate) fn ui(panel: &mut SwitchPanel, ui: &mut Ui) {
             );
         });
     }
-    outcome_ui(panel, ui);
     ui.separator();
     egui::ScrollArea::vertical()
         .id_salt("switch-device-scroll")
         .auto_shrink([false, false])
         .show(ui, |ui| {
+            // The outcome can be long (a read-back that differs in many places): it scrolls
+            // with the rest.
+            outcome_ui(panel, ui);
             match (&panel.device, panel.device_read_at) {
                 (Some(dev), Some(at)) => {
                     let up = dev.links.iter().filter(|l| l.up).count();

@@ -10,21 +10,96 @@ use crate::JOB_SAVE;
 use crate::SwitchPanel;
 use crate::files;
 use crate::format_name;
+use crate::{LinkSource, Links};
 
 impl SwitchPanel {
+    /// A file (or pasted text) was read: it becomes the matrix (one undo step); a dump of a
+    /// running switch brings its port links, shown with where they came from.
+    fn opened(&mut self, opened: files::Opened) {
+        let Imported {
+            format,
+            config,
+            notes,
+            links,
+            ..
+        } = opened.imported;
+        self.files.notes = notes;
+        if let Some(p) = &opened.path {
+            self.files.opened = Some(p.clone());
+        }
+        if opened.origin == files::PASTED {
+            self.files.paste.clear();
+        }
+        let misfits = self.board().misfits(&config);
+        let mut words = format!(
+            "Opened {} ({}, {} VLAN{}).",
+            opened.origin,
+            format_name(format),
+            config.vlans.len(),
+            if config.vlans.len() == 1 { "" } else { "s" }
+        );
+        if !misfits.is_empty() {
+            words.push_str(&format!(
+                " It does not fit the {}: {}.",
+                self.board().model,
+                misfits.join("; ")
+            ));
+        }
+        self.files.message = Some((false, words));
+        self.links = if links.is_empty() {
+            // The file says nothing about its router's links: the device's are shown (as
+            // the device's), if it was read.
+            self.device.as_ref().map(|d| Links {
+                source: LinkSource::Device,
+                links: d.links.clone(),
+            })
+        } else {
+            Some(Links {
+                source: LinkSource::File(opened.origin.clone()),
+                links,
+            })
+        };
+        self.apply_edit(Edit::Replace(config, format!("Opened {}.", opened.origin)));
+    }
+
+    /// Files dropped on the panel, and text pasted over it while no text field has the
+    /// keyboard: imported like an opened file.
     pub(crate) fn take_dropped_files(&mut self, ui: &egui::Ui) {
-        let dropped: Vec<std::path::PathBuf> = ui.input(|i| {
+        // The path only: reading the file is the open job's work, not the frame's.
+        let path: Option<std::path::PathBuf> = ui.input(|i| {
             i.raw
                 .dropped_files
                 .iter()
                 .map(|f| f.path().to_path_buf())
-                .filter(|p| !p.as_os_str().is_empty())
-                .collect()
+                .find(|p| !p.as_os_str().is_empty())
         });
-        if let Some(p) = dropped.into_iter().next() {
+        if let Some(p) = path {
             self.files.path = p.display().to_string();
             self.open_file();
         }
+        if !ui.ctx().egui_wants_keyboard_input() {
+            let pasted = ui.input(|i| {
+                i.events.iter().find_map(|e| match e {
+                    egui::Event::Paste(t) if !t.trim().is_empty() => Some(t.clone()),
+                    _ => None,
+                })
+            });
+            if let Some(t) = pasted {
+                self.import_bytes(t.into_bytes(), files::PASTED);
+            }
+        }
+    }
+
+    /// Imports pasted or dropped bytes on a background job.
+    pub(crate) fn import_bytes(&mut self, bytes: Vec<u8>, origin: &str) {
+        let board = self.board().clone();
+        let origin = origin.to_owned();
+        self.files.busy = true;
+        self.files.message = Some((false, format!("Reading {origin}…")));
+        self.core.job(PanelJob::new(JOB_OPEN, move |ctx| {
+            ctx.progress(0.1, "reading");
+            files::open_bytes(bytes, &origin, &board)
+        }));
     }
 
     /// Opens the file dialog to pick a configuration to open, or where to save the export.
@@ -88,9 +163,11 @@ impl SwitchPanel {
         };
         let text = export.text.clone();
         let format = self.files.format;
+        let opened = self.files.opened.clone();
+        let replace = self.files.replace;
         self.files.busy = true;
         self.core.job(PanelJob::new(JOB_SAVE, move |_| {
-            files::save(&path, &text, format)
+            files::save(&path, &text, format, opened.as_deref(), replace)
         }));
     }
 
@@ -102,29 +179,7 @@ impl SwitchPanel {
         self.files.busy = false;
         match (name, result) {
             (JOB_OPEN, Ok(v)) => match v.downcast::<files::Opened>() {
-                Ok(opened) => {
-                    let opened = *opened;
-                    let Imported {
-                        format,
-                        config,
-                        notes,
-                        ..
-                    } = opened.imported;
-                    self.files.notes = notes;
-                    self.files.message = Some((
-                        false,
-                        format!(
-                            "Opened {} ({}, {} VLANs).",
-                            opened.path.display(),
-                            format_name(format),
-                            config.vlans.len()
-                        ),
-                    ));
-                    self.apply_edit(Edit::Replace(
-                        config,
-                        format!("Opened {}.", opened.path.display()),
-                    ));
-                }
+                Ok(opened) => self.opened(*opened),
                 Err(_) => self.files.message = Some((true, "unexpected job result".into())),
             },
             (JOB_SAVE, Ok(v)) => {

@@ -116,6 +116,7 @@ pub(crate) fn ui(panel: &mut SwitchPanel, ui: &mut egui::Ui) {
     ui.separator();
     let mut fix = None;
     let mut trace = None;
+    let mut f_ports = 0u8;
     let mut hovered = None;
     egui::ScrollArea::vertical()
         .id_salt("switch-findings-scroll")
@@ -145,7 +146,12 @@ pub(crate) fn ui(panel: &mut SwitchPanel, ui: &mut egui::Ui) {
                     if !involved.is_empty() {
                         ui.label(egui::RichText::new(involved.join(" · ")).small());
                     }
-                    ui.label(egui::RichText::new(format!("What to do: {}", f.suggestion)).weak());
+                    egui::CollapsingHeader::new(egui::RichText::new("What to do").weak())
+                        .id_salt(("switch-finding-todo", idx))
+                        .default_open(findings.len() <= 2)
+                        .show(ui, |ui| {
+                            ui.label(egui::RichText::new(&f.suggestion).weak());
+                        });
                     ui.horizontal_wrapped(|ui| {
                         if let Some(x) = &f.fix
                             && ui
@@ -166,6 +172,7 @@ pub(crate) fn ui(panel: &mut SwitchPanel, ui: &mut egui::Ui) {
                             let mut it = ports_of(f.ports);
                             if let (Some(a), Some(b)) = (it.next(), it.next()) {
                                 trace = Some((a, b));
+                                f_ports = f.ports;
                             }
                         }
                     });
@@ -181,8 +188,18 @@ pub(crate) fn ui(panel: &mut SwitchPanel, ui: &mut egui::Ui) {
         panel.apply_edit(Edit::Fix(x));
     }
     if let Some((a, b)) = trace {
+        // Replay the first flooding exchange between the finding's ports, tags and all.
+        let opts = panel.lint_options();
+        let x = benchtop_ar8327::lint::flooding_exchanges(&panel.config, &opts)
+            .into_iter()
+            .find(|x| f_ports & (1 << x.a) != 0 && f_ports & (1 << x.b) != 0);
+        let (a, b, a_vid) = x.map_or((a, b, None), |x| (x.a, x.b, x.a_vid));
         panel.frames.host_a = a;
         panel.frames.host_b = b;
+        panel.frames.a_tagged = a_vid.is_some();
+        if let Some(v) = a_vid {
+            panel.frames.a_vid = v;
+        }
         let board = panel.board().clone();
         panel.frames.two_hosts(&board);
         panel.tab = ToolTab::Frames;

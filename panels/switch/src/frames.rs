@@ -4,7 +4,7 @@
 //! tagged or untagged. A preset runs two hosts talking (broadcast, reply, follow-up).
 
 use benchtop_ar8327::config::{Board, NUM_PORTS};
-use benchtop_ar8327::fwd::{Frame, Mac, Simulator, TraceStep};
+use benchtop_ar8327::fwd::{Frame, HOST_A, HOST_B, Mac, Simulator, TraceStep, exchange_frames};
 use egui::Ui;
 
 use crate::{SwitchPanel, words};
@@ -13,9 +13,6 @@ use crate::{SwitchPanel, words};
 const MAX_STEPS: usize = 1000;
 /// Lines under each step's header (classification, lookup, egress).
 const BODY_LINES: usize = 3;
-/// Host A and B of the preset.
-const HOST_A: Mac = Mac(0x0200_0000_000a);
-const HOST_B: Mac = Mac(0x0200_0000_000b);
 
 /// A step in words, prepared when the frame is sent.
 pub(crate) struct Rendered {
@@ -37,6 +34,9 @@ pub(crate) struct FrameTool {
     pub vid: u16,
     pub host_a: u8,
     pub host_b: u8,
+    /// Host A tags its frames (a host on a trunk), with this VID.
+    pub a_tagged: bool,
+    pub a_vid: u16,
     pub note: Option<(bool, String)>,
 }
 
@@ -54,6 +54,8 @@ impl Default for FrameTool {
             vid: 1,
             host_a: 1,
             host_b: 2,
+            a_tagged: false,
+            a_vid: 1,
             note: None,
         }
     }
@@ -122,30 +124,45 @@ impl FrameTool {
         }
     }
 
-    /// Two untagged hosts talk: A broadcasts (an ARP request), B answers A, A answers B.
+    /// Two hosts talk: A broadcasts (an ARP request; tagged when host A is on a trunk), B
+    /// answers A the way the broadcast reached it (tagged with its VID if it left tagged),
+    /// A answers B.
     pub fn two_hosts(&mut self, board: &Board) {
+        let a_vid = self.a_tagged.then_some(self.a_vid);
+        let [req, mut rep, fol] = exchange_frames(self.host_a, a_vid, self.host_b);
+        let a_words = match a_vid {
+            Some(v) => format!("on port {}, tagged {v}", self.host_a),
+            None => format!("on port {}", self.host_a),
+        };
+        self.send(req, board);
+        let Some(out) = self.steps.last().map(|s| s.outcome) else {
+            return;
+        };
+        let b_bit = 1u8 << (self.host_b & 7);
+        if out.egress & b_bit == 0 {
+            self.note = Some((
+                false,
+                format!(
+                    "Host A {HOST_A} {a_words}: its broadcast does not reach port {}, so host B never answers.",
+                    self.host_b
+                ),
+            ));
+            return;
+        }
+        rep.vid = (out.tagged & b_bit != 0).then_some(out.vid);
+        let b_words = match rep.vid {
+            Some(v) => format!("answers tagged {v}, as the broadcast reached it"),
+            None => "answers untagged, as the broadcast reached it".to_owned(),
+        };
         self.note = Some((
             false,
             format!(
-                "Host A {HOST_A} on port {}, host B {HOST_B} on port {}: request, reply, follow-up.",
-                self.host_a, self.host_b
+                "Host A {HOST_A} {a_words}; host B {HOST_B} on port {} {b_words}: request, reply, follow-up.",
+                self.host_b
             ),
         ));
-        for (port, src, dst) in [
-            (self.host_a, HOST_A, Mac::BROADCAST),
-            (self.host_b, HOST_B, HOST_A),
-            (self.host_a, HOST_A, HOST_B),
-        ] {
-            self.send(
-                Frame {
-                    port,
-                    src,
-                    dst,
-                    vid: None,
-                },
-                board,
-            );
-        }
+        self.send(rep, board);
+        self.send(fol, board);
     }
 
     /// Empties the learning table and the list.
@@ -213,9 +230,18 @@ pub(crate) fn ui(panel: &mut SwitchPanel, ui: &mut Ui) {
         port_combo(ui, "switch-frame-a", &board, &mut t.host_a);
         ui.label("host B on");
         port_combo(ui, "switch-frame-b", &board, &mut t.host_b);
+        ui.checkbox(&mut t.a_tagged, "A tags, VID")
+            .on_hover_text("Host A on a trunk port sends 802.1Q-tagged frames");
+        ui.add_enabled(
+            t.a_tagged,
+            egui::DragValue::new(&mut t.a_vid).range(1..=4094),
+        );
         if ui
             .button("Two hosts talk")
-            .on_hover_text("A broadcasts, B replies to A, A answers B (learning carried over)")
+            .on_hover_text(
+                "A broadcasts, B replies to A the way the broadcast reached it (tagged or not), \
+                 A answers B (learning carried over)",
+            )
             .clicked()
         {
             t.two_hosts(&board);

@@ -193,6 +193,22 @@ pub enum Session {
     },
 }
 
+/// Where the port links the matrix shows come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LinkSource {
+    /// Read from the connected device (the board, or the built-in simulator).
+    Device,
+    /// A dump of a running switch that was opened or pasted (its origin in words).
+    File(String),
+}
+
+/// Port links and where they come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Links {
+    pub source: LinkSource,
+    pub links: Vec<benchtop_ar8327::formats::swconfig::LinkStatus>,
+}
+
 /// How the last apply ended, in words the panel shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
@@ -221,6 +237,7 @@ pub struct SwitchPanel {
     pub core: PanelCore<SwitchConsoleCommand>,
     boards: Vec<Board>,
     board: usize,
+    board_search: String,
     config: Config,
     history: History,
     dirty: bool,
@@ -237,6 +254,8 @@ pub struct SwitchPanel {
     sim_board: SimulatedBoard,
     // Device.
     device: Option<DeviceState>,
+    /// The links the Link row shows, with their source.
+    links: Option<Links>,
     device_read_at: Option<Instant>,
     session: Session,
     session_log: Vec<String>,
@@ -272,6 +291,7 @@ impl SwitchPanel {
             core: PanelCore::new(settings),
             boards,
             board: 0,
+            board_search: String::new(),
             config,
             history: History::default(),
             dirty: true,
@@ -286,6 +306,7 @@ impl SwitchPanel {
             active: false,
             sim_board: SimulatedBoard::default(),
             device: None,
+            links: None,
             device_read_at: None,
             session: Session::Idle,
             session_log: Vec::new(),
@@ -336,6 +357,16 @@ impl SwitchPanel {
         self.device.as_ref()
     }
 
+    /// The port links the matrix shows and where they come from.
+    pub fn links(
+        &self,
+    ) -> Option<(
+        &LinkSource,
+        &[benchtop_ar8327::formats::swconfig::LinkStatus],
+    )> {
+        self.links.as_ref().map(|l| (&l.source, l.links.as_slice()))
+    }
+
     /// Where an apply or read stands.
     pub fn session(&self) -> &Session {
         &self.session
@@ -351,6 +382,17 @@ impl SwitchPanel {
         self.tab = tab;
     }
 
+    /// Sets up "Two hosts talk": host A on port `a` (tagging its frames with `a_vid`), host B
+    /// on port `b`.
+    pub fn set_exchange(&mut self, a: u8, a_vid: Option<u16>, b: u8) {
+        self.frames.host_a = a;
+        self.frames.host_b = b;
+        self.frames.a_tagged = a_vid.is_some();
+        if let Some(v) = a_vid {
+            self.frames.a_vid = v;
+        }
+    }
+
     /// Frames traced so far in the frame tool.
     pub fn trace(&self) -> &[TraceStep] {
         &self.frames.steps
@@ -363,8 +405,7 @@ impl SwitchPanel {
                 Tool::FreeBsd => Target::FreeBsd,
             },
             management: self.management,
-            need_tag: self.board().need_tag,
-            unused: self.board().unused,
+            ..LintOptions::for_board(self.board())
         }
     }
 
@@ -515,6 +556,8 @@ pub(crate) fn format_name(f: Format) -> &'static str {
         Format::Etherswitchcfg => "FreeBSD etherswitchcfg script",
         Format::Dsa => "Linux DSA bridge commands",
         Format::Registers => "register list",
+        Format::SwconfigShow => "swconfig show output",
+        Format::State => "ar8xxx debugfs state",
     }
 }
 
@@ -574,6 +617,10 @@ impl DevicePanel for SwitchPanel {
                 "click · right-click a cell",
                 "cycle off/untagged/tagged · choose",
             ),
+            (
+                "Ctrl+V over the matrix",
+                "import the clipboard (a config, swconfig show or debugfs state output)",
+            ),
         ]
     }
 
@@ -591,7 +638,7 @@ impl DevicePanel for SwitchPanel {
             board: self
                 .boards
                 .get(self.board)
-                .map(|b| b.name.to_owned())
+                .map(|b| b.name.clone())
                 .unwrap_or_default(),
             config: Some(self.config.clone()),
             tool: self.tool,
@@ -604,7 +651,11 @@ impl DevicePanel for SwitchPanel {
         let Ok(r) = serde_json::from_value::<Remembered>(state.clone()) else {
             return;
         };
-        if let Some(i) = self.boards.iter().position(|b| b.name == r.board) {
+        if let Some(i) = self
+            .boards
+            .iter()
+            .position(|b| b.name == r.board || b.model == r.board)
+        {
             self.board = i;
         }
         if let Some(config) = r.config {

@@ -9,7 +9,7 @@ use benchtop_ar8327::lint::Severity;
 use egui::{Align, Align2, Color32, FontId, Layout, Sense, Stroke, StrokeKind, Ui, vec2};
 
 use crate::edit::cycle;
-use crate::{Edit, SwitchPanel, colors, findings, words};
+use crate::{Edit, LinkSource, SwitchPanel, colors, findings, words};
 
 const W_SLOT: f32 = 34.0;
 const W_VID: f32 = 58.0;
@@ -137,10 +137,50 @@ pub(crate) fn ui(panel: &mut SwitchPanel, ui: &mut Ui) {
         .map(|f| findings::cells(cfg, f))
         .unwrap_or_default();
     let links: Vec<LinkStatus> = panel
-        .device
+        .links
         .as_ref()
-        .map(|s| s.links.clone())
+        .map(|l| l.links.clone())
         .unwrap_or_default();
+    let device_words = if panel.core.status.simulated {
+        "the built-in simulator"
+    } else {
+        "the connected board"
+    };
+    let (link_head, link_from) = match panel.links.as_ref().map(|l| &l.source) {
+        None => ("Link".to_owned(), "nothing read yet".to_owned()),
+        Some(LinkSource::Device) => (
+            format!(
+                "Link ({})",
+                if panel.core.status.simulated {
+                    "built-in simulator"
+                } else {
+                    "board"
+                }
+            ),
+            format!(
+                "as {device_words} reports it (`swconfig dev switch0 show` / `etherswitchcfg info`){}",
+                match &panel.files.opened {
+                    Some(p) => format!(
+                        ", not the router {} came from",
+                        p.file_name().map_or_else(
+                            || p.display().to_string(),
+                            |n| n.to_string_lossy().into_owned()
+                        )
+                    ),
+                    None => String::new(),
+                }
+            ),
+        ),
+        Some(LinkSource::File(origin)) => {
+            let short = std::path::Path::new(origin)
+                .file_name()
+                .map_or_else(|| origin.clone(), |n| n.to_string_lossy().into_owned());
+            (
+                format!("Link (from {short})"),
+                format!("as the dump {origin} shows it, when it was taken"),
+            )
+        }
+    };
     let mut edits: Vec<Edit> = Vec::new();
     egui::ScrollArea::horizontal()
         .id_salt("switch-matrix-h")
@@ -153,7 +193,7 @@ pub(crate) fn ui(panel: &mut SwitchPanel, ui: &mut Ui) {
                     ui.strong(format!("{} VLANs", cfg.vlans.len()));
                 });
                 for p in 0..NUM_PORTS as u8 {
-                    let label = board.labels[usize::from(p)];
+                    let label = board.labels[usize::from(p)].as_str();
                     let r = fixed(ui, W_CELL, |ui| {
                         ui.add(egui::Label::new(egui::RichText::new(label).strong()).truncate())
                     });
@@ -164,13 +204,13 @@ pub(crate) fn ui(panel: &mut SwitchPanel, ui: &mut Ui) {
             // Link state, as the device reported it.
             ui.horizontal(|ui| {
                 fixed(ui, W_HEAD, |ui| {
-                    ui.label("Link").on_hover_text(
-                        "From the device's `swconfig dev switch0 show` (or `etherswitchcfg info`)",
-                    );
+                    ui.add(egui::Label::new(link_head.as_str()).truncate())
+                        .on_hover_text(format!("Port links {link_from}"));
                 });
                 for p in 0..NUM_PORTS as u8 {
                     let l = links.iter().find(|l| l.port == p);
                     let (short, long) = words::link(l);
+                    let long = format!("{long} ({link_from})");
                     let color = match l {
                         Some(l) if l.up => benchtop_panels::tokens::OK,
                         _ => ui.visuals().weak_text_color(),

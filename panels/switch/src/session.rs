@@ -107,6 +107,10 @@ impl SwitchPanel {
     }
 
     fn set_device(&mut self, state: DeviceState) {
+        self.links = Some(crate::Links {
+            source: crate::LinkSource::Device,
+            links: state.links.clone(),
+        });
         self.device = Some(state);
         self.device_read_at = Some(Instant::now());
         self.dirty = true;

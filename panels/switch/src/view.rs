@@ -59,32 +59,17 @@ impl SwitchPanel {
 
     fn toolbar(&mut self, ui: &mut egui::Ui) {
         ui.horizontal_wrapped(|ui| {
-            let mut board = self.board;
-            let l = ui.label("Board");
-            egui::ComboBox::from_id_salt("switch-board")
-                .selected_text(self.board().name)
-                .show_ui(ui, |ui| {
-                    for (i, b) in self.boards.iter().enumerate() {
-                        ui.selectable_value(&mut board, i, b.name);
-                    }
-                })
-                .response
-                .labelled_by(l.id);
-            if board != self.board {
-                self.board = board;
-                self.dirty = true;
-                self.note = Some(format!(
-                    "Port labels of the {}. \"Load the board's defaults\" sets its stock VLANs.",
-                    self.board().name
-                ));
-            }
+            self.board_picker(ui);
             if ui
                 .button("Load the board's defaults")
-                .on_hover_text("The VLANs OpenWrt sets up on this board out of the box")
+                .on_hover_text(
+                    "The VLANs OpenWrt sets up on this board out of the box (from its board.d line)",
+                )
                 .clicked()
             {
-                let cfg = self.board().stock_config();
-                let name = self.board().name;
+                let mut cfg = self.board().stock_config();
+                cfg.device.clone_from(&self.config.device);
+                let name = self.board().model.clone();
                 self.apply_edit(Edit::Replace(
                     cfg,
                     format!("Loaded the stock VLANs of the {name}."),
@@ -151,6 +136,92 @@ impl SwitchPanel {
         if let Some(n) = &self.note {
             ui.label(egui::RichText::new(n).weak());
         }
+    }
+
+    /// The board picker: a menu with a search field and the matching boards by model and
+    /// OpenWrt board name.
+    fn board_picker(&mut self, ui: &mut egui::Ui) {
+        let mut chosen = None;
+        let title = format!("Board: {}", self.board().model);
+        ui.menu_button(title, |ui| {
+            ui.set_min_width(380.0);
+            ui.horizontal(|ui| {
+                let l = ui.label("Search boards");
+                let r = ui
+                    .add(
+                        egui::TextEdit::singleline(&mut self.board_search)
+                            .desired_width(220.0)
+                            .hint_text("wdr4300, archer c7, netgear…"),
+                    )
+                    .labelled_by(l.id);
+                if !r.has_focus() && self.board_search.is_empty() {
+                    r.request_focus();
+                }
+            });
+            let q = self.board_search.clone();
+            let matches: Vec<usize> = (0..self.boards.len())
+                .filter(|i| self.boards[*i].matches(&q))
+                .collect();
+            ui.weak(format!(
+                "{} of {} boards (layouts from OpenWrt's board.d; \"chip not confirmed\" where no device tree was checked)",
+                matches.len(),
+                self.boards.len()
+            ));
+            egui::ScrollArea::vertical()
+                .id_salt("switch-board-list")
+                .max_height(320.0)
+                .show(ui, |ui| {
+                    for i in matches {
+                        let b = &self.boards[i];
+                        let text = if b.is_generic() {
+                            format!("{} (no board: CPU on 0 and 6)", b.model)
+                        } else {
+                            format!("{} — {}", b.model, b.name)
+                        };
+                        let r = ui.selectable_label(i == self.board, text);
+                        let r = if b.evidence.is_none() && !b.is_generic() {
+                            r.on_hover_text(format!(
+                                "{}; chip not confirmed from a device tree. {}",
+                                b.args.join(" "),
+                                b.note
+                            ))
+                        } else {
+                            r.on_hover_text(b.args.join(" "))
+                        };
+                        if r.clicked() {
+                            chosen = Some(i);
+                            ui.close();
+                        }
+                    }
+                });
+        });
+        if let Some(i) = chosen {
+            self.set_board(i);
+        }
+    }
+
+    /// Picks a board: its labels, CPU ports and unwired ports; says what in the matrix does
+    /// not fit it.
+    pub(crate) fn set_board(&mut self, i: usize) {
+        if i >= self.boards.len() || i == self.board {
+            return;
+        }
+        self.board = i;
+        self.dirty = true;
+        let b = self.board();
+        let misfits = b.misfits(&self.config);
+        self.note = Some(if misfits.is_empty() {
+            format!(
+                "Port labels of the {}. \"Load the board's defaults\" sets its stock VLANs.",
+                b.model
+            )
+        } else {
+            format!(
+                "The {} is picked, but {}. Check the matrix, or load the board's defaults.",
+                b.model,
+                misfits.join("; ")
+            )
+        });
     }
 
     /// Address ageing and port mirroring (swconfig globals).
@@ -279,10 +350,13 @@ impl SwitchPanel {
         self.toolbar(ui);
         ui.separator();
         let h = ui.available_height();
+        // The tools keep the size given (their content scrolls): a long export preview or
+        // apply log never pushes the matrix and its checks out of the window.
         egui::Panel::bottom("switch-tools")
             .resizable(true)
-            .default_size((h * 0.45).max(160.0))
+            .default_size((h * 0.42).max(160.0))
             .min_size(120.0)
+            .max_size((h * 0.6).max(160.0))
             .show(ui, |ui| self.tools_ui(ui));
         egui::Panel::right("switch-findings")
             .resizable(true)

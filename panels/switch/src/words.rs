@@ -309,7 +309,7 @@ mod tests {
 
     #[test]
     fn ports_are_named_by_board_label() {
-        let b = Board::tl_wr1043nd_v2();
+        let b = Board::find("tplink,tl-wr1043nd-v2").unwrap_or_default();
         assert_eq!(port(&b, 4), "LAN 1 (port 4)");
         assert_eq!(port(&b, 0), "CPU (eth1, port 0)");
         assert_eq!(ports(&b, 0b11_0000), "LAN 1 (port 4), WAN (port 5)");
@@ -324,7 +324,7 @@ mod tests {
         new.vlans[0].ports[4] = Membership::Tagged;
         new.ports[4].pvid = 2;
         new.vlans.push(Vlan::new(2, 20).with_ports("0t 4"));
-        let b = Board::tl_wr1043nd_v2();
+        let b = Board::find("tplink,tl-wr1043nd-v2").unwrap_or_default();
         let words: Vec<String> = diff(&old, &new)
             .iter()
             .map(|c| change(&b, &old, &new, c))

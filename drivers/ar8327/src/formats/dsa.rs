@@ -26,22 +26,26 @@ fn parse_vids(s: &str) -> Option<(u16, u16)> {
 pub fn import(text: &str, board: &Board) -> Result<Config, SwitchError> {
     let mut mode = Mode::Dot1q;
     let mut cells: BTreeMap<u16, [Membership; NUM_PORTS]> = BTreeMap::new();
-    cells.insert(1, [Membership::Untagged; NUM_PORTS]);
-    let mut pvid = [1u16; NUM_PORTS];
+    // The bridge default: every port (of those the board wires) untagged in VID 1, PVID 1.
+    let wired = board.wired();
+    let mut first = [Membership::Off; NUM_PORTS];
+    let mut pvid = [0u16; NUM_PORTS];
+    for p in 0..NUM_PORTS {
+        if wired & (1 << p) != 0 {
+            first[p] = Membership::Untagged;
+            pvid[p] = 1;
+        }
+    }
+    cells.insert(1, first);
     let mut meta: BTreeMap<u16, (u16, String)> = BTreeMap::new();
     for (i, raw) in text.lines().enumerate() {
         let ln = i + 1;
         let err = |m: String| SwitchError::parse(FMT, ln, m);
         let line = raw.trim();
-        if let Some(c) = line.strip_prefix('#') {
+        if line.starts_with('#') {
             // `# vid V slot S: DESCRIPTION`
-            let c = c.trim();
-            if let Some(r) = c.strip_prefix("vid ")
-                && let Some((head, desc)) = r.split_once(':')
-                && let Some((v, s)) = head.split_once(" slot ")
-                && let (Ok(v), Ok(s)) = (v.trim().parse::<u16>(), s.trim().parse::<u16>())
-            {
-                meta.insert(v, (s, desc.trim().to_owned()));
+            if let Some((v, s, desc)) = super::parse_vlan_comment(line) {
+                meta.insert(v, (s, desc));
             }
             continue;
         }
@@ -77,12 +81,20 @@ pub fn import(text: &str, board: &Board) -> Result<Config, SwitchError> {
                 vids,
                 flags @ ..,
             ] => {
-                let port = board.port_of_netdev(dev).ok_or_else(|| {
-                    err(format!(
-                        "unknown netdev \"{dev}\" (this board has {})",
-                        board.netdevs.join(", ")
-                    ))
-                })?;
+                let port = board
+                    .port_of_netdev(dev)
+                    .filter(|p| wired & (1 << p) != 0)
+                    .ok_or_else(|| {
+                        let names: Vec<&str> = (0..NUM_PORTS)
+                            .filter(|p| wired & (1 << p) != 0)
+                            .map(|p| board.netdevs[p].as_str())
+                            .collect();
+                        err(format!(
+                            "unknown netdev \"{dev}\" (the {} has {})",
+                            board.model,
+                            names.join(", ")
+                        ))
+                    })?;
                 let (a, b) = parse_vids(vids)
                     .ok_or_else(|| err(format!("vid \"{vids}\" is not 1..4094 or A-B")))?;
                 let (mut is_pvid, mut untagged) = (false, false);
@@ -151,31 +163,60 @@ pub fn import(text: &str, board: &Board) -> Result<Config, SwitchError> {
 
 /// Exports DSA bridge commands for a board's netdevs.
 pub fn export(cfg: &Config, board: &Board) -> Exported {
+    let what = "DSA bridge commands";
     let mut warnings = lossy_common(cfg);
-    warnings.extend(super::lossy_openwrt_only(cfg, "DSA bridge commands"));
+    warnings.extend(super::lossy_openwrt_only(cfg, what));
+    warnings.extend(super::lossy_vlans(cfg, what, false));
+    if board.is_generic() {
+        warnings.push(
+            "no board chosen: the ports are named lan1 … lan5 and cpu6 by number; pick the board (--board NAME) for the names its DSA image uses"
+                .into(),
+        );
+    }
+    let wired = board.wired();
+    let bridge = usize::from(board.bridge_port());
     let mut s = String::new();
-    let br = board.netdevs[0];
-    let dev = |p: usize| {
-        if p == 0 {
-            format!("{br} ")
-        } else {
-            format!("{} ", board.netdevs[p])
-        }
-    };
-    let selfw = |p: usize| if p == 0 { " self" } else { "" };
+    let br = board.netdevs[bridge].as_str();
+    let dev = |p: usize| format!("{} ", board.netdevs[p]);
+    let selfw = |p: usize| if p == bridge { " self" } else { "" };
     let _ = writeln!(
         s,
         "ip link set dev {br} type bridge vlan_filtering {}",
         u8::from(cfg.mode == Mode::Dot1q)
     );
-    for p in 0..NUM_PORTS {
+    for p in (0..NUM_PORTS).filter(|p| wired & (1 << p) != 0) {
         let _ = writeln!(s, "bridge vlan del dev {}vid 1{}", dev(p), selfw(p));
     }
-    for v in &cfg.vlans {
-        let _ = writeln!(s, "# vid {} slot {}: {}", v.vid, v.slot, v.description);
+    let mut seen: BTreeMap<u16, u16> = BTreeMap::new();
+    for v in cfg
+        .vlans
+        .iter()
+        .filter(|v| v.member_mask() != 0 && super::real_vid(v.vid))
+    {
+        if let Some(first) = seen.insert(v.vid, v.slot) {
+            warnings.push(format!(
+                "VID {} is in slots {first} and {}: a bridge has one VLAN per VID, so they merge",
+                v.vid, v.slot
+            ));
+            continue;
+        }
+        let _ = writeln!(
+            s,
+            "# vid {} slot {}: {}",
+            v.vid,
+            v.slot,
+            super::quote_text(&v.description)
+        );
         for (p, m) in v.ports.iter().enumerate() {
             let mut flags = String::new();
             if !m.is_member() {
+                continue;
+            }
+            if wired & (1 << p) == 0 {
+                warnings.push(format!(
+                    "port {p} is in VLAN {} but the {} does not wire it: DSA has no netdev for it; left out",
+                    v.vid, board.model
+                ));
                 continue;
             }
             if cfg.ports[p].pvid == v.vid {
@@ -194,9 +235,20 @@ pub fn export(cfg: &Config, board: &Board) -> Exported {
         }
     }
     for (p, pc) in cfg.ports.iter().enumerate() {
+        if wired & (1 << p) == 0 {
+            if pc.pvid != 0 {
+                warnings.push(format!(
+                    "port {p} is not wired on the {}: its PVID {} is left out",
+                    board.model, pc.pvid
+                ));
+            }
+            continue;
+        }
         let member = cfg
-            .vlan_by_vid(pc.pvid)
-            .is_some_and(|v| v.ports[p].is_member());
+            .vlans
+            .iter()
+            .filter(|v| v.vid == pc.pvid && super::real_vid(v.vid))
+            .any(|v| v.ports[p].is_member());
         if pc.pvid != 0 && !member {
             warnings.push(format!(
                 "port {p}: PVID {} without membership cannot be expressed in DSA (the port gets no PVID)",

@@ -102,7 +102,7 @@ pub fn import(text: &str) -> Result<Config, SwitchError> {
             if let Some((g, d)) = c.trim().split_once(" description: ")
                 && let Some(Ok(n)) = num_suffix(g.trim(), "vlangroup", MAX_GROUPS)
             {
-                groups.entry(n).or_default().description = d.to_owned();
+                groups.entry(n).or_default().description = super::unquote_text(d);
             }
             continue;
         }
@@ -271,6 +271,13 @@ pub fn export(cfg: &Config) -> Exported {
                     "port mode: the {} VLAN(s) and the PVIDs are not expressed",
                     cfg.vlans.len()
                 ));
+            } else {
+                for (p, pc) in cfg.ports.iter().enumerate().filter(|(_, pc)| pc.pvid != 1) {
+                    warnings.push(format!(
+                        "port mode: port {p}'s PVID {} is not expressed (it reads back as 1)",
+                        pc.pvid
+                    ));
+                }
             }
         }
         Mode::Dot1q => {
@@ -279,7 +286,8 @@ pub fn export(cfg: &Config) -> Exported {
             let _ = writeln!(s, "etherswitchcfg config vlan_mode dot1q");
             let mut taken = [false; MAX_GROUPS as usize];
             let mut assigned = Vec::new();
-            for v in &cfg.vlans {
+            warnings.extend(super::lossy_vlans(cfg, "etherswitchcfg", true));
+            for v in cfg.vlans.iter().filter(|v| super::real_vid(v.vid)) {
                 let g = if v.slot < MAX_GROUPS && !taken[usize::from(v.slot)] {
                     Some(v.slot)
                 } else {
@@ -297,7 +305,7 @@ pub fn export(cfg: &Config) -> Exported {
                         assigned.push((g, v));
                     }
                     None => warnings.push(format!(
-                        "VID {}: arswitch has only 16 vlangroups, dropped",
+                        "VID {}: arswitch has only 16 vlangroups: left out",
                         v.vid
                     )),
                 }
@@ -307,7 +315,11 @@ pub fn export(cfg: &Config) -> Exported {
             }
             for (g, v) in assigned {
                 if !v.description.is_empty() {
-                    let _ = writeln!(s, "# vlangroup{g} description: {}", v.description);
+                    let _ = writeln!(
+                        s,
+                        "# vlangroup{g} description: {}",
+                        super::quote_text(&v.description)
+                    );
                 }
                 let _ = writeln!(
                     s,
@@ -317,6 +329,13 @@ pub fn export(cfg: &Config) -> Exported {
                 );
             }
             for (p, pc) in cfg.ports.iter().enumerate() {
+                if pc.pvid > crate::config::MAX_VID {
+                    warnings.push(format!(
+                        "port {p}: PVID {} is not 0..4094 and cannot be expressed; left out (PVID 1)",
+                        pc.pvid
+                    ));
+                    continue;
+                }
                 if pc.pvid > 127 {
                     warnings.push(format!(
                         "port {p}: PVID {} is truncated to {} by arswitch's AR8327 set_pvid",

@@ -15,6 +15,8 @@ use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
+use benchtop_drivers::text::printable;
+
 use super::{Exported, lossy_common};
 use crate::config::{
     Config, DEFAULT_ARL_AGE, MAX_SLOTS, Membership, Mirror, Mode, NUM_PORTS, Vlan,
@@ -180,14 +182,14 @@ impl SwconfigState {
         *self = Self::new();
     }
 
-    fn slot_index(slot: &str) -> Result<usize, String> {
+    pub(crate) fn slot_index(slot: &str) -> Result<usize, String> {
         slot.parse::<usize>()
             .ok()
             .filter(|s| *s < usize::from(MAX_SLOTS))
             .ok_or_else(|| format!("VLAN slot \"{slot}\" is not 0..127"))
     }
 
-    fn port_index(port: &str) -> Result<usize, String> {
+    pub(crate) fn port_index(port: &str) -> Result<usize, String> {
         port.parse::<usize>()
             .ok()
             .filter(|p| *p < NUM_PORTS)
@@ -382,8 +384,15 @@ impl SwconfigState {
             let s = usize::from(v.slot);
             if s >= usize::from(MAX_SLOTS) {
                 warnings.push(format!(
-                    "VLAN VID {} sits in slot {}; swconfig has slots 0..127, dropped",
+                    "VLAN VID {} sits in slot {}; swconfig has slots 0..127: left out",
                     v.vid, v.slot
+                ));
+                continue;
+            }
+            if v.vid > crate::config::MAX_VID {
+                warnings.push(format!(
+                    "slot {}: VID {} is above 4094 and cannot be expressed; left out",
+                    v.slot, v.vid
                 ));
                 continue;
             }
@@ -657,24 +666,50 @@ pub fn execute_set(
 
 const FMT: &str = "swconfig";
 
+/// The switch a `swconfig dev NAME …` command line addresses.
+pub fn command_device(words: &[String]) -> Option<&str> {
+    match words {
+        [sw, dev, name, ..] if sw == "swconfig" && dev == "dev" => Some(name.as_str()),
+        _ => None,
+    }
+}
+
 /// Imports a swconfig command script. Starts from the reset state; `# vlan N description: T`
 /// comments restore descriptions.
 pub fn import(text: &str) -> Result<Config, SwitchError> {
-    replay(text).map(|st| st.to_config())
+    read(text).map(|(c, _)| c)
+}
+
+/// Imports a swconfig command script: the configuration of the first switch it addresses
+/// (its name kept), and notes on what was left out (commands for another switch).
+pub fn read(text: &str) -> Result<(Config, Vec<String>), SwitchError> {
+    let (st, device, notes) = replay_device(text)?;
+    let mut c = st.to_config();
+    if let Some(d) = device {
+        c.device = d;
+    }
+    Ok((c, notes))
 }
 
 /// Runs a swconfig command script on a reset shadow state.
 pub fn replay(text: &str) -> Result<SwconfigState, SwitchError> {
+    replay_device(text).map(|(st, _, _)| st)
+}
+
+fn replay_device(text: &str) -> Result<(SwconfigState, Option<String>, Vec<String>), SwitchError> {
     let mut st = SwconfigState::new();
+    let mut device: Option<String> = None;
+    // Other switches: name, commands skipped, first line.
+    let mut others: Vec<(String, usize, usize)> = Vec::new();
     for (i, raw) in text.lines().enumerate() {
         let line = raw.trim();
         let ln = i + 1;
         if let Some(c) = line.strip_prefix('#') {
-            if let Some((slot, d)) = c.trim().strip_prefix("vlan ").and_then(|r| {
+            if let Some((slot, d)) = c.trim_start().strip_prefix("vlan ").and_then(|r| {
                 let (s, d) = r.split_once(" description: ")?;
                 Some((s.trim(), d))
             }) {
-                st.set_vlan(slot, "description", d)
+                st.set_vlan(slot, "description", &super::unquote_text(d))
                     .map_err(|e| SwitchError::parse(FMT, ln, e))?;
             }
             continue;
@@ -683,7 +718,21 @@ pub fn replay(text: &str) -> Result<SwconfigState, SwitchError> {
             continue;
         }
         let words = shell_words(line).map_err(|e| SwitchError::parse(FMT, ln, e))?;
-        match parse_command(&words).map_err(|e| SwitchError::parse(FMT, ln, e))? {
+        let cmd = parse_command(&words).map_err(|e| SwitchError::parse(FMT, ln, e))?;
+        if let Some(dev) = command_device(&words) {
+            match &device {
+                None => device = Some(dev.to_owned()),
+                Some(d) if d == dev => {}
+                Some(_) => {
+                    match others.iter_mut().find(|(n, _, _)| n == dev) {
+                        Some(o) => o.1 += 1,
+                        None => others.push((dev.to_owned(), 1, ln)),
+                    }
+                    continue;
+                }
+            }
+        }
+        match cmd {
             Command::Set { target, key, value } => {
                 execute_set(&mut st, &target, &key, &value)
                     .map_err(|e| SwitchError::parse(FMT, ln, e))?;
@@ -691,7 +740,18 @@ pub fn replay(text: &str) -> Result<SwconfigState, SwitchError> {
             Command::List | Command::Help | Command::Show | Command::Get { .. } => {}
         }
     }
-    Ok(st)
+    let notes = others
+        .into_iter()
+        .map(|(name, n, ln)| {
+            format!(
+                "a second switch \"{}\" ({n} command{}, from line {ln}) was left out: benchtop edits one switch at a time ({})",
+                printable(&name),
+                if n == 1 { "" } else { "s" },
+                device.as_deref().unwrap_or(crate::config::DEFAULT_DEVICE)
+            )
+        })
+        .collect();
+    Ok((st, device, notes))
 }
 
 /// Exports a configuration as a swconfig command script (reset, enable_vlan, per-slot vid
@@ -699,6 +759,7 @@ pub fn replay(text: &str) -> Result<SwconfigState, SwitchError> {
 pub fn export(cfg: &Config, dev: &str) -> Exported {
     let (st, mut warnings) = SwconfigState::from_config(cfg);
     warnings.extend(lossy_common(cfg));
+    let dev = checked_device(dev, &mut warnings);
     let mut s = String::new();
     let _ = writeln!(s, "swconfig dev {dev} set reset 1");
     let _ = writeln!(
@@ -721,7 +782,11 @@ pub fn export(cfg: &Config, dev: &str) -> Exported {
             continue;
         }
         if !st.descriptions[slot].is_empty() {
-            let _ = writeln!(s, "# vlan {slot} description: {}", st.descriptions[slot]);
+            let _ = writeln!(
+                s,
+                "# vlan {slot} description: {}",
+                super::quote_text(&st.descriptions[slot])
+            );
         }
         let _ = writeln!(
             s,
@@ -740,6 +805,26 @@ pub fn export(cfg: &Config, dev: &str) -> Exported {
     let _ = writeln!(s, "swconfig dev {dev} set apply");
     warnings.extend(driver_rewrites(cfg, replay(&s)));
     Exported { text: s, warnings }
+}
+
+/// A switch name safe to write into a shell command or a UCI value: letters, digits and
+/// `._-`, else `switch0` with a warning.
+pub(crate) fn checked_device<'a>(dev: &'a str, warnings: &mut Vec<String>) -> &'a str {
+    let ok = !dev.is_empty()
+        && dev.len() <= 32
+        && dev
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    if ok {
+        dev
+    } else {
+        warnings.push(format!(
+            "the switch name \"{}\" is not a device name (letters, digits, . _ -): written as {}",
+            printable(dev),
+            crate::config::DEFAULT_DEVICE
+        ));
+        crate::config::DEFAULT_DEVICE
+    }
 }
 
 /// Warnings for cells the AR8327 driver will load differently from what was written.
@@ -781,49 +866,144 @@ pub struct ShowOutput {
     pub config: Config,
 }
 
+/// A `show` dump as pasted: the state, the links, and what the text could not tell (a
+/// cut-off tail, unreadable `???` values, a switch that is not an ar8xxx).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShowRead {
+    /// The VLAN/PVID state read.
+    pub config: Config,
+    /// Port link states found.
+    pub links: Vec<LinkStatus>,
+    /// What is missing or unsure, in words.
+    pub notes: Vec<String>,
+}
+
 /// Parses `swconfig dev switch0 show` output: link lines, per-port pvid, per-VLAN vid and
 /// ports, `enable_vlan`. Unknown lines are skipped; malformed values are errors.
 pub fn parse_show(text: &str) -> Result<ShowOutput, SwitchError> {
+    read_show(text).map(|r| ShowOutput {
+        links: r.links,
+        config: r.config,
+    })
+}
+
+/// Reads a `swconfig dev switch0 show` dump as people paste it: TAB or space indentation,
+/// trailing blanks, `???` for values the driver could not read, multi-line `mib` and
+/// `arl_table` values, an optional `swconfig dev NAME show` command line (its NAME is kept),
+/// and a tail cut off anywhere: the notes say what the cut lost.
+pub fn read_show(text: &str) -> Result<ShowRead, SwitchError> {
     const F: &str = "swconfig show";
-    let mut st = SwconfigState::new();
-    let mut links = Vec::new();
+    #[derive(PartialEq)]
     enum Sec {
         Global,
-        Port(String),
-        Vlan(String),
+        Port(usize),
+        Vlan(usize),
         None,
     }
+    let mut st = SwconfigState::new();
+    let mut links = Vec::new();
+    let mut notes = Vec::new();
+    let mut device = None;
     let mut sec = Sec::None;
+    let mut port_seen = [false; NUM_PORTS];
+    // Per port: pvid read, link read.
+    let mut port_has = [(false, false); NUM_PORTS];
+    // Slots seen with: vid read, ports read.
+    let mut vlans: Vec<(usize, bool, bool)> = Vec::new();
+    let mut unreadable: Vec<String> = Vec::new();
+    let mut foreign: Vec<String> = Vec::new();
+    let mut saw_global = false;
     for (i, raw) in text.lines().enumerate() {
         let ln = i + 1;
         let line = raw.trim();
+        if line.is_empty() {
+            continue;
+        }
         if line == "Global attributes:" {
             sec = Sec::Global;
+            saw_global = true;
             continue;
         }
-        if let Some(n) = line.strip_prefix("Port ").and_then(|r| r.strip_suffix(':')) {
-            sec = Sec::Port(n.to_owned());
+        let number = |p: &str| {
+            line.strip_prefix(p)
+                .and_then(|r| r.strip_suffix(':'))
+                .and_then(|n| n.parse::<usize>().ok())
+        };
+        if let Some(n) = number("Port ") {
+            if n >= NUM_PORTS {
+                return Err(SwitchError::parse(
+                    F,
+                    ln,
+                    format!("Port {n}: the AR8327 has ports 0..6 (is this another switch?)"),
+                ));
+            }
+            sec = Sec::Port(n);
+            port_seen[n] = true;
             continue;
         }
-        if let Some(n) = line.strip_prefix("VLAN ").and_then(|r| r.strip_suffix(':')) {
-            sec = Sec::Vlan(n.to_owned());
+        if let Some(n) = number("VLAN ") {
+            if n >= usize::from(MAX_SLOTS) {
+                return Err(SwitchError::parse(
+                    F,
+                    ln,
+                    format!("VLAN {n}: swconfig's AR8327 VLAN slots are 0..127"),
+                ));
+            }
+            sec = Sec::Vlan(n);
+            vlans.push((n, false, false));
+            continue;
+        }
+        // The command line itself, with or without a shell prompt before it.
+        if let Some(at) = line.find("swconfig ") {
+            if let Ok(words) = shell_words(&line[at..])
+                && words.last().is_some_and(|w| w == "show")
+                && let Some(d) = command_device(&words)
+            {
+                device = Some(d.to_owned());
+            }
             continue;
         }
         let Some((k, v)) = line.split_once(':') else {
             continue;
         };
         let (k, v) = (k.trim(), v.trim());
+        if v == "???" {
+            let what = match &sec {
+                Sec::Port(n) => format!("port {n} {k}"),
+                Sec::Vlan(n) => format!("VLAN {n} {k}"),
+                _ => k.to_owned(),
+            };
+            // mib and enable_eee on CPU ports read ??? on every healthy AR8327.
+            if !matches!(k, "mib" | "enable_eee" | "linkdown") {
+                unreadable.push(what);
+            }
+            if let Sec::Port(n) = sec {
+                match k {
+                    "pvid" => port_has[n].0 = true,
+                    "link" => port_has[n].1 = true,
+                    _ => {}
+                }
+            }
+            continue;
+        }
+        if sec == Sec::Global && matches!(k, "blinkrate" | "green_mode" | "enable_learning") {
+            foreign.push(k.to_owned());
+        }
         let r = match (&sec, k) {
-            (_, "link") => {
+            (Sec::Port(n), "link") => {
                 let l = LinkStatus::parse_line(v).ok_or_else(|| {
                     SwitchError::parse(F, ln, "expected `port:N link:up|down ...`")
                 })?;
+                port_has[*n].1 = true;
                 links.push(l);
                 Ok(())
             }
             (Sec::Global, "enable_vlan") => st.set_global("enable_vlan", v),
-            (Sec::Port(n), "pvid") => st.set_port(n, "pvid", v),
-            (Sec::Port(n), "enable_eee") => st.set_port(n, "enable_eee", v),
+            (Sec::Port(n), "pvid") => {
+                port_has[*n].0 = true;
+                st.set_port(&n.to_string(), "pvid", v)
+            }
+            (Sec::Port(n), "enable_eee") => st.set_port(&n.to_string(), "enable_eee", v),
             (
                 Sec::Global,
                 k @ ("arl_age_time"
@@ -832,11 +1012,19 @@ pub fn parse_show(text: &str) -> Result<ShowOutput, SwitchError> {
                 | "mirror_source_port"
                 | "mirror_monitor_port"),
             ) => st.set_global(k, v),
-            (Sec::Vlan(n), "vid") => st.set_vlan(n, "vid", v),
+            (Sec::Vlan(n), "vid") => {
+                if let Some(x) = vlans.last_mut() {
+                    x.1 = true;
+                }
+                st.set_vlan(&n.to_string(), "vid", v)
+            }
             (Sec::Vlan(n), "ports") => {
+                if let Some(x) = vlans.last_mut() {
+                    x.2 = true;
+                }
                 // The explicit pvid lines win; do not let untagged members move them.
                 let saved = st.pvid;
-                let r = st.set_vlan(n, "ports", v);
+                let r = st.set_vlan(&n.to_string(), "ports", v);
                 st.pvid = saved;
                 r
             }
@@ -844,12 +1032,112 @@ pub fn parse_show(text: &str) -> Result<ShowOutput, SwitchError> {
         };
         r.map_err(|e| SwitchError::parse(F, ln, e))?;
     }
+    if !saw_global && !port_seen.iter().any(|s| *s) && vlans.is_empty() {
+        return Err(SwitchError::parse(
+            F,
+            1,
+            "no `Global attributes:`, `Port N:` or `VLAN N:` section: this is not `swconfig dev switch0 show` output",
+        ));
+    }
     // The driver prints the age as units × 7 s: the default comes back as 301.
     if crate::regs::arl_age_units(st.arl_age_secs) == crate::regs::arl_age_units(DEFAULT_ARL_AGE) {
         st.arl_age_secs = DEFAULT_ARL_AGE;
     }
-    Ok(ShowOutput {
+    // What a cut-off tail lost.
+    let last_port = port_seen.iter().rposition(|s| *s);
+    let vlan_part_reached = !vlans.is_empty();
+    if let Some(lp) = last_port
+        && !vlan_part_reached
+    {
+        let (pvid, link) = port_has[lp];
+        if !(pvid && link) {
+            let mut lost = Vec::new();
+            if !pvid {
+                lost.push("pvid");
+            }
+            if !link {
+                lost.push("link");
+            }
+            notes.push(format!(
+                "the dump is cut off inside Port {lp}: its {} {} missing",
+                lost.join(" and "),
+                if lost.len() == 1 { "is" } else { "are" }
+            ));
+        }
+    }
+    let missing_ports: Vec<String> = (0..NUM_PORTS)
+        .filter(|p| !port_seen[*p])
+        .map(|p| p.to_string())
+        .collect();
+    if !missing_ports.is_empty() && (saw_global || last_port.is_some()) {
+        notes.push(format!(
+            "port{} {} {} not in the dump: {} PVID{} and link{} are unknown (shown as after a reset)",
+            if missing_ports.len() == 1 { "" } else { "s" },
+            missing_ports.join(", "),
+            if missing_ports.len() == 1 { "is" } else { "are" },
+            if missing_ports.len() == 1 { "its" } else { "their" },
+            if missing_ports.len() == 1 { "" } else { "s" },
+            if missing_ports.len() == 1 { "" } else { "s" },
+        ));
+    }
+    if !vlan_part_reached {
+        if missing_ports.is_empty() && port_has[NUM_PORTS - 1] == (true, true) {
+            notes.push("the dump lists no VLAN: no VLAN slot has members".into());
+        } else {
+            notes.push(
+                "the dump ends before the VLAN sections: the VLANs are unknown (none are shown); paste the whole output"
+                    .into(),
+            );
+        }
+    }
+    if let Some((slot, vid, ports)) = vlans.last().copied()
+        && !(vid && ports)
+    {
+        st.used[slot] = false;
+        notes.push(format!(
+            "the dump is cut off inside VLAN {slot}: its {} missing, so the VLAN is left out",
+            if vid {
+                "ports are"
+            } else {
+                "VID and ports are"
+            }
+        ));
+    }
+    if !text.is_empty() && !text.ends_with('\n') {
+        let last = text.lines().last().unwrap_or("").trim_start();
+        if !last.trim().is_empty() && !is_complete_show_line(last) {
+            notes.push(format!(
+                "the text ends in the middle of a line (\"{}\"): its value may be incomplete",
+                printable(last.trim())
+            ));
+        }
+    }
+    if !unreadable.is_empty() {
+        notes.push(format!(
+            "the driver could not read {} (printed ???)",
+            unreadable.join(", ")
+        ));
+    }
+    if !foreign.is_empty() {
+        notes.push(format!(
+            "{} {} not an ar8xxx attribute: this looks like another switch chip (RTL8366?), which the AR8327 model may not fit",
+            foreign.join(", "),
+            if foreign.len() == 1 { "is" } else { "are" }
+        ));
+    }
+    let mut config = st.to_config();
+    if let Some(d) = device {
+        config.device = d;
+    }
+    Ok(ShowRead {
+        config,
         links,
-        config: st.to_config(),
+        notes,
     })
+}
+
+/// A last line that is whole as it stands: a section header, or a value swconfig ends with
+/// a space (`ports: 0t 1 2 `).
+fn is_complete_show_line(line: &str) -> bool {
+    line.ends_with(':') || line.ends_with(' ')
 }

@@ -7,6 +7,8 @@
 use std::fmt::Write as _;
 
 use super::swconfig::{SwconfigState, format_ports, shell_words};
+use benchtop_drivers::text::printable;
+
 use super::{Exported, lossy_common};
 use crate::config::{Config, MAX_SLOTS, NUM_PORTS};
 use crate::error::SwitchError;
@@ -81,12 +83,25 @@ fn sections(text: &str) -> Result<Vec<Section>, SwitchError> {
 
 /// Imports the switch sections of a UCI network file (memberships as written).
 pub fn import(text: &str) -> Result<Config, SwitchError> {
-    replay(text).map(|st| st.to_config())
+    read(text).map(|(c, _)| c)
+}
+
+/// Imports the first switch of a UCI network file (memberships as written, its name kept),
+/// with notes on what was left out (a second switch).
+pub fn read(text: &str) -> Result<(Config, Vec<String>), SwitchError> {
+    let (st, dev, notes) = replay_named(text)?;
+    let mut c = st.to_config();
+    c.device = dev;
+    Ok((c, notes))
 }
 
 /// Applies the switch sections of a UCI network file to a swconfig shadow state, as
 /// `swconfig dev switch0 load network` does.
 pub fn replay(text: &str) -> Result<SwconfigState, SwitchError> {
+    replay_named(text).map(|(st, _, _)| st)
+}
+
+fn replay_named(text: &str) -> Result<(SwconfigState, String, Vec<String>), SwitchError> {
     let secs = sections(text)?;
     let switch = secs.iter().find(|s| s.ty == "switch");
     let dev = switch
@@ -95,14 +110,43 @@ pub fn replay(text: &str) -> Result<SwconfigState, SwitchError> {
                 .map(|(v, _)| v.to_owned())
                 .or_else(|| s.name.clone())
         })
-        .unwrap_or_else(|| "switch0".to_owned());
+        .or_else(|| {
+            // No `config switch`: the device the switch sections name.
+            secs.iter()
+                .filter(|s| s.ty == "switch_vlan" || s.ty == "switch_port")
+                .find_map(|s| s.get("device").map(|(d, _)| d.to_owned()))
+        })
+        .unwrap_or_else(|| crate::config::DEFAULT_DEVICE.to_owned());
     let mut st = SwconfigState::new();
     let mut saw_switch_section = false;
+    // Other switches: name → (sections, first line).
+    let mut others: Vec<(String, usize, usize)> = Vec::new();
+    let mut other = |name: &str, line: usize| match others.iter_mut().find(|(n, _, _)| n == name) {
+        Some(o) => o.1 += 1,
+        None => others.push((name.to_owned(), 1, line)),
+    };
     for s in &secs {
-        let on_dev = |s: &Section| s.get("device").is_none_or(|(d, _)| d == dev);
         let err = |l: usize, e: String| SwitchError::parse(FMT, l, e);
+        let device = s.get("device").map(|(d, _)| d);
+        if matches!(s.ty.as_str(), "switch_vlan" | "switch_port")
+            && let Some(d) = device
+            && d != dev
+        {
+            other(d, s.line);
+            continue;
+        }
         match s.ty.as_str() {
-            "switch" if !saw_switch_section => {
+            "switch" if saw_switch_section => {
+                let name = s
+                    .get("name")
+                    .map(|(v, _)| v.to_owned())
+                    .or_else(|| s.name.clone())
+                    .unwrap_or_default();
+                if name != dev {
+                    other(&name, s.line);
+                }
+            }
+            "switch" => {
                 saw_switch_section = true;
                 let reset = s.get("reset").map_or(Ok(true), |(v, l)| bool01(v, l))?;
                 if reset {
@@ -122,13 +166,15 @@ pub fn replay(text: &str) -> Result<SwconfigState, SwitchError> {
                     }
                 }
             }
-            "switch_vlan" if on_dev(s) => {
+            "switch_vlan" => {
                 let (slot, l) = s.get("vlan").ok_or_else(|| {
                     err(
                         s.line,
                         "switch_vlan without `option vlan` (the slot index)".into(),
                     )
                 })?;
+                // A bad slot is the `vlan` line's fault, not the next option's.
+                SwconfigState::slot_index(slot).map_err(|e| err(l, e))?;
                 for key in ["vid", "ports", "description"] {
                     if let Some((v, l)) = s.get(key) {
                         st.set_vlan(slot, key, v).map_err(|e| err(l, e))?;
@@ -138,10 +184,11 @@ pub fn replay(text: &str) -> Result<SwconfigState, SwitchError> {
                 st.set_vlan(slot, "description", &st_desc(&st, slot))
                     .map_err(|e| err(l, e))?;
             }
-            "switch_port" if on_dev(s) => {
-                let (port, _) = s
+            "switch_port" => {
+                let (port, l) = s
                     .get("port")
                     .ok_or_else(|| err(s.line, "switch_port without `option port`".into()))?;
+                SwconfigState::port_index(port).map_err(|e| err(l, e))?;
                 if let Some((v, l)) = s.get("pvid") {
                     st.set_port(port, "pvid", v).map_err(|e| err(l, e))?;
                 }
@@ -155,7 +202,18 @@ pub fn replay(text: &str) -> Result<SwconfigState, SwitchError> {
     if !saw_switch_section {
         st.enable_vlan = true;
     }
-    Ok(st)
+    let notes = others
+        .into_iter()
+        .map(|(name, n, line)| {
+            format!(
+                "a second switch \"{}\" ({n} section{}, from line {line}) was left out: benchtop edits one switch at a time ({})",
+                printable(&name),
+                if n == 1 { "" } else { "s" },
+                printable(&dev)
+            )
+        })
+        .collect();
+    Ok((st, dev, notes))
 }
 
 fn st_desc(st: &SwconfigState, slot: &str) -> String {
@@ -183,8 +241,19 @@ fn quote(v: &str) -> String {
 
 /// Exports the switch sections for device `dev`.
 pub fn export(cfg: &Config, dev: &str) -> Exported {
-    let (st, mut warnings) = SwconfigState::from_config(cfg);
+    let (mut st, mut warnings) = SwconfigState::from_config(cfg);
     warnings.extend(lossy_common(cfg));
+    let dev = super::swconfig::checked_device(dev, &mut warnings);
+    for (slot, d) in st.descriptions.iter_mut().enumerate() {
+        // A UCI value is one line; there is no escape for a line break or a control.
+        let shown = printable(d).into_owned();
+        if shown != *d {
+            warnings.push(format!(
+                "slot {slot}: the description has control characters, which UCI cannot hold: written as \"{shown}\""
+            ));
+            *d = shown;
+        }
+    }
     let mut s = String::new();
     let _ = writeln!(s, "config switch");
     let _ = writeln!(s, "\toption name {}", quote(dev));

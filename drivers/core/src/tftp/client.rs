@@ -42,6 +42,8 @@ pub struct FetchOptions {
     pub limit: usize,
     /// The mode string sent (`octet` as most clients, `OCTET` as RedBoot writes it).
     pub mode: &'static str,
+    /// The address to send from (none: any; one that is not this host's falls back to any).
+    pub local: Option<std::net::IpAddr>,
 }
 
 impl Default for FetchOptions {
@@ -52,6 +54,7 @@ impl Default for FetchOptions {
             retries: 5,
             limit: 64 << 20,
             mode: "octet",
+            local: None,
         }
     }
 }
@@ -68,7 +71,10 @@ pub fn fetch(
     } else {
         "[::]:0".parse().map_err(io::Error::other)?
     };
-    let socket = UdpSocket::bind(bind)?;
+    let socket = match opts.local.filter(|l| l.is_ipv4() == server.is_ipv4()) {
+        Some(l) => UdpSocket::bind(SocketAddr::new(l, 0)).or_else(|_| UdpSocket::bind(bind))?,
+        None => UdpSocket::bind(bind)?,
+    };
     let mut req = Vec::new();
     packet::rrq(file, opts.mode, &opts.request, &mut req);
     socket.send_to(&req, server)?;

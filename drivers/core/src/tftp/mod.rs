@@ -4,10 +4,12 @@
 //! because a bench needs each transfer's progress and end keyed by the board that asked,
 //! on threads and bounded channels like every driver (see ARCHITECTURE.md).
 
+pub mod bind;
 pub mod client;
 pub mod packet;
 pub mod server;
 
+pub use bind::{TFTP_PORT, choose_bind, is_local, local_ipv4};
 pub use client::{FetchError, FetchOptions, fetch};
 pub use packet::{ErrorCode, RequestOptions};
 pub use server::{ServerConfig, ServerError, TftpEvent, TftpServer, resolve};
