@@ -7,9 +7,11 @@ mod support;
 use support::harness;
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use benchtop_app::shortcuts::focus_key;
+use benchtop_app::visibility::Wakers;
 use benchtop_app::{BenchtopApp, Settings, StartOptions, Tab, ThemeChoice};
 use benchtop_drivers::worker::noop_waker;
 use egui::accesskit::Role;
@@ -669,4 +671,104 @@ fn a_layout_saved_before_the_audit_tab_gains_it_and_ctrl_8_brings_it_up() {
     h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Num8);
     h.run();
     h.get_by_label("Built-in simulated router");
+}
+
+/// A window's event loop in miniature: frames run when one was asked for (by a worker's
+/// waker or by egui itself), never more often than a display would.
+#[derive(Clone, Default)]
+struct FrameClock {
+    due: Arc<Mutex<Option<Instant>>>,
+}
+
+impl FrameClock {
+    fn ask(&self, at: Instant) {
+        let mut due = self.due.lock().unwrap();
+        *due = Some(due.map_or(at, |d| d.min(at)));
+    }
+
+    fn wakers(&self) -> Wakers {
+        let (a, b, c) = (self.clone(), self.clone(), self.clone());
+        Wakers {
+            now: benchtop_drivers::worker::paced_waker(
+                Duration::from_millis(33),
+                move || a.ask(Instant::now()),
+                move |d| b.ask(Instant::now() + d),
+            ),
+            after: Arc::new(move |d| c.ask(Instant::now() + d)),
+        }
+    }
+
+    /// Runs frames as they come due for `secs`; returns how many ran.
+    fn run(&self, h: &mut Harness<'static, BenchtopApp>, secs: f64) -> usize {
+        let end = Instant::now() + Duration::from_secs_f64(secs);
+        let mut frames = 0;
+        while Instant::now() < end {
+            let go = {
+                let mut due = self.due.lock().unwrap();
+                match *due {
+                    Some(at) if at <= Instant::now() => {
+                        *due = None;
+                        true
+                    }
+                    _ => false,
+                }
+            };
+            if go {
+                h.step();
+                frames += 1;
+            }
+            std::thread::sleep(Duration::from_millis(4));
+        }
+        frames
+    }
+}
+
+#[test]
+fn a_streaming_device_behind_another_tab_asks_for_few_frames() {
+    let clock = FrameClock::default();
+    let mut app = BenchtopApp::with_wakers(
+        Settings::default(),
+        StartOptions {
+            start_simulators: true,
+            watch_hardware: false,
+            ..StartOptions::default()
+        },
+        clock.wakers(),
+    );
+    app.focus_tab(Tab::Switch);
+    let mut h = harness(app);
+    let c = clock.clone();
+    h.ctx
+        .set_request_repaint_callback(move |info| c.ask(Instant::now() + info.delay));
+    h.step();
+    // The switch simulator answers its first read; the MindWave simulator streams.
+    wait_for_label(&mut h, "Connected to the built-in simulator");
+    clock.run(&mut h, 1.0);
+    let packets = |h: &Harness<'static, BenchtopApp>| {
+        h.state()
+            .device(Tab::Mindwave)
+            .expect("mindwave")
+            .status()
+            .stats
+            .rx_bytes
+    };
+    let before = packets(&h);
+    let frames = clock.run(&mut h, 3.0);
+    let after = packets(&h);
+    assert!(
+        after > before + 1000,
+        "the hidden MindWave still streams into its state ({before} → {after} bytes)"
+    );
+    assert!(
+        frames <= 10,
+        "{frames} frames in 3 s with a still Switch tab in front (the status bar needs ≤ 6)"
+    );
+    // Bring the MindWave to the front: its stream is drawn again, paced.
+    h.state_mut().focus_tab(Tab::Mindwave);
+    h.step();
+    let frames = clock.run(&mut h, 2.0);
+    assert!(
+        (20..=70).contains(&frames),
+        "{frames} frames in 2 s with the live EEG in front (paced at ≤ 30 per second)"
+    );
 }

@@ -12,6 +12,7 @@ pub mod registry;
 pub mod settings;
 pub mod shell;
 pub mod shortcuts;
+pub mod visibility;
 
 pub use settings::{Settings, Tab, ThemeChoice};
 pub use shell::{BenchtopApp, StartOptions};

@@ -3,7 +3,6 @@
 //! here (and a [`Tab`] variant); the shell, the status bar, the help overlay and
 //! persistence all follow from this list.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use benchtop_drivers::Waker;
@@ -15,7 +14,11 @@ use crate::job_device::JobDevice;
 use crate::settings::Settings;
 
 /// The device panels, in tab order, each connected to nothing yet.
-pub fn devices(settings: &Settings, echo_tick_ms: u64, waker: &Waker) -> Vec<Box<dyn Device>> {
+pub fn devices(
+    settings: &Settings,
+    echo_tick_ms: u64,
+    waker: &dyn Fn(Tab) -> Waker,
+) -> Vec<Box<dyn Device>> {
     use benchtop_panel_console::ConsolePanel;
     use benchtop_panel_echo::EchoPanel;
     use benchtop_panel_mindwave::MindwavePanel;
@@ -29,7 +32,7 @@ pub fn devices(settings: &Settings, echo_tick_ms: u64, waker: &Waker) -> Vec<Box
             MindwavePanel::new(settings.connection(Tab::Mindwave)),
             |p: &MindwavePanel| benchtop_mindwave::LiveProtocol::new(p.live_config()),
             |p: &MindwavePanel| mindwave_model(p.sim_options()),
-            Arc::clone(waker),
+            waker(Tab::Mindwave),
         )),
         Box::new(DeviceUnit::new(
             Tab::Console,
@@ -37,11 +40,11 @@ pub fn devices(settings: &Settings, echo_tick_ms: u64, waker: &Waker) -> Vec<Box
             ConsolePanel::new(settings.connection(Tab::Console)),
             |p: &ConsolePanel| benchtop_redboot::driver::ConsoleProtocol::new(p.console_options()),
             |p: &ConsolePanel| sparky_model(p.sim.options()),
-            Arc::clone(waker),
+            waker(Tab::Console),
         )),
         Box::new(crate::fleet_unit::FleetUnit::new(
             settings.connection(Tab::Fleet),
-            Arc::clone(waker),
+            waker(Tab::Fleet),
         )),
         Box::new(DeviceUnit::new(
             Tab::Switch,
@@ -49,7 +52,7 @@ pub fn devices(settings: &Settings, echo_tick_ms: u64, waker: &Waker) -> Vec<Box
             SwitchPanel::new(settings.connection(Tab::Switch)),
             |_| benchtop_ar8327::apply::SwitchConsoleProtocol::default(),
             openwrt_switch_model,
-            Arc::clone(waker),
+            waker(Tab::Switch),
         )),
         Box::new(DeviceUnit::new(
             Tab::Power,
@@ -57,7 +60,7 @@ pub fn devices(settings: &Settings, echo_tick_ms: u64, waker: &Waker) -> Vec<Box
             PowerPanel::new(settings.connection(Tab::Power)),
             |_| benchtop_ath::AthProtocol::new(benchtop_ath::CheckConfig::default()),
             |_| ath_model(benchtop_ath::Scenario::Race, 1.0),
-            Arc::clone(waker),
+            waker(Tab::Power),
         )),
         Box::new(DeviceUnit::new(
             Tab::Echo,
@@ -65,13 +68,13 @@ pub fn devices(settings: &Settings, echo_tick_ms: u64, waker: &Waker) -> Vec<Box
             EchoPanel::new(settings.connection(Tab::Echo)),
             |_| benchtop_echo::EchoProtocol::default(),
             move |_| echo_model(echo_tick_ms),
-            Arc::clone(waker),
+            waker(Tab::Echo),
         )),
         // The audit's target is a host, probed from the panel's jobs: no worker, no link.
         Box::new(JobDevice::new(
             Tab::Audit,
             benchtop_panel_audit::AuditPanel::new(settings.connection(Tab::Audit)),
-            Arc::clone(waker),
+            waker(Tab::Audit),
         )),
     ]
 }

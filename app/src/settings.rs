@@ -29,6 +29,11 @@ pub enum Tab {
 }
 
 impl Tab {
+    /// The tab's place in [`Tab::ALL`].
+    pub fn index(self) -> usize {
+        Tab::ALL.iter().position(|t| *t == self).unwrap_or(0)
+    }
+
     /// Every tab, in menu order.
     pub const ALL: [Tab; 8] = [
         Tab::Mindwave,

@@ -16,6 +16,7 @@ use benchtop_panels::{DeviceStatus, FilePicker, JobUpdate, PickMode, SourceChoic
 use crate::devices::{Device, HubRequest};
 use crate::settings::{Settings, Tab, ThemeChoice, default_dock};
 use crate::shortcuts::{self, Command};
+use crate::visibility::{Visibility, Wakers};
 
 /// Name of File ▸ Open's folder-listing jobs.
 const OPEN_JOB: &str = "file-open";
@@ -74,12 +75,25 @@ pub struct BenchtopApp {
     frames: u64,
     started: Instant,
     theme_applied: Option<ThemeChoice>,
+    /// Which tabs the last frame drew (devices' wakers read it).
+    visibility: Visibility,
 }
 
 impl BenchtopApp {
-    /// Builds the app from saved settings. `waker` is called by workers after they send.
+    /// Builds the app from saved settings. `waker` is called by workers after they send
+    /// (whether their panel is visible or not).
     pub fn new(settings: Settings, options: StartOptions, waker: Waker) -> Self {
-        let devices = crate::registry::devices(&settings, options.echo_tick_ms, &waker);
+        Self::with_wakers(settings, options, Wakers::single(waker))
+    }
+
+    /// Builds the app with a waker for visible panels' news (a frame at once, paced) and
+    /// one for hidden panels' (a frame within [`crate::visibility::HIDDEN_REFRESH`]).
+    pub fn with_wakers(settings: Settings, options: StartOptions, wakers: Wakers) -> Self {
+        let visibility = Visibility::default();
+        let waker = Arc::clone(&wakers.now);
+        let devices = crate::registry::devices(&settings, options.echo_tick_ms, &|tab| {
+            visibility.waker_for(tab, &wakers)
+        });
         let mut settings = settings;
         // A layout saved before a tab existed gets the new tab beside the others.
         settings.offer_new_tabs();
@@ -98,6 +112,7 @@ impl BenchtopApp {
             opening: None,
             open_job: None,
             frames: 0,
+            visibility,
             started: Instant::now(),
             theme_applied: None,
             options,
@@ -348,11 +363,13 @@ impl BenchtopApp {
                 devices: &mut self.devices,
                 usb: &mut self.usb_panel,
                 ports: &self.ports,
+                drawn: Vec::new(),
             };
             egui_dock::DockArea::new(&mut self.settings.dock)
                 .show_add_buttons(false)
                 .show_leaf_collapse_buttons(false)
                 .show_inside(ui, &mut viewer);
+            self.visibility.set(&viewer.drawn);
         });
         if self.help_open {
             self.help_ui(&ctx);
@@ -671,6 +688,8 @@ struct Viewer<'a> {
     devices: &'a mut [Box<dyn Device>],
     usb: &'a mut UsbPanel,
     ports: &'a [PortInfo],
+    /// The tabs drawn in this frame.
+    drawn: Vec<Tab>,
 }
 
 impl egui_dock::TabViewer for Viewer<'_> {
@@ -685,6 +704,7 @@ impl egui_dock::TabViewer for Viewer<'_> {
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, tab: &mut Tab) {
+        self.drawn.push(*tab);
         match tab {
             Tab::Usb => self.usb.ui(ui),
             device => {
@@ -736,14 +756,22 @@ pub fn run_gui(options: StartOptions) -> anyhow::Result<()> {
                 .storage
                 .and_then(|s| eframe::get_value::<Settings>(s, crate::settings::STORAGE_KEY))
                 .unwrap_or_default();
-            let (ctx, ctx2) = (cc.egui_ctx.clone(), cc.egui_ctx.clone());
-            let waker: Waker = benchtop_drivers::worker::paced_waker(
+            let (ctx, ctx2, ctx3) = (
+                cc.egui_ctx.clone(),
+                cc.egui_ctx.clone(),
+                cc.egui_ctx.clone(),
+            );
+            let now: Waker = benchtop_drivers::worker::paced_waker(
                 STREAM_FRAME_INTERVAL,
                 move || ctx.request_repaint(),
                 move |after| ctx2.request_repaint_after(after),
             );
-            Ok(Box::new(EframeApp(BenchtopApp::new(
-                settings, options, waker,
+            let wakers = Wakers {
+                now,
+                after: Arc::new(move |after| ctx3.request_repaint_after(after)),
+            };
+            Ok(Box::new(EframeApp(BenchtopApp::with_wakers(
+                settings, options, wakers,
             ))))
         }),
     )
