@@ -130,6 +130,17 @@ fn the_simulated_router_is_audited_in_each_variant() {
         has(&h, "53 63 4d 4d ff ff ff ff 00 00 00 00  ScMM"),
         "the table's evidence"
     );
+    // The evidence cell is clipped; hovering it shows the evidence whole.
+    h.get_by_label_contains("53 63 4d 4d ff ff ff ff 00 00 00 00  ScMM")
+        .hover();
+    steps(&mut h, 3);
+    assert!(
+        has(
+            &h,
+            r"reply to the identification probe (12 bytes): ScMM\xff\xff\xff\xff\0\0\0\0"
+        ),
+        "the evidence on hover"
+    );
     assert!(has(&h, "What to do: Remove the configuration service"));
 
     choose_backdoor(&mut h, "MMcS (little-endian)");

@@ -371,8 +371,21 @@ impl AuditPanel {
                         ui.label(f.endianness.map_or("—", Endianness::words));
                     });
                     row.col(|ui| {
-                        ui.monospace(evidence_line(&f.evidence.0))
-                            .on_hover_text(&f.evidence_is);
+                        // The cell is cut at its width: the hover has the evidence whole
+                        // (instead of the label's own copy of the cut line).
+                        ui.add(
+                            egui::Label::new(
+                                egui::RichText::new(evidence_line(&f.evidence.0)).monospace(),
+                            )
+                            .truncate()
+                            .show_tooltip_when_elided(false),
+                        )
+                        .on_hover_text(format!(
+                            "{} ({} bytes): {}",
+                            f.evidence_is,
+                            f.evidence.0.len(),
+                            escaped(&f.evidence.0)
+                        ));
                     });
                     if row.response().clicked() {
                         clicked = Some(i);
