@@ -24,6 +24,8 @@ pub enum Tab {
     Power,
     /// USB devices and serial ports.
     Usb,
+    /// Factory and debug services left on a device under test.
+    Audit,
 }
 
 impl Tab {
@@ -33,7 +35,7 @@ impl Tab {
     }
 
     /// Every tab, in menu order.
-    pub const ALL: [Tab; 7] = [
+    pub const ALL: [Tab; 8] = [
         Tab::Mindwave,
         Tab::Console,
         Tab::Fleet,
@@ -41,6 +43,7 @@ impl Tab {
         Tab::Power,
         Tab::Usb,
         Tab::Echo,
+        Tab::Audit,
     ];
 
     /// Title shown on the tab and in menus.
@@ -53,6 +56,7 @@ impl Tab {
             Tab::Echo => benchtop_panel_echo::EchoPanel::TITLE,
             Tab::Power => benchtop_panel_power::PowerPanel::TITLE,
             Tab::Usb => benchtop_panel_usb::UsbPanel::TITLE,
+            Tab::Audit => benchtop_panel_audit::AuditPanel::TITLE,
         }
     }
 }
