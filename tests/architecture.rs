@@ -41,6 +41,7 @@ const DEVICES: &[(&str, &str, &str)] = &[
     ("Switch", "benchtop-panel-switch", "benchtop-ar8327"),
     ("Power timeline", "benchtop-panel-power", "benchtop-ath"),
     ("Echo", "benchtop-panel-echo", "benchtop-echo"),
+    ("Audit", "benchtop-panel-audit", "benchtop-audit"),
     ("Traffic", "benchtop-panel-traffic", "benchtop-traffic"),
     ("USB", "benchtop-panel-usb", "benchtop-drivers"),
 ];

@@ -7,6 +7,7 @@
 pub mod cli;
 pub mod devices;
 pub mod fleet_unit;
+pub mod job_device;
 pub mod registry;
 pub mod settings;
 pub mod shell;
