@@ -5,7 +5,8 @@
 #   --test:  also what the test suite uses: Xvfb + ImageMagick (screenshots), ser2net (the
 #            RFC 2217 client and the fleet are tested against it), tftp-hpa (a real TFTP
 #            client for the built-in server), pyedflib (an independent EDF+ reader),
-#            sigrok-cli (libsigrok reads the Power panel's VCD exports)
+#            sigrok-cli (libsigrok reads the Power panel's VCD exports), python3 and
+#            netcat-openbsd (the traffic engine's interop tests)
 set -euo pipefail
 
 packages=(
@@ -14,7 +15,7 @@ packages=(
   libxcursor1 libxi6 libxkbcommon-x11-0 libgl1 libglx-mesa0 libgl1-mesa-dri libegl1
 )
 if [[ "${1:-}" == "--test" ]]; then
-  packages+=(xvfb imagemagick ser2net tftp-hpa sigrok-cli)
+  packages+=(xvfb imagemagick ser2net tftp-hpa sigrok-cli python3 netcat-openbsd)
 fi
 
 sudo=""

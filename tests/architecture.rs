@@ -41,6 +41,8 @@ const DEVICES: &[(&str, &str, &str)] = &[
     ("Switch", "benchtop-panel-switch", "benchtop-ar8327"),
     ("Power timeline", "benchtop-panel-power", "benchtop-ath"),
     ("Echo", "benchtop-panel-echo", "benchtop-echo"),
+    ("Audit", "benchtop-panel-audit", "benchtop-audit"),
+    ("Traffic", "benchtop-panel-traffic", "benchtop-traffic"),
     ("USB", "benchtop-panel-usb", "benchtop-drivers"),
 ];
 
@@ -311,6 +313,44 @@ fn panels_spawn_no_threads_and_drivers_draw_nothing() {
             assert!(!text.contains("egui::"), "{} draws", f.display());
         }
     }
+}
+
+/// The only files allowed `unsafe`: the traffic engine's system calls and its io_uring.
+const UNSAFE_ALLOWED: &[&str] = &["drivers/traffic/src/sys.rs", "drivers/traffic/src/uring.rs"];
+
+#[test]
+fn unsafe_lives_in_two_files_and_every_crate_takes_the_workspace_lints() {
+    let ws = workspace();
+    let root = std::fs::read_to_string(ws.root.join("Cargo.toml")).expect("Cargo.toml");
+    assert!(
+        root.contains("unsafe_code = \"deny\""),
+        "the workspace denies unsafe_code"
+    );
+    let mut allowed = BTreeSet::new();
+    for (name, (dir, _)) in &ws.members {
+        let manifest =
+            std::fs::read_to_string(ws.root.join(dir).join("Cargo.toml")).expect("manifest");
+        assert!(
+            manifest.contains("[lints]\nworkspace = true"),
+            "{name} does not take the workspace lints"
+        );
+        for f in sources(&ws.root.join(dir)) {
+            let text = std::fs::read_to_string(&f).expect("source");
+            if text.contains("allow(unsafe_code)") {
+                let rel = f
+                    .strip_prefix(&ws.root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned();
+                assert!(
+                    UNSAFE_ALLOWED.contains(&rel.as_str()),
+                    "{rel} allows unsafe code: keep it in {UNSAFE_ALLOWED:?}"
+                );
+                allowed.insert(rel);
+            }
+        }
+    }
+    assert_eq!(allowed.len(), UNSAFE_ALLOWED.len(), "{allowed:?}");
 }
 
 #[test]

@@ -1199,3 +1199,160 @@ fn mindwave_decode_says_when_a_file_is_not_a_thinkgear_capture() {
     assert!(String::from_utf8_lossy(&out.stdout).contains(r#""type":"summary""#));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// `benchtop sim router …`: the child, its stdout lines up to the `audit:` line, and its
+/// stderr collected.
+fn start_router(args: &[&str]) -> (Child, Vec<String>) {
+    let mut child = Command::new(BIN)
+        .args(["sim", "router"])
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn the router");
+    let mut out = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut lines = Vec::new();
+    loop {
+        let mut l = String::new();
+        assert!(out.read_line(&mut l).expect("line") > 0, "{lines:?}");
+        let l = l.trim().to_owned();
+        let done = l.starts_with("audit: ");
+        lines.push(l);
+        if done {
+            break;
+        }
+    }
+    // Keep reading (and dropping) so the router never blocks on a full pipe.
+    std::thread::Builder::new()
+        .name("router-stdout".into())
+        .spawn(move || {
+            let mut sink = Vec::new();
+            let _ = out.read_to_end(&mut sink);
+        })
+        .expect("thread");
+    (child, lines)
+}
+
+/// The router's own ports, from its service lines (`telnet tcp 127.0.0.1:40123`).
+fn router_ports(lines: &[String]) -> (String, String) {
+    let (mut tcp, mut udp, mut web) = (Vec::new(), Vec::new(), String::new());
+    for l in lines {
+        let parts: Vec<&str> = l.split_whitespace().collect();
+        if let [name, proto, addr, ..] = parts.as_slice() {
+            let port = addr.rsplit(':').next().unwrap().to_owned();
+            match *proto {
+                "tcp" => tcp.push(port.clone()),
+                "udp" => udp.push(port.clone()),
+                _ => continue,
+            }
+            if *name == "web" {
+                web = port;
+            }
+        }
+    }
+    let mut ports = format!("T:{}", tcp.join(","));
+    if !udp.is_empty() {
+        ports.push_str(&format!(",U:{}", udp.join(",")));
+    }
+    (ports, web)
+}
+
+#[test]
+fn audit_finds_each_variant_of_the_simulated_router_and_it_received_only_probes() {
+    for (variant, order, magic) in [("scmm", "big", "53634d4d"), ("mmcs", "little", "4d4d6353")] {
+        let (mut router, lines) = start_router(&[
+            "--backdoor",
+            variant,
+            "--backdoor-port",
+            "0",
+            "--telnet",
+            "--tftp",
+        ]);
+        assert_eq!(lines[0], "127.0.0.1", "{lines:?}");
+        let audit_line = lines.last().unwrap();
+        assert!(
+            audit_line.starts_with("audit: benchtop audit 127.0.0.1 --ports T:1-1024,"),
+            "{audit_line}"
+        );
+        let errors = stderr_lines(&mut router);
+        let (ports, web) = router_ports(&lines);
+        let (code, out, err) = run(&[
+            "audit",
+            "127.0.0.1",
+            "--ports",
+            &ports,
+            "--expect",
+            &web,
+            "--json",
+        ]);
+        assert_eq!(code, 1, "findings exit 1: {err}");
+        let report: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+        let findings = report["findings"].as_array().unwrap();
+        let config = findings
+            .iter()
+            .find(|f| f["service"] == "config-service")
+            .unwrap_or_else(|| panic!("{out}"));
+        assert_eq!(config["endianness"], order);
+        assert_eq!(config["severity"], "critical");
+        assert!(
+            config["evidence"]["hex"]
+                .as_str()
+                .unwrap()
+                .starts_with(magic),
+            "{config}"
+        );
+        for service in ["telnet-shell", "tftp"] {
+            assert!(
+                findings.iter().any(|f| f["service"] == service),
+                "{service}: {out}"
+            );
+        }
+        assert!(report["peak_attempts_per_s"].as_u64().unwrap() <= 100);
+        assert_eq!(terminate(&mut router), 0);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !errors.lock().unwrap().contains("most connections accepted") {
+            assert!(Instant::now() < deadline, "{}", errors.lock().unwrap());
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let said = errors.lock().unwrap().clone();
+        assert!(
+            said.contains("harmful commands (dump, get, set, commit, bridge mode, shell, write file, restore defaults): none"),
+            "{said}"
+        );
+        assert!(
+            said.contains("configuration header: magic 626e6368 (invalid: answered with an error)"),
+            "{said}"
+        );
+    }
+}
+
+#[test]
+fn audit_of_a_clean_router_exits_0_and_bad_targets_exit_2() {
+    let (mut router, lines) = start_router(&["--backdoor", "none", "--bind", "127.0.0.1"]);
+    let (ports, web) = router_ports(&lines);
+    let (code, out, err) = run(&["audit", "127.0.0.1", "--ports", &ports, "--expect", &web]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.starts_with("no finding on 127.0.0.1"), "{out}");
+    assert!(
+        out.contains(", expected)"),
+        "the web page is open and expected: {out}"
+    );
+    assert_eq!(terminate(&mut router), 0);
+
+    for (args, words) in [
+        (vec!["audit", "192.168.1.0/24"], "one host at a time"),
+        (vec!["audit", "10.0.0.1-20"], "one host at a time"),
+        (vec!["audit", "255.255.255.255"], "broadcast"),
+        (vec!["audit", "127.0.0.1:23"], "give the host alone"),
+        (vec!["audit", "127.0.0.1", "--ports", "0"], "port 0"),
+        (vec!["audit", "127.0.0.1", "--rate", "5000"], "not allowed"),
+        (vec!["audit", "no-such-host.invalid"], "cannot resolve"),
+    ] {
+        let (code, out, err) = run(&args);
+        assert_eq!(code, 2, "{args:?}: {out}{err}");
+        assert!(err.contains(words), "{args:?}: {err}");
+    }
+    let (code, _, err) = run(&["sim", "router", "--bind", "192.168.1.1"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("loopback only"), "{err}");
+}

@@ -636,6 +636,43 @@ fn file_menu_opens_for_each_panel_remembers_recent_files_and_esc_closes_overlays
     std::fs::remove_file(&path).ok();
 }
 
+#[test]
+fn a_layout_saved_before_the_audit_tab_gains_it_and_ctrl_8_brings_it_up() {
+    let quiet = || StartOptions {
+        start_simulators: false,
+        watch_hardware: false,
+        ..StartOptions::default()
+    };
+    // Saved by the release with the Fleet but without the Audit, the user having closed
+    // the Echo tab.
+    let mut settings = Settings::default();
+    let before: Vec<Tab> = Tab::ALL.into_iter().filter(|t| *t != Tab::Audit).collect();
+    settings.dock =
+        egui_dock::DockState::new(before.iter().copied().filter(|t| *t != Tab::Echo).collect());
+    settings.seen_tabs = before;
+    let app = BenchtopApp::new(settings, quiet(), noop_waker());
+    let open = app.open_tabs();
+    assert!(
+        open.contains(&Tab::Audit),
+        "the new tab is offered: {open:?}"
+    );
+    assert!(
+        !open.contains(&Tab::Echo),
+        "a closed tab stays closed: {open:?}"
+    );
+    assert_eq!(app.settings().seen_tabs, Tab::ALL.to_vec());
+    // Its shortcut is Ctrl + its place in the menu.
+    assert_eq!(focus_key(Tab::Audit), Some(egui::Key::Num8));
+    let mut h = harness(app);
+    h.run();
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Num1);
+    h.run();
+    assert!(h.query_by_label("Built-in simulated router").is_none());
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Num8);
+    h.run();
+    h.get_by_label("Built-in simulated router");
+}
+
 /// A window's event loop in miniature: frames run when one was asked for (by a worker's
 /// waker or by egui itself), never more often than a display would.
 #[derive(Clone, Default)]

@@ -174,7 +174,7 @@ pub trait Device {
     fn saved_state(&self) -> Option<serde_json::Value>;
     /// The keys the panel handles itself (help overlay).
     fn keys(&self) -> &'static [(&'static str, &'static str)];
-    /// What File ▸ Open offers for this device: words and extensions.
+    /// What File ▸ Open offers for this device: words and extensions (no words: nothing).
     fn open_kind(&self) -> (&'static str, &'static [&'static str]);
     /// Opens a file for this device (File ▸ Open, Recent files).
     fn open_file(&mut self, path: &std::path::Path);

@@ -7,10 +7,12 @@
 pub mod cli;
 pub mod devices;
 pub mod fleet_unit;
+pub mod job_device;
 pub mod registry;
 pub mod settings;
 pub mod shell;
 pub mod shortcuts;
+pub mod traffic_unit;
 pub mod visibility;
 
 pub use settings::{Settings, Tab, ThemeChoice};

@@ -10,6 +10,7 @@ use benchtop_drivers::sim::SimDevice;
 
 use crate::Tab;
 use crate::devices::{Device, DeviceUnit};
+use crate::job_device::JobDevice;
 use crate::settings::Settings;
 
 /// The device panels, in tab order, each connected to nothing yet.
@@ -68,6 +69,16 @@ pub fn devices(
             |_| benchtop_echo::EchoProtocol::default(),
             move |_| echo_model(echo_tick_ms),
             waker(Tab::Echo),
+        )),
+        // The audit's target is a host, probed from the panel's jobs: no worker, no link.
+        Box::new(JobDevice::new(
+            Tab::Audit,
+            benchtop_panel_audit::AuditPanel::new(settings.connection(Tab::Audit)),
+            waker(Tab::Audit),
+        )),
+        Box::new(crate::traffic_unit::TrafficUnit::new(
+            settings.connection(Tab::Traffic),
+            waker(Tab::Traffic),
         )),
     ]
 }

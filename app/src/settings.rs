@@ -24,6 +24,10 @@ pub enum Tab {
     Power,
     /// USB devices and serial ports.
     Usb,
+    /// Factory and debug services left on a device under test.
+    Audit,
+    /// TCP through the device under test.
+    Traffic,
 }
 
 impl Tab {
@@ -33,7 +37,7 @@ impl Tab {
     }
 
     /// Every tab, in menu order.
-    pub const ALL: [Tab; 7] = [
+    pub const ALL: [Tab; 9] = [
         Tab::Mindwave,
         Tab::Console,
         Tab::Fleet,
@@ -41,6 +45,8 @@ impl Tab {
         Tab::Power,
         Tab::Usb,
         Tab::Echo,
+        Tab::Audit,
+        Tab::Traffic,
     ];
 
     /// Title shown on the tab and in menus.
@@ -53,6 +59,8 @@ impl Tab {
             Tab::Echo => benchtop_panel_echo::EchoPanel::TITLE,
             Tab::Power => benchtop_panel_power::PowerPanel::TITLE,
             Tab::Usb => benchtop_panel_usb::UsbPanel::TITLE,
+            Tab::Audit => benchtop_panel_audit::AuditPanel::TITLE,
+            Tab::Traffic => benchtop_panel_traffic::TrafficPanel::TITLE,
         }
     }
 }

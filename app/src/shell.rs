@@ -406,6 +406,9 @@ impl BenchtopApp {
             ui.menu_button("File", |ui| {
                 for d in &self.devices {
                     let (words, extensions) = d.open_kind();
+                    if words.is_empty() {
+                        continue; // nothing to open in this tab
+                    }
                     if ui.button(format!("{}: {words}", d.tab().title())).clicked() {
                         self.opening = Some(d.tab());
                         self.open_picker.open(

@@ -2,12 +2,14 @@
 //! arguments and its `run`; this file only dispatches.
 
 pub mod ath;
+pub mod audit;
 pub mod console;
 pub mod console_parse;
 pub mod fleet;
 pub mod mindwave;
 pub mod sim;
 pub mod switch;
+pub mod traffic;
 pub mod usb;
 
 use clap::{Parser, Subcommand};
@@ -70,11 +72,23 @@ pub enum Commands {
         #[command(subcommand)]
         command: ath::AthCli,
     },
+    /// Audit one device for factory and debug services left listening (the TCP/32764
+    /// configuration service, telnet without a password, RedBoot's network console, TFTP,
+    /// unexpected open ports), with harmless probes at a polite rate. Exit status: 0 nothing
+    /// found, 1 findings, 2 could not audit.
+    Audit(audit::AuditCli),
     /// Many RedBoot boards at once: keep them alive, flash them from a plan, report.
     Fleet {
         /// What to do.
         #[command(subcommand)]
         command: fleet::FleetCli,
+    },
+    /// TCP through the device under test: a discard sink, and a sender of many connections
+    /// (copy, sendfile, MSG_ZEROCOPY or io_uring zero-copy sends).
+    Traffic {
+        /// What to do.
+        #[command(subcommand)]
+        command: traffic::TrafficCli,
     },
     /// The built-in TFTP server alone.
     Tftp {
@@ -113,8 +127,10 @@ pub fn run(cli: Cli, process_start: std::time::Instant) -> anyhow::Result<ExitCo
         Some(Commands::Mindwave { command }) => mindwave::run(command),
         Some(Commands::Console(cli)) => console_parse::run(&cli),
         Some(Commands::Switch { command }) => switch::run(command),
+        Some(Commands::Audit(cli)) => audit::run(&cli),
         Some(Commands::Fleet { command }) => fleet::run(command),
         Some(Commands::Tftp { command }) => fleet::run_tftp(command),
+        Some(Commands::Traffic { command }) => traffic::run(command),
     }
 }
 

@@ -115,6 +115,11 @@ pub enum SimDevice {
         #[arg(long, default_value_t = 1.0)]
         speed: f64,
     },
+    /// A consumer router on loopback for `benchtop audit`: the SerComm configuration service
+    /// (the TCP/32764 backdoor, either byte order), a web page, and on request telnet without
+    /// a password, TFTP, RedBoot's console and misbehaving ports. Prints the host, each
+    /// service and the audit command; logs every byte it receives (shown when it stops).
+    Router(super::audit::RouterArgs),
     /// Line echo with a heartbeat: echoes each line it receives, sends `tick N` periodically.
     Echo {
         /// Heartbeat period in milliseconds (0 = no heartbeat).
@@ -146,6 +151,7 @@ pub fn run(common: &SimCommon, device: SimDevice) -> anyhow::Result<ExitCode> {
     stop.thread_block().context("blocking signals")?;
 
     let (name, model) = match device {
+        SimDevice::Router(args) => return super::audit::serve_router(common, &args, &stop),
         SimDevice::Echo { tick_ms } => ("echo", echo_model(tick_ms)),
         SimDevice::OpenwrtSwitch { freebsd } => {
             let model: Box<dyn benchtop_drivers::sim::SimDevice> =
