@@ -574,7 +574,13 @@ impl BenchtopApp {
         ui.horizontal(|ui| {
             ui.spacing_mut().item_spacing.x = 6.0;
             for d in &self.devices {
-                device_status_ui(ui, d.tab().title(), d.status());
+                let s = d.status();
+                // A device never started says nothing (its tab says how to start it): nine
+                // tabs' dots must fit one line at the default width.
+                if s.word() == "idle" && s.stats.errors == 0 && s.last_error.is_none() {
+                    continue;
+                }
+                device_status_ui(ui, d.tab().title(), s);
                 ui.separator();
             }
             let usb = match (self.usb_panel.snapshot(), &self.monitor_error) {
