@@ -168,10 +168,10 @@ fn a_row_click_shows_that_finding_and_a_cancel_stops_the_run() {
     h.get_by_label(second.as_str()).click();
     steps(&mut h, 3);
     assert_eq!(panel(&h).selected(), Some(1));
-    assert!(
-        has(&h, "What to do: Remove telnetd"),
-        "the telnet finding's advice"
-    );
+    // The clicked finding's own advice (which finding comes second depends on what each
+    // probe saw in time on a loaded machine, so it is read from the report).
+    let advice = format!("What to do: {}", r.findings[1].advice);
+    assert!(has(&h, &advice), "the second finding's advice: {advice}");
 
     // The whole default list takes ~10 s at the polite rate: stop it at once.
     replace_text(&mut h, "Ports:", "T:1-1024");
