@@ -141,21 +141,78 @@ pub enum HubRequest {
     ReleaseConsole,
 }
 
+/// What the shell asks of any device's panel, whatever its protocol (object-safe; every
+/// [`DevicePanel`] is one).
+pub trait PanelView {
+    /// Draws the panel.
+    fn view_ui(&mut self, ui: &mut egui::Ui, ports: &[PortInfo]);
+    /// Link state and counters.
+    fn view_status(&self) -> &DeviceStatus;
+    /// The connection bar's settings.
+    fn view_connection(&self) -> ConnectionSettings;
+    /// The panel's own settings to remember.
+    fn view_saved_state(&self) -> Option<serde_json::Value>;
+    /// Restores them.
+    fn view_restore_state(&mut self, state: &serde_json::Value);
+    /// Keys the panel handles itself.
+    fn view_keys(&self) -> &'static [(&'static str, &'static str)];
+    /// What File ▸ Open offers.
+    fn view_open_kind(&self) -> (&'static str, &'static [&'static str]);
+    /// Opens a file.
+    fn view_open_file(&mut self, path: &std::path::Path);
+    /// The concrete panel.
+    fn view_any(&self) -> &dyn Any;
+    /// The concrete panel, mutable.
+    fn view_any_mut(&mut self) -> &mut dyn Any;
+}
+
+impl<D: DevicePanel + 'static> PanelView for D {
+    fn view_ui(&mut self, ui: &mut egui::Ui, ports: &[PortInfo]) {
+        self.ui(ui, ports);
+    }
+    fn view_status(&self) -> &DeviceStatus {
+        &self.core().status
+    }
+    fn view_connection(&self) -> ConnectionSettings {
+        self.core().bar.settings.clone()
+    }
+    fn view_saved_state(&self) -> Option<serde_json::Value> {
+        self.saved_state()
+    }
+    fn view_restore_state(&mut self, state: &serde_json::Value) {
+        self.restore_state(state);
+    }
+    fn view_keys(&self) -> &'static [(&'static str, &'static str)] {
+        self.keys()
+    }
+    fn view_open_kind(&self) -> (&'static str, &'static [&'static str]) {
+        self.open_kind()
+    }
+    fn view_open_file(&mut self, path: &std::path::Path) {
+        self.open_file(path);
+    }
+    fn view_any(&self) -> &dyn Any {
+        self
+    }
+    fn view_any_mut(&mut self) -> &mut dyn Any {
+        self
+    }
+}
+
 /// A device as the shell sees it: a panel plus its worker (and simulator), whatever the
-/// protocol. One `Box<dyn Device>` per device tab.
+/// protocol. One `Box<dyn Device>` per device tab. What only reaches the panel is provided
+/// through [`Device::panel`].
 pub trait Device {
     /// The tab it lives in.
     fn tab(&self) -> Tab;
+    /// The device's panel.
+    fn panel(&self) -> &dyn PanelView;
+    /// The device's panel, mutable.
+    fn panel_mut(&mut self) -> &mut dyn PanelView;
     /// Moves events from the worker into the panel until `deadline`; true when some are left.
     fn drain(&mut self, deadline: Instant) -> bool;
     /// Carries out what the panel asked for.
     fn apply_actions(&mut self) -> Vec<HubRequest>;
-    /// Draws the panel.
-    fn ui(&mut self, ui: &mut egui::Ui, ports: &[PortInfo]);
-    /// Link state and counters.
-    fn status(&self) -> &DeviceStatus;
-    /// The connection bar's settings, to persist.
-    fn connection_settings(&self) -> ConnectionSettings;
     /// Connects to a source (the simulator, or a real one).
     fn connect(&mut self, choice: SourceChoice) -> Result<(), DriverError>;
     /// Starts the device on its simulator when the app starts (the default: connect to it).
@@ -170,20 +227,46 @@ pub trait Device {
     fn is_running(&self) -> bool;
     /// Whether a background job of the panel's runs.
     fn jobs_running(&self) -> bool;
+    /// Draws the panel.
+    fn ui(&mut self, ui: &mut egui::Ui, ports: &[PortInfo]) {
+        self.panel_mut().view_ui(ui, ports);
+    }
+    /// Link state and counters.
+    fn status(&self) -> &DeviceStatus {
+        self.panel().view_status()
+    }
+    /// The connection bar's settings, to persist.
+    fn connection_settings(&self) -> ConnectionSettings {
+        self.panel().view_connection()
+    }
     /// The panel's own settings to remember.
-    fn saved_state(&self) -> Option<serde_json::Value>;
+    fn saved_state(&self) -> Option<serde_json::Value> {
+        self.panel().view_saved_state()
+    }
     /// The keys the panel handles itself (help overlay).
-    fn keys(&self) -> &'static [(&'static str, &'static str)];
+    fn keys(&self) -> &'static [(&'static str, &'static str)] {
+        self.panel().view_keys()
+    }
     /// What File ▸ Open offers for this device: words and extensions (no words: nothing).
-    fn open_kind(&self) -> (&'static str, &'static [&'static str]);
+    fn open_kind(&self) -> (&'static str, &'static [&'static str]) {
+        self.panel().view_open_kind()
+    }
     /// Opens a file for this device (File ▸ Open, Recent files).
-    fn open_file(&mut self, path: &std::path::Path);
+    fn open_file(&mut self, path: &std::path::Path) {
+        self.panel_mut().view_open_file(path);
+    }
     /// Restores the panel's remembered settings.
-    fn restore_state(&mut self, state: &serde_json::Value);
+    fn restore_state(&mut self, state: &serde_json::Value) {
+        self.panel_mut().view_restore_state(state);
+    }
     /// The panel, for tests and for shell features that know the concrete type.
-    fn panel_any(&self) -> &dyn Any;
+    fn panel_any(&self) -> &dyn Any {
+        self.panel().view_any()
+    }
     /// The panel, mutable, for shell features that know the concrete type (file jobs).
-    fn panel_any_mut(&mut self) -> &mut dyn Any;
+    fn panel_any_mut(&mut self) -> &mut dyn Any {
+        self.panel_mut().view_any_mut()
+    }
 }
 
 /// Builds a simulator model from the panel's settings.
@@ -294,6 +377,14 @@ where
         self.tab
     }
 
+    fn panel(&self) -> &dyn PanelView {
+        &self.panel
+    }
+
+    fn panel_mut(&mut self) -> &mut dyn PanelView {
+        &mut self.panel
+    }
+
     fn drain(&mut self, deadline: Instant) -> bool {
         self.run_jobs();
         let panel = &mut self.panel;
@@ -344,18 +435,6 @@ where
         }
         self.run_jobs();
         requests
-    }
-
-    fn ui(&mut self, ui: &mut egui::Ui, ports: &[PortInfo]) {
-        self.panel.ui(ui, ports);
-    }
-
-    fn status(&self) -> &DeviceStatus {
-        &self.panel.core().status
-    }
-
-    fn connection_settings(&self) -> ConnectionSettings {
-        self.panel.core().bar.settings.clone()
     }
 
     fn connect(&mut self, choice: SourceChoice) -> Result<(), DriverError> {
@@ -414,33 +493,5 @@ where
 
     fn jobs_running(&self) -> bool {
         !self.jobs.is_empty()
-    }
-
-    fn saved_state(&self) -> Option<serde_json::Value> {
-        self.panel.saved_state()
-    }
-
-    fn restore_state(&mut self, state: &serde_json::Value) {
-        self.panel.restore_state(state);
-    }
-
-    fn keys(&self) -> &'static [(&'static str, &'static str)] {
-        self.panel.keys()
-    }
-
-    fn open_kind(&self) -> (&'static str, &'static [&'static str]) {
-        self.panel.open_kind()
-    }
-
-    fn open_file(&mut self, path: &std::path::Path) {
-        self.panel.open_file(path);
-    }
-
-    fn panel_any(&self) -> &dyn Any {
-        &self.panel
-    }
-
-    fn panel_any_mut(&mut self) -> &mut dyn Any {
-        &mut self.panel
     }
 }

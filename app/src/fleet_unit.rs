@@ -3,7 +3,6 @@
 //! TFTP server on loopback. Starting and stopping happen on named threads (opening hundreds
 //! of consoles, writing the demo images, stopping simulators): the frame never waits.
 
-use std::any::Any;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -14,12 +13,12 @@ use benchtop_drivers::{DriverError, DriverEvent, LinkState, Waker};
 use benchtop_fleet::sim::{BenchOptions, SimBench};
 use benchtop_fleet::{FleetCommand, FleetConfig, FleetEvent, FleetHandle, TftpSetup};
 use benchtop_panel_fleet::{FleetPanel, FleetRequest, FleetStart};
-use benchtop_panels::{ConnectionSettings, DevicePanel, DeviceStatus, PanelAction, SourceChoice};
+use benchtop_panels::{ConnectionSettings, DevicePanel, PanelAction, SourceChoice};
 use benchtop_redboot::plan_file::PlanFile;
 use crossbeam_channel::{Receiver, bounded};
 
 use crate::Tab;
-use crate::devices::{Device, HubRequest, PanelJobs};
+use crate::devices::{Device, HubRequest, PanelJobs, PanelView};
 
 /// Events handed to the panel per frame at most (the rest wait for the next frame).
 const EVENTS_PER_FRAME: usize = 2048;
@@ -225,6 +224,14 @@ impl Device for FleetUnit {
         Tab::Fleet
     }
 
+    fn panel(&self) -> &dyn PanelView {
+        &self.panel
+    }
+
+    fn panel_mut(&mut self) -> &mut dyn PanelView {
+        &mut self.panel
+    }
+
     fn drain(&mut self, deadline: Instant) -> bool {
         self.jobs.run(&mut self.panel, &self.waker);
         if let Some(rx) = &self.starting
@@ -323,14 +330,6 @@ impl Device for FleetUnit {
         self.panel.ui(ui, ports);
     }
 
-    fn status(&self) -> &DeviceStatus {
-        &self.panel.core().status
-    }
-
-    fn connection_settings(&self) -> ConnectionSettings {
-        self.panel.core().bar.settings.clone()
-    }
-
     /// The simulator is the simulated bench with the panel's settings; a real source is the
     /// panel's fleet file (a fleet is many sources: the panel holds them).
     fn connect(&mut self, choice: SourceChoice) -> Result<(), DriverError> {
@@ -382,33 +381,5 @@ impl Device for FleetUnit {
 
     fn jobs_running(&self) -> bool {
         !self.jobs.is_empty()
-    }
-
-    fn saved_state(&self) -> Option<serde_json::Value> {
-        self.panel.saved_state()
-    }
-
-    fn keys(&self) -> &'static [(&'static str, &'static str)] {
-        self.panel.keys()
-    }
-
-    fn open_kind(&self) -> (&'static str, &'static [&'static str]) {
-        self.panel.open_kind()
-    }
-
-    fn open_file(&mut self, path: &std::path::Path) {
-        self.panel.open_file(path);
-    }
-
-    fn restore_state(&mut self, state: &serde_json::Value) {
-        self.panel.restore_state(state);
-    }
-
-    fn panel_any(&self) -> &dyn Any {
-        &self.panel
-    }
-
-    fn panel_any_mut(&mut self) -> &mut dyn Any {
-        &mut self.panel
     }
 }

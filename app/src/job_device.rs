@@ -2,17 +2,15 @@
 //! own (the Audit panel, whose "device" is a host it probes from a job). The shell sees it
 //! as any [`Device`]; it only runs the panel's jobs and carries out its actions.
 
-use std::any::Any;
 use std::time::Instant;
 
 use benchtop_drivers::DriverError;
 use benchtop_drivers::Waker;
-use benchtop_drivers::ports::PortInfo;
 use benchtop_drivers::sim::SimHandle;
-use benchtop_panels::{ConnectionSettings, DevicePanel, DeviceStatus, PanelAction, SourceChoice};
+use benchtop_panels::{DevicePanel, PanelAction, SourceChoice};
 
 use crate::Tab;
-use crate::devices::{Device, HubRequest, PanelJobs};
+use crate::devices::{Device, HubRequest, PanelJobs, PanelView};
 
 /// A panel and its jobs.
 pub struct JobDevice<D> {
@@ -39,6 +37,14 @@ impl<D: DevicePanel + 'static> Device for JobDevice<D> {
         self.tab
     }
 
+    fn panel(&self) -> &dyn PanelView {
+        &self.panel
+    }
+
+    fn panel_mut(&mut self) -> &mut dyn PanelView {
+        &mut self.panel
+    }
+
     fn drain(&mut self, _deadline: Instant) -> bool {
         self.jobs.run(&mut self.panel, &self.waker);
         false
@@ -55,18 +61,6 @@ impl<D: DevicePanel + 'static> Device for JobDevice<D> {
         }
         self.jobs.run(&mut self.panel, &self.waker);
         requests
-    }
-
-    fn ui(&mut self, ui: &mut egui::Ui, ports: &[PortInfo]) {
-        self.panel.ui(ui, ports);
-    }
-
-    fn status(&self) -> &DeviceStatus {
-        &self.panel.core().status
-    }
-
-    fn connection_settings(&self) -> ConnectionSettings {
-        self.panel.core().bar.settings.clone()
     }
 
     /// Nothing to connect: the panel chooses its target itself, for each job.
@@ -87,33 +81,5 @@ impl<D: DevicePanel + 'static> Device for JobDevice<D> {
 
     fn jobs_running(&self) -> bool {
         !self.jobs.is_empty()
-    }
-
-    fn saved_state(&self) -> Option<serde_json::Value> {
-        self.panel.saved_state()
-    }
-
-    fn restore_state(&mut self, state: &serde_json::Value) {
-        self.panel.restore_state(state);
-    }
-
-    fn keys(&self) -> &'static [(&'static str, &'static str)] {
-        self.panel.keys()
-    }
-
-    fn open_kind(&self) -> (&'static str, &'static [&'static str]) {
-        self.panel.open_kind()
-    }
-
-    fn open_file(&mut self, path: &std::path::Path) {
-        self.panel.open_file(path);
-    }
-
-    fn panel_any(&self) -> &dyn Any {
-        &self.panel
-    }
-
-    fn panel_any_mut(&mut self) -> &mut dyn Any {
-        &mut self.panel
     }
 }

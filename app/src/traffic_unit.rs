@@ -5,12 +5,10 @@
 //! sink) happens on a named thread; the engine's workers report over bounded channels, so
 //! the frame never waits.
 
-use std::any::Any;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use benchtop_drivers::ports::PortInfo;
 use benchtop_drivers::sim::SimHandle;
 use benchtop_drivers::worker::noop_waker;
 use benchtop_drivers::{DriverError, DriverEvent, LinkState, LinkStats, Source, Waker};
@@ -18,13 +16,13 @@ use benchtop_panel_traffic::{
     RunRequest, Target, TargetKind, TrafficPanel, TrafficRequest, TrafficUpdate,
 };
 use benchtop_panels::{
-    ConnectionAction, ConnectionSettings, DevicePanel, DeviceStatus, PanelAction, SourceChoice,
+    ConnectionAction, ConnectionSettings, DevicePanel, PanelAction, SourceChoice,
 };
 use benchtop_traffic::{SendConfig, SendHandle, SinkEvent, SinkHandle, TrafficEvent, send, sim};
 use crossbeam_channel::{Receiver, bounded};
 
 use crate::Tab;
-use crate::devices::{Device, HubRequest, PanelJobs};
+use crate::devices::{Device, HubRequest, PanelJobs, PanelView};
 
 /// Events handed to the panel per frame at most (the rest wait for the next frame).
 const EVENTS_PER_FRAME: usize = 1024;
@@ -186,6 +184,14 @@ impl Device for TrafficUnit {
         Tab::Traffic
     }
 
+    fn panel(&self) -> &dyn PanelView {
+        &self.panel
+    }
+
+    fn panel_mut(&mut self) -> &mut dyn PanelView {
+        &mut self.panel
+    }
+
     fn drain(&mut self, deadline: Instant) -> bool {
         self.jobs.run(&mut self.panel, &self.waker);
         self.poll_start();
@@ -278,18 +284,6 @@ impl Device for TrafficUnit {
         requests
     }
 
-    fn ui(&mut self, ui: &mut egui::Ui, ports: &[PortInfo]) {
-        self.panel.ui(ui, ports);
-    }
-
-    fn status(&self) -> &DeviceStatus {
-        &self.panel.core().status
-    }
-
-    fn connection_settings(&self) -> ConnectionSettings {
-        self.panel.core().bar.settings.clone()
-    }
-
     /// The simulator is the built-in sink, started with each run (nothing runs before the
     /// user presses Start: a run loads the machine). A TCP source becomes the run's target.
     fn connect(&mut self, choice: SourceChoice) -> Result<(), DriverError> {
@@ -322,33 +316,5 @@ impl Device for TrafficUnit {
 
     fn jobs_running(&self) -> bool {
         !self.jobs.is_empty()
-    }
-
-    fn saved_state(&self) -> Option<serde_json::Value> {
-        self.panel.saved_state()
-    }
-
-    fn keys(&self) -> &'static [(&'static str, &'static str)] {
-        self.panel.keys()
-    }
-
-    fn open_kind(&self) -> (&'static str, &'static [&'static str]) {
-        self.panel.open_kind()
-    }
-
-    fn open_file(&mut self, path: &std::path::Path) {
-        self.panel.open_file(path);
-    }
-
-    fn restore_state(&mut self, state: &serde_json::Value) {
-        self.panel.restore_state(state);
-    }
-
-    fn panel_any(&self) -> &dyn Any {
-        &self.panel
-    }
-
-    fn panel_any_mut(&mut self) -> &mut dyn Any {
-        &mut self.panel
     }
 }
