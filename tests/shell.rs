@@ -772,3 +772,90 @@ fn a_streaming_device_behind_another_tab_asks_for_few_frames() {
         "{frames} frames in 2 s with the live EEG in front (paced at ≤ 20 per second)"
     );
 }
+
+/// Area the frame's triangles cover (each clipped to its clip rectangle), as a multiple of
+/// the window's area; the harness's own background (egui_kittest paints a central-panel
+/// frame inside an 8 px margin, eframe does not) is taken off.
+fn coverage(h: &support::H) -> f32 {
+    let out = h.output();
+    let prims = h.ctx.tessellate(out.shapes.clone(), out.pixels_per_point);
+    let screen = h.ctx.content_rect();
+    let mut total = 0.0;
+    for p in &prims {
+        let egui::epaint::Primitive::Mesh(m) = &p.primitive else {
+            continue;
+        };
+        let clip = p.clip_rect;
+        for t in m.indices.chunks_exact(3) {
+            let v = |i: u32| {
+                let q = m.vertices[i as usize].pos;
+                egui::pos2(
+                    q.x.clamp(clip.min.x, clip.max.x),
+                    q.y.clamp(clip.min.y, clip.max.y),
+                )
+            };
+            let (a, b, c) = (v(t[0]), v(t[1]), v(t[2]));
+            total += ((b - a).x * (c - a).y - (b - a).y * (c - a).x).abs() * 0.5;
+        }
+    }
+    let harness_frame = screen.shrink(8.0).area();
+    (total - harness_frame) / screen.area()
+}
+
+/// Under software GL a frame costs about its painted pixels: the window is cleared to the
+/// panel colour and no panel paints a full-size background over it again.
+#[test]
+fn a_frame_paints_each_pixel_about_once() {
+    for tab in [
+        Tab::Switch,
+        Tab::Mindwave,
+        Tab::Power,
+        Tab::Console,
+        Tab::Fleet,
+    ] {
+        let mut app = BenchtopApp::for_tests(true);
+        app.focus_tab(tab);
+        let mut h = harness(app);
+        for _ in 0..30 {
+            h.step();
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let c = coverage(&h);
+        eprintln!("{tab:?}: the frame covers the window {c:.2} times");
+        // A full-window background adds 1.0 (the central panel, the dock's tab body and the
+        // panels inside a tab each painted one before: 2.2–2.9 in all).
+        assert!(c < 1.0, "{tab:?}: the frame covers the window {c:.2} times");
+        assert!(c > 0.1, "{tab:?}: nothing drawn? {c:.2}");
+    }
+}
+
+/// `benchtop --tab power` starts with the Power timeline in front of the default layout.
+#[test]
+fn the_tab_asked_for_at_start_is_in_front() {
+    let app = BenchtopApp::new(
+        Settings::default(),
+        StartOptions {
+            start_simulators: false,
+            watch_hardware: false,
+            first_tab: Some(Tab::Power),
+            ..StartOptions::default()
+        },
+        noop_waker(),
+    );
+    let mut h = harness(app);
+    h.run();
+    assert!(h.state().is_tab_visible(Tab::Power));
+    assert!(!h.state().is_tab_visible(Tab::Mindwave));
+    let mut plain = harness(BenchtopApp::new(
+        Settings::default(),
+        StartOptions {
+            start_simulators: false,
+            watch_hardware: false,
+            ..StartOptions::default()
+        },
+        noop_waker(),
+    ));
+    plain.run();
+    assert!(plain.state().is_tab_visible(Tab::Mindwave));
+    assert!(!plain.state().is_tab_visible(Tab::Power));
+}

@@ -1,7 +1,10 @@
 //! Shell figures, measured on the real release binary in a real X window:
 //! - start to first frame (target ≤ 0.5 s)
 //! - idle CPU with nothing streaming (target ≤ 1 % of a core), and with every simulator
-//!   streaming (frames paced to ~30/s by the shell's waker)
+//!   streaming (frames paced to ~20/s by the shell's waker)
+//! - whole-process CPU and frames per second with each tab in front, every simulator on,
+//!   1200×800 window (targets: Switch, USB, Echo ≤ 10 % of a core; MindWave, Power ≤ 60 %
+//!   under software GL)
 //!
 //! Run: `cargo bench -p benchtop --bench shell` (uses $DISPLAY, or starts Xvfb on :77).
 
@@ -117,7 +120,7 @@ fn main() {
         (
             "every simulator streaming (MindWave 512 Hz in view, ath console, RedBoot, switch, echo)",
             vec![],
-            "[no target: includes drawing ~30 frames/s, here in software OpenGL (llvmpipe) under Xvfb]",
+            "[no target: includes drawing ~20 frames/s, here in software OpenGL (llvmpipe) under Xvfb]",
         ),
     ] {
         let mut child = app(&args, &home)
@@ -134,6 +137,63 @@ fn main() {
         println!("CPU {label}: {pct:.2} % of one core over 20 s  {target}");
         let _ = child.kill();
         let _ = child.wait();
+    }
+    // 3. Each tab in front, every simulator on: whole-process CPU and frames drawn.
+    println!("each tab in front for 12 s, every simulator streaming, 1200×800 window:");
+    for (tab, target) in [
+        ("mindwave", Some(60.0)),
+        ("console", None),
+        ("fleet", None),
+        ("switch", Some(10.0)),
+        ("power", Some(60.0)),
+        ("usb", Some(10.0)),
+        ("echo", Some(10.0)),
+        ("audit", None),
+        ("traffic", None),
+    ] {
+        let tab_home = home.join(tab);
+        let mut child = app(&["--tab", tab], &tab_home)
+            .env("RUST_LOG", "benchtop_app::shell=trace")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        let frames = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let counter = std::sync::Arc::clone(&frames);
+        let log = child.stderr.take().expect("stderr");
+        let reader = std::thread::Builder::new()
+            .name("bench-frames".into())
+            .spawn(move || {
+                for line in BufReader::new(log).lines().map_while(Result::ok) {
+                    if line.contains("] frame ") {
+                        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    }
+                }
+            })
+            .expect("reader thread");
+        std::thread::sleep(Duration::from_secs(5));
+        let (c0, f0) = (
+            cpu_secs(child.id()),
+            frames.load(std::sync::atomic::Ordering::Relaxed),
+        );
+        let t0 = Instant::now();
+        std::thread::sleep(Duration::from_secs(12));
+        let (c1, f1) = (
+            cpu_secs(child.id()),
+            frames.load(std::sync::atomic::Ordering::Relaxed),
+        );
+        let secs = t0.elapsed().as_secs_f64();
+        let pct = (c1 - c0) / secs * 100.0;
+        let fps = (f1 - f0) as f64 / secs;
+        let verdict = match target {
+            Some(t) if pct <= t => format!("[target ≤ {t:.0} %: met]"),
+            Some(t) => format!("[target ≤ {t:.0} %: NOT met]"),
+            None => "[no target]".to_owned(),
+        };
+        println!("  {tab:<9} {pct:5.1} % of one core, {fps:4.1} frames/s  {verdict}");
+        let _ = child.kill();
+        let _ = child.wait();
+        let _ = reader.join();
     }
     let _ = std::fs::remove_dir_all(&home);
     if let Some(mut x) = x {

@@ -6,6 +6,7 @@
 
 pub mod cli;
 pub mod devices;
+pub mod draw_budget;
 pub mod fleet_unit;
 pub mod job_device;
 pub mod registry;

@@ -8,7 +8,19 @@ use serde::{Deserialize, Serialize};
 pub const STORAGE_KEY: &str = "benchtop-settings";
 
 /// One dockable tab per panel.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    clap::ValueEnum,
+)]
 pub enum Tab {
     /// NeuroSky MindWave EEG headset.
     Mindwave,

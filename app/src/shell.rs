@@ -14,6 +14,7 @@ use benchtop_panel_usb::{UsbAction, UsbPanel};
 use benchtop_panels::{DeviceStatus, FilePicker, JobUpdate, PickMode, SourceChoice};
 
 use crate::devices::{Device, HubRequest};
+use crate::draw_budget::{DrawBudget, spawn_governor};
 use crate::settings::{Settings, Tab, ThemeChoice, default_dock};
 use crate::shortcuts::{self, Command};
 use crate::visibility::{Visibility, Wakers};
@@ -24,11 +25,10 @@ const OPEN_JOB: &str = "file-open";
 /// Time the shell spends draining events per frame before it leaves the rest for the next.
 pub const DRAIN_BUDGET: Duration = Duration::from_millis(8);
 
-/// Shortest time between two frames woken by device data (20 frames/s while a visible
-/// device streams; input and the first event after a quiet spell still repaint at once).
-/// Under software rendering a frame of the live EEG or the Power timeline costs about 20 ms
-/// of the renderer's CPU, so 30 frames/s took most of a core for little a user sees.
-pub const STREAM_FRAME_INTERVAL: Duration = Duration::from_millis(50);
+/// Shortest time between two frames woken by device data before the draw budget has
+/// measured what a frame costs (then 30 … 10 frames/s: `draw_budget`); input and the first
+/// event after a quiet spell still repaint at once.
+pub const STREAM_FRAME_INTERVAL: Duration = crate::draw_budget::START_INTERVAL;
 
 /// How the app starts.
 #[derive(Debug, Clone)]
@@ -43,6 +43,8 @@ pub struct StartOptions {
     pub exit_after_first_frame: bool,
     /// When the process started (first thing in `main`), for the start-up figure.
     pub process_start: Instant,
+    /// The tab to bring to the front at start (`--tab`); `None`: as the layout was saved.
+    pub first_tab: Option<Tab>,
 }
 
 impl Default for StartOptions {
@@ -53,6 +55,7 @@ impl Default for StartOptions {
             watch_hardware: true,
             exit_after_first_frame: false,
             process_start: Instant::now(),
+            first_tab: None,
         }
     }
 }
@@ -124,6 +127,9 @@ impl BenchtopApp {
                 d.restore_state(state);
             }
         }
+        if let Some(tab) = app.options.first_tab {
+            app.focus_tab(tab);
+        }
         if app.options.watch_hardware {
             match spawn_monitor(Arc::clone(&app.waker), Duration::from_secs(2)) {
                 Ok(m) => app.monitor = Some(m),
@@ -153,6 +159,7 @@ impl BenchtopApp {
                 watch_hardware: false,
                 exit_after_first_frame: false,
                 process_start: Instant::now(),
+                first_tab: None,
             },
             noop_waker(),
         )
@@ -319,6 +326,11 @@ impl BenchtopApp {
         }
     }
 
+    /// Whether the last frame drew `tab` (in front in its dock leaf).
+    pub fn is_tab_visible(&self, tab: Tab) -> bool {
+        self.visibility.is_visible(tab)
+    }
+
     /// Brings `tab` to the front, re-opening it if it was closed.
     pub fn focus_tab(&mut self, tab: Tab) {
         let dock = &mut self.settings.dock;
@@ -350,9 +362,18 @@ impl BenchtopApp {
         for cmd in shortcuts::pressed(&ctx) {
             self.run_command(&ctx, cmd);
         }
-        egui::Panel::top("menu").show(ui, |ui| self.menu_ui(ui));
-        egui::Panel::bottom("status").show(ui, |ui| self.status_ui(ui));
-        egui::CentralPanel::default().show(ui, |ui| {
+        let bar = egui::Frame::side_top_panel(ui.style()).fill(egui::Color32::TRANSPARENT);
+        egui::Panel::top("menu")
+            .frame(bar)
+            .show(ui, |ui| self.menu_ui(ui));
+        egui::Panel::bottom("status")
+            .frame(bar)
+            .show(ui, |ui| self.status_ui(ui));
+        // The window is cleared to the panel colour (`clear_color`), so neither the central
+        // panel nor the dock's tab bodies paint it again: two full-window layers fewer per
+        // frame, which under software GL is most of a frame's cost (ARCHITECTURE.md).
+        let central = egui::Frame::central_panel(ui.style()).fill(egui::Color32::TRANSPARENT);
+        egui::CentralPanel::default().frame(central).show(ui, |ui| {
             if let Some(n) = self.notice.clone() {
                 ui.horizontal(|ui| {
                     ui.colored_label(ui.visuals().warn_fg_color, &n);
@@ -367,7 +388,10 @@ impl BenchtopApp {
                 ports: &self.ports,
                 drawn: Vec::new(),
             };
+            let mut dock_style = egui_dock::Style::from_egui(ui.style());
+            dock_style.tab.tab_body.bg_fill = egui::Color32::TRANSPARENT;
             egui_dock::DockArea::new(&mut self.settings.dock)
+                .style(dock_style)
                 .show_add_buttons(false)
                 .show_leaf_collapse_buttons(false)
                 .show_inside(ui, &mut viewer);
@@ -716,6 +740,9 @@ impl egui_dock::TabViewer for Viewer<'_> {
 
     fn ui(&mut self, ui: &mut egui::Ui, tab: &mut Tab) {
         self.drawn.push(*tab);
+        // Panels inside a tab (side panels, central panels) would paint the panel colour
+        // the window is already cleared to: under software GL that is a frame's cost again.
+        ui.visuals_mut().panel_fill = egui::Color32::TRANSPARENT;
         match tab {
             Tab::Usb => self.usb.ui(ui),
             device => {
@@ -732,7 +759,7 @@ impl egui_dock::TabViewer for Viewer<'_> {
 }
 
 /// eframe glue: the only place that knows eframe's `App` trait.
-pub struct EframeApp(pub BenchtopApp);
+pub struct EframeApp(pub BenchtopApp, pub Arc<DrawBudget>);
 
 impl eframe::App for EframeApp {
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
@@ -741,6 +768,12 @@ impl eframe::App for EframeApp {
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         self.0.ui(ui);
+        self.1.frame_drawn();
+    }
+
+    /// The panel colour: the panels under the dock are transparent and show this.
+    fn clear_color(&self, visuals: &egui::Visuals) -> [f32; 4] {
+        visuals.panel_fill.to_normalized_gamma_f32()
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
@@ -757,6 +790,10 @@ pub fn run_gui(options: StartOptions) -> anyhow::Result<()> {
             .with_inner_size([1200.0, 800.0])
             .with_min_inner_size([640.0, 400.0]),
         persist_window: true,
+        // Dithering only helps smooth gradients, which this UI does not draw; it is a
+        // per-pixel cost on every layer (≈ 7 % of a core with the MindWave tab live under
+        // software GL).
+        dithering: false,
         ..Default::default()
     };
     eframe::run_native(
@@ -772,8 +809,15 @@ pub fn run_gui(options: StartOptions) -> anyhow::Result<()> {
                 cc.egui_ctx.clone(),
                 cc.egui_ctx.clone(),
             );
-            let now: Waker = benchtop_drivers::worker::paced_waker(
-                STREAM_FRAME_INTERVAL,
+            let budget = Arc::new(DrawBudget::default());
+            if let Err(e) = spawn_governor(Arc::clone(&budget)) {
+                log::warn!(
+                    "cannot start the draw pace thread ({e}): streaming panels stay at 20 frames/s"
+                );
+            }
+            let pace = Arc::clone(&budget);
+            let now: Waker = benchtop_drivers::worker::paced_waker_with(
+                move || pace.interval(),
                 move || ctx.request_repaint(),
                 move |after| ctx2.request_repaint_after(after),
             );
@@ -781,9 +825,10 @@ pub fn run_gui(options: StartOptions) -> anyhow::Result<()> {
                 now,
                 after: Arc::new(move |after| ctx3.request_repaint_after(after)),
             };
-            Ok(Box::new(EframeApp(BenchtopApp::with_wakers(
-                settings, options, wakers,
-            ))))
+            Ok(Box::new(EframeApp(
+                BenchtopApp::with_wakers(settings, options, wakers),
+                budget,
+            )))
         }),
     )
     .map_err(|e| anyhow::anyhow!("cannot open the window: {e}"))

@@ -26,6 +26,9 @@ pub struct Cli {
     /// Start with every device disconnected instead of on its simulator.
     #[arg(long)]
     pub no_sim: bool,
+    /// Bring this tab to the front at start (re-opened if it was closed).
+    #[arg(long, value_enum, value_name = "TAB")]
+    pub tab: Option<crate::settings::Tab>,
     /// Close after the first frame and print `first-frame-ms=N` (start-up benchmark).
     #[arg(long, hide = true)]
     pub exit_after_first_frame: bool,
@@ -116,6 +119,7 @@ pub fn run(cli: Cli, process_start: std::time::Instant) -> anyhow::Result<ExitCo
                 start_simulators: !cli.no_sim,
                 exit_after_first_frame: cli.exit_after_first_frame,
                 process_start,
+                first_tab: cli.tab,
                 ..StartOptions::default()
             })?;
             Ok(ExitCode::SUCCESS)

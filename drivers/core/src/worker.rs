@@ -29,6 +29,16 @@ pub fn paced_waker(
     wake: impl Fn() + Send + Sync + 'static,
     wake_after: impl Fn(Duration) + Send + Sync + 'static,
 ) -> Waker {
+    paced_waker_with(move || min_interval, wake, wake_after)
+}
+
+/// [`paced_waker`] whose interval may change while it runs: `min_interval` is asked at every
+/// frame it schedules (the shell's draw budget sets it from what frames cost).
+pub fn paced_waker_with(
+    min_interval: impl Fn() -> Duration + Send + Sync + 'static,
+    wake: impl Fn() + Send + Sync + 'static,
+    wake_after: impl Fn(Duration) + Send + Sync + 'static,
+) -> Waker {
     let start = Instant::now();
     // (earliest time the next frame may come, time of the frame already asked for), both
     // since `start`; a frame asked for counts as the frame of its interval.
@@ -43,6 +53,7 @@ pub fn paced_waker(
         if pending.is_some_and(|p| p > now) {
             return; // a frame is coming; this event is drained in it
         }
+        let min_interval = min_interval();
         if now >= *next_allowed {
             *next_allowed = now + min_interval;
             *pending = None;

@@ -6,6 +6,7 @@
 //! panel stores what it sends in bounded histories and draws them, and queues actions and
 //! background jobs (EDF+ → capture conversion for replay, CSV export) that the app runs.
 
+mod column_trace;
 pub mod draw;
 mod events;
 mod files;

@@ -12,6 +12,7 @@ use egui_plot::{
     Span, Text, VLine,
 };
 
+use crate::column_trace::ColumnTrace;
 use crate::draw;
 use crate::history::{Column, History};
 
@@ -95,7 +96,9 @@ fn time_label(t: f64, span: f64) -> String {
 
 /// Fills `trace` (and its unbroken `runs`) for `[t0, t1)` of `hist` at `ncols` columns: two
 /// points per column (its min and max, in the order that joins the neighbours) when a
-/// column holds several samples, else the samples themselves.
+/// column holds several samples, else the samples themselves. Returns the columns' start and
+/// width (s) when the trace is columns (`cols` holds them: draw as bars), `None` when it is
+/// samples (draw as a line).
 fn fill_trace(
     hist: &History,
     (t0, t1): (f64, f64),
@@ -103,9 +106,10 @@ fn fill_trace(
     cols: &mut Vec<Column>,
     trace: &mut Vec<PlotPoint>,
     runs: &mut Vec<Range<usize>>,
-) {
+) -> Option<(f64, f64)> {
     trace.clear();
     runs.clear();
+    cols.clear();
     let ncols = ncols.max(2);
     let per_col = (t1 - t0) * hist.rate_hz() / ncols as f64;
     let mut start = 0usize;
@@ -115,9 +119,11 @@ fn fill_trace(
         }
         *start = trace.len();
     };
+    let mut columns = None;
     if per_col >= 2.0 {
         hist.columns_into(t0, t1, ncols, cols);
         let dt = (t1 - t0) / ncols as f64;
+        columns = Some((t0, dt));
         for (i, c) in cols.iter().enumerate() {
             match c {
                 Some((lo, hi)) => {
@@ -139,6 +145,7 @@ fn fill_trace(
         });
     }
     close(trace, &mut start, runs);
+    columns
 }
 
 /// The y range of a trace, padded; `fallback` when there is nothing.
@@ -211,7 +218,7 @@ pub(crate) fn eeg_plot(
     } else {
         (ui.available_width() - 60.0).max(100.0) as usize
     };
-    fill_trace(
+    let columns = fill_trace(
         hist,
         view,
         ncols,
@@ -223,7 +230,7 @@ pub(crate) fn eeg_plot(
     let span = view.1 - view.0;
     let px_s = span / ncols.max(1) as f64;
     ui.label(RichText::new(title).strong());
-    let (trace, runs) = (&buf.trace, &buf.runs);
+    let (trace, runs, cols) = (&buf.trace, &buf.runs, &buf.cols);
     let resp = Plot::new("mindwave-eeg")
         .height(height)
         .x_axis_label("time (m:ss)")
@@ -256,12 +263,16 @@ pub(crate) fn eeg_plot(
                 px_s * 2.0,
                 draw::CLIP.gamma_multiply(0.35),
             );
-            for r in runs {
-                pui.line(
-                    Line::new("EEG", PlotPoints::Borrowed(&trace[r.clone()]))
-                        .color(draw::TRACE)
-                        .width(1.2),
-                );
+            if let Some((c0, dt)) = columns {
+                pui.add(ColumnTrace::new("EEG", cols, trace, c0, dt, draw::TRACE));
+            } else {
+                for r in runs {
+                    pui.line(
+                        Line::new("EEG", PlotPoints::Borrowed(&trace[r.clone()]))
+                            .color(draw::TRACE)
+                            .width(1.2),
+                    );
+                }
             }
             // Blinks: a line each (at most one per 3 px), a label only when the last one
             // is far enough away at this zoom.
@@ -348,7 +359,7 @@ pub(crate) fn navigator(
     } else {
         (ui.available_width() - 60.0).max(100.0) as usize
     };
-    fill_trace(
+    let columns = fill_trace(
         hist,
         (t0, t1),
         ncols,
@@ -359,7 +370,7 @@ pub(crate) fn navigator(
     let y = fit_y(&buf.nav_trace, (-1.0, 1.0));
     let px_s = (t1 - t0) / ncols.max(1) as f64;
     let span = t1 - t0;
-    let (trace, runs) = (&buf.nav_trace, &buf.nav_runs);
+    let (trace, runs, cols) = (&buf.nav_trace, &buf.nav_runs, &buf.nav_cols);
     let sel_fill = ui.visuals().selection.bg_fill.gamma_multiply(0.3);
     let sel_stroke = ui.visuals().selection.stroke.color;
     let resp = Plot::new("mindwave-history")
@@ -381,12 +392,17 @@ pub(crate) fn navigator(
             add_spans(pui, "poor signal", &marks.poor, px_s, draw::POOR);
             add_spans(pui, "electrodes off", &marks.off, px_s, draw::OFF);
             add_spans(pui, "samples lost", &marks.gaps, px_s, draw::GAP);
-            for r in runs {
-                pui.line(
-                    Line::new("history", PlotPoints::Borrowed(&trace[r.clone()]))
-                        .color(draw::TRACE.gamma_multiply(0.7))
-                        .width(1.0),
-                );
+            let color = draw::TRACE.gamma_multiply(0.7);
+            if let Some((c0, dt)) = columns {
+                pui.add(ColumnTrace::new("history", cols, trace, c0, dt, color));
+            } else {
+                for r in runs {
+                    pui.line(
+                        Line::new("history", PlotPoints::Borrowed(&trace[r.clone()]))
+                            .color(color)
+                            .width(1.0),
+                    );
+                }
             }
             pui.span(
                 Span::new("in view", view.0..=view.1.max(view.0 + px_s))
