@@ -183,7 +183,10 @@ mod tests {
         for _ in 0..12 {
             d = next_interval(d, 0.08 * 10.0, 10);
         }
-        assert!((d.as_secs_f64() - MAX_INTERVAL.as_secs_f64()).abs() < 1e-3, "{d:?}");
+        assert!(
+            (d.as_secs_f64() - MAX_INTERVAL.as_secs_f64()).abs() < 1e-3,
+            "{d:?}"
+        );
         assert!(d <= MAX_INTERVAL);
         assert_eq!(next_interval(d, 0.5, 1), d);
         assert_eq!(next_interval(d, f64::NAN, 20), d);

@@ -180,6 +180,8 @@ pub struct MindwavePanel {
     spectrogram: VecDeque<Vec<f32>>,
     spectrogram_dirty: bool,
     spectrogram_texture: Option<egui::TextureHandle>,
+    /// What the pointer was over in the spectrogram last frame (s, Hz, dB), shown in its title row.
+    spectrogram_hover: Option<(f64, f64, Option<f32>)>,
     /// Pair with the typed headset ID rather than any headset.
     use_id: bool,
     /// Added to the worker's sample indices, so a new live source continues the history
@@ -284,6 +286,7 @@ impl MindwavePanel {
             spectrogram: VecDeque::with_capacity(SPECTROGRAM_COLUMNS),
             spectrogram_dirty: false,
             spectrogram_texture: None,
+            spectrogram_hover: None,
             use_id: false,
             offset: 0,
             replay_of: None,

@@ -375,10 +375,14 @@ pub(crate) fn navigator(
     let sel_stroke = ui.visuals().selection.stroke.color;
     let resp = Plot::new("mindwave-history")
         .height(height)
-        .show_axes([true, false])
+        // A y axis without labels: the time axis lines up with the EEG plot's above, and the
+        // first time label is not cut at the window's edge.
+        .show_axes([true, true])
+        .y_axis_formatter(|_, _| String::new())
         .show_grid([false, false])
         .x_axis_formatter(move |m, _| time_label(m.value, span))
-        .y_axis_min_width(36.0)
+        // As wide as the EEG plot's tick labels and axis title ("µV").
+        .y_axis_min_width(36.0 + 16.0)
         .allow_drag(false)
         .allow_zoom(false)
         .allow_scroll(false)
@@ -527,15 +531,38 @@ pub(crate) fn spectrum_plot(
     Some((near.x, near.y))
 }
 
-/// The spectrogram image on real axes (time before now, s; frequency, Hz).
+/// The value (dB) of the spectrogram cell at `t` seconds (negative: before now) and `hz`:
+/// `columns` are the last minute's columns, oldest first, the newest ending now, each
+/// `60 / SPECTROGRAM_COLUMNS` s wide with one 1 Hz bin per row. `None` where no column is.
+pub(crate) fn spectrogram_value(
+    columns: &std::collections::VecDeque<Vec<f32>>,
+    seconds: f64,
+    t: f64,
+    hz: f64,
+) -> Option<f32> {
+    let width = benchtop_mindwave::analysis::SPECTROGRAM_COLUMNS;
+    if !(t.is_finite() && hz.is_finite()) || t < -seconds || t >= 0.0 || hz < -0.5 {
+        return None;
+    }
+    let c = ((t + seconds) / seconds * width as f64).floor() as usize;
+    let offset = width - columns.len().min(width);
+    let k = c.checked_sub(offset)?;
+    let bin = hz.round() as usize;
+    columns.get(k)?.get(bin).copied().filter(|v| v.is_finite())
+}
+
+/// The spectrogram (the last `seconds`, up to `max_hz`) as an image on real axes. Returns
+/// the time (s before now), frequency and value (dB, `None` where nothing was computed yet)
+/// under the pointer.
 pub(crate) fn spectrogram_plot(
     ui: &mut egui::Ui,
     texture: &egui::TextureHandle,
+    columns: &std::collections::VecDeque<Vec<f32>>,
     seconds: f64,
     max_hz: f64,
     height: f32,
-) {
-    Plot::new("mindwave-spectrogram")
+) -> Option<(f64, f64, Option<f32>)> {
+    let resp = Plot::new("mindwave-spectrogram")
         .height(height)
         .x_axis_label("time (s before now)")
         .y_axis_label("Hz")
@@ -546,12 +573,16 @@ pub(crate) fn spectrogram_plot(
         .allow_boxed_zoom(false)
         .allow_double_click_reset(false)
         .show_grid([false, false])
-        .label_formatter(|pos| {
+        // The image covers the whole plot: a background under it would be painted for nothing.
+        .show_background(false)
+        .label_formatter(move |pos| {
             let p = match pos {
                 egui_plot::HoverPosition::NearDataPoint { position, .. } => *position,
                 egui_plot::HoverPosition::Elsewhere { position } => *position,
             };
-            Some(format!("{:.1} s\n{:.0} Hz", p.x, p.y))
+            let value = spectrogram_value(columns, seconds, p.x, p.y)
+                .map_or_else(|| "no data".to_owned(), |db| format!("{db:.1} dB"));
+            Some(format!("{:.1} s\n{:.0} Hz\n{value}", p.x, p.y))
         })
         .show(ui, |pui| {
             pui.set_plot_bounds(PlotBounds::from_min_max([-seconds, 0.0], [0.0, max_hz]));
@@ -563,4 +594,12 @@ pub(crate) fn spectrogram_plot(
                 egui::vec2(seconds as f32, (max_hz + 1.0) as f32),
             ));
         });
+    resp.response
+        .hover_pos()
+        .filter(|p| resp.transform.frame().contains(*p))
+        .map(|p| {
+            let v = resp.transform.value_from_position(p);
+            let hz = v.y.round().clamp(0.0, max_hz);
+            (v.x, hz, spectrogram_value(columns, seconds, v.x, hz))
+        })
 }

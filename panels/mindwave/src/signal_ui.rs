@@ -474,13 +474,35 @@ impl MindwavePanel {
             .max_hz
             .min(benchtop_mindwave::analysis::SPECTROGRAM_MAX_HZ);
         let db = (-20.0f32, 35.0f32);
-        ui.label(
-            RichText::new(format!(
-                "Spectrogram, last minute (PSD, colour {:.0} … {:.0} dB re 1 µV²/Hz)",
-                db.0, db.1
-            ))
-            .strong(),
-        );
+        ui.horizontal_wrapped(|ui| {
+            ui.label(
+                RichText::new(format!(
+                    "Spectrogram, last minute (PSD, colour {:.0} … {:.0} dB re 1 µV²/Hz)",
+                    db.0, db.1
+                ))
+                .strong(),
+            );
+            // The read-out sits in the title row: the plot keeps its height.
+            match self.spectrogram_hover {
+                Some((t, hz, Some(db))) => ui.label(
+                    RichText::new(format!(
+                        "Spectrogram at {t:.2} s, {hz:.0} Hz: {db:.1} dB re 1 µV²/Hz"
+                    ))
+                    .monospace(),
+                ),
+                Some((t, hz, None)) => ui.label(
+                    RichText::new(format!(
+                        "Spectrogram at {t:.2} s, {hz:.0} Hz: nothing computed yet"
+                    ))
+                    .monospace(),
+                ),
+                None => ui.label(
+                    RichText::new("Hover the spectrogram to read a value")
+                        .small()
+                        .weak(),
+                ),
+            };
+        });
         let bins = (max_hz as usize) + 1;
         if self.spectrogram_dirty || self.spectrogram_texture.is_none() {
             self.spectrogram_dirty = false;
@@ -507,7 +529,8 @@ impl MindwavePanel {
             }
         }
         if let Some(t) = &self.spectrogram_texture {
-            plots::spectrogram_plot(ui, t, 60.0, max_hz, height - 20.0);
+            self.spectrogram_hover =
+                plots::spectrogram_plot(ui, t, &self.spectrogram, 60.0, max_hz, height - 20.0);
         }
     }
 }

@@ -322,3 +322,67 @@ fn looking_back_the_spectrum_describes_the_window_in_view() {
     assert!(h.state().shown_analysis().is_none());
     assert!(h.state_mut().core.take_jobs().is_empty());
 }
+
+/// Reads "Spectrogram at t s, f Hz: v dB re 1 µV²/Hz" into (s, Hz, dB).
+fn spectrogram_read_out(h: &Harness<'_, MindwavePanel>) -> (f64, f64, f64) {
+    let text = text_of(h, "Spectrogram at ");
+    let rest = text.trim_start_matches("Spectrogram at ");
+    let (t, rest) = rest.split_once(" s, ").expect("t s, ");
+    let (hz, rest) = rest.split_once(" Hz: ").expect("f Hz: ");
+    let db = rest.trim_end_matches(" dB re 1 µV²/Hz");
+    (t.parse().unwrap(), hz.parse().unwrap(), db.parse().unwrap())
+}
+
+#[test]
+fn hovering_the_spectrogram_reads_time_frequency_and_db() {
+    // 20 s of a 10 Hz sine through the real analysis: its spectrogram columns peak at 10 Hz.
+    let mut analyzer = benchtop_mindwave::Analyzer::new(benchtop_mindwave::AnalysisSettings {
+        source: benchtop_mindwave::SignalChoice::Raw,
+        spectrogram: true,
+        ..Default::default()
+    });
+    let mut panel = panel_with_ramp(20);
+    let mut filtered = Vec::new();
+    let mut columns = Vec::new();
+    for s in 0..20u64 {
+        let raw: Vec<i16> = (0..512)
+            .map(|i| (300.0 * (std::f64::consts::TAU * 10.0 * i as f64 / FS).sin()) as i16)
+            .collect();
+        // Each frame the analysis makes goes to the panel, as the live worker sends them.
+        if let Some(frame) = analyzer.push(s * 512, &raw, &mut filtered).frame {
+            columns.extend(frame.spectrogram.iter().cloned());
+            panel.on_device(LiveEvent::Analysis(frame));
+        }
+    }
+    assert!(columns.len() > 40, "{} columns", columns.len());
+    let mut h = harness(panel);
+    h.get_by_label_contains("Hover the spectrogram to read a value");
+    let title = h.get_by_label_contains("Spectrogram, last minute").rect();
+    // Near the right edge (the newest columns), low in the plot then high.
+    let x = title.left() + 880.0;
+    let mut read = Vec::new();
+    for dy in [60.0, 12.0] {
+        let y = title.bottom() + dy;
+        hover(&mut h, pos2(x, y));
+        read.push(spectrogram_read_out(&h));
+    }
+    for &(t, hz, db) in &read {
+        assert!((-60.0..0.0).contains(&t), "time {t}");
+        // The value shown is the column's own at that time and frequency.
+        let c = ((t + 60.0) / 60.0 * 240.0).floor() as usize;
+        let k = c - (240 - columns.len());
+        let want = columns[k][hz as usize];
+        assert!(
+            (f64::from(want) - db).abs() < 0.06,
+            "{t} s {hz} Hz: read {db}, column has {want}"
+        );
+    }
+    let (low, high) = (read[0], read[1]);
+    assert!(
+        low.1 < high.1,
+        "higher in the plot is a higher frequency: {read:?}"
+    );
+    // Off the plot: the hint again.
+    hover(&mut h, pos2(x, title.top() - 40.0));
+    h.get_by_label_contains("Hover the spectrogram to read a value");
+}
