@@ -636,7 +636,7 @@ fn draw_steps(
         pos2(row.right() - 2.0, row.top()),
         egui::Align2::RIGHT_TOP,
         format!("{lo}…{hi}"),
-        egui::FontId::monospace(9.0),
+        egui::FontId::monospace(10.0),
         visuals.weak_text_color(),
     );
 }

@@ -77,7 +77,11 @@ impl PowerPanel {
                 }
             }
         });
-        ui.label(self.source_words());
+        // Live: the connection bar right below says what is connected and how it is going.
+        match self.source {
+            Source::Live => ui.label(crate::LIVE_WORDS),
+            Source::File => ui.label(self.source_words()),
+        };
         match self.source {
             Source::File => {
                 ui.horizontal_wrapped(|ui| {
