@@ -399,6 +399,8 @@ const PATH_WATCH_INTERVAL: Duration = Duration::from_millis(50);
 
 /// How often counters are sent when only they changed (each send costs the UI a frame).
 const STATS_INTERVAL: Duration = Duration::from_secs(1);
+/// How often stats go out when there is nothing else to send.
+const STATS_ALONE_INTERVAL: Duration = Duration::from_secs(2);
 
 /// Quiet reads in a row (about 200 ms of silence) before a worker waits longer per read.
 const IDLE_AFTER: u32 = 20;
@@ -436,10 +438,18 @@ impl Counters {
         self.tx_meter.add(n, Instant::now());
     }
 
-    /// Stats to send now, if they changed and enough time has passed.
-    fn due(&mut self, now: Instant, force: bool) -> Option<LinkStats> {
+    /// Stats to send now, if they changed and enough time has passed. Stats ride along with
+    /// other events when they can (`alone` false: a little early is fine), so a device that
+    /// says something once a second costs the UI one frame a second, not two; on their own
+    /// (a quiet link, rates falling to zero) they go at most every [`STATS_ALONE_INTERVAL`].
+    fn due(&mut self, now: Instant, force: bool, alone: bool) -> Option<LinkStats> {
         let force = force || std::mem::take(&mut self.force);
-        if !force && now.duration_since(self.last_sent_at) < STATS_INTERVAL {
+        let interval = if alone {
+            STATS_ALONE_INTERVAL
+        } else {
+            STATS_INTERVAL.mul_f32(0.9)
+        };
+        if !force && now.duration_since(self.last_sent_at) < interval {
             return None;
         }
         self.stats.rx_per_sec = self.rx_meter.rate(now).round();
@@ -743,7 +753,8 @@ impl<P: Protocol> Worker<P> {
             .pending
             .iter()
             .any(|e| matches!(e, DriverEvent::Link(_) | DriverEvent::Error(_)));
-        if let Some(stats) = self.counters.due(Instant::now(), force) {
+        let alone = self.pending.is_empty();
+        if let Some(stats) = self.counters.due(Instant::now(), force, alone) {
             self.pending.push(DriverEvent::Stats(stats));
         }
         if self.pending.is_empty() {

@@ -493,6 +493,12 @@ impl Transfer {
         let mut chunk = vec![0u8; usize::from(blksize)];
         let mut block: u16 = 1;
         let mut last_progress = Instant::now();
+        let step = if size > 0 {
+            (size / 16).max(64 * 1024)
+        } else {
+            u64::MAX
+        };
+        let mut next_step = step;
         loop {
             let n = match &mut netascii {
                 None => read_full(&mut reader, &mut chunk)
@@ -523,8 +529,11 @@ impl Transfer {
                 break;
             }
             block = block.wrapping_add(1);
-            if last_progress.elapsed() >= Duration::from_millis(100) {
+            // Progress every 100 ms, and every sixteenth of the file: a transfer too fast
+            // for the clock still moves its row's progress.
+            if last_progress.elapsed() >= Duration::from_millis(100) || *acked >= next_step {
                 last_progress = Instant::now();
+                next_step = acked.saturating_add(step);
                 send(
                     &self.events,
                     &self.waker,
