@@ -194,6 +194,16 @@ fn add_spans(
     }
 }
 
+/// Pixel columns to decimate to: the plot's data width last frame, or a guess from the
+/// space left (less the y axis) before the first frame.
+fn plot_columns(last_width: f32, ui: &egui::Ui) -> usize {
+    if last_width > 1.0 {
+        last_width as usize
+    } else {
+        (ui.available_width() - 60.0).max(100.0) as usize
+    }
+}
+
 /// Whether two views differ by more than a hair (the plot moved them).
 fn moved(a: (f64, f64), b: (f64, f64)) -> bool {
     let tol = ((a.1 - a.0).abs() * 1e-6).max(1e-9);
@@ -213,11 +223,7 @@ pub(crate) fn eeg_plot(
     height: f32,
     title: &str,
 ) -> (EegInput, Option<(f64, f32)>) {
-    let ncols = if buf.eeg_width > 1.0 {
-        buf.eeg_width as usize
-    } else {
-        (ui.available_width() - 60.0).max(100.0) as usize
-    };
+    let ncols = plot_columns(buf.eeg_width, ui);
     let columns = fill_trace(
         hist,
         view,
@@ -354,11 +360,7 @@ pub(crate) fn navigator(
         .min(hist.start_time())
         .min(view.0);
     let t1 = t1.max(t0 + 1.0);
-    let ncols = if buf.nav_width > 1.0 {
-        buf.nav_width as usize
-    } else {
-        (ui.available_width() - 60.0).max(100.0) as usize
-    };
+    let ncols = plot_columns(buf.nav_width, ui);
     let columns = fill_trace(
         hist,
         (t0, t1),
