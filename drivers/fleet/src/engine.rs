@@ -1037,7 +1037,13 @@ impl Engine {
         let mut rows = Vec::new();
         for i in 0..self.boards.len() {
             let r = self.row(i, now);
-            if self.boards[i].sent.as_ref() != Some(&r) {
+            // Clocks alone running on is no news: a viewer ages the row it has (each row
+            // sent costs the UI a frame, and 256 boards' seconds tick at 256 moments).
+            if !self.boards[i]
+                .sent
+                .as_ref()
+                .is_some_and(|s| s.same_but_clocks(&r))
+            {
                 self.boards[i].sent = Some(r.clone());
                 rows.push(r);
             }

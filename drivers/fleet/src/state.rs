@@ -178,6 +178,37 @@ impl BoardRow {
         }
     }
 
+    /// The row as it reads `secs` later: the clocks (time since the last pat, time to the
+    /// watchdog) moved on, nothing else. Rows are sent when something but the clocks changes;
+    /// a viewer ages the last one it got.
+    pub fn aged(&self, secs: f64) -> BoardRow {
+        let mut r = self.clone();
+        if let Some(s) = &mut r.last_pat_secs {
+            *s += secs;
+        }
+        if let BoardState::Patted {
+            reset_in: Some(left),
+        } = &mut r.state
+        {
+            *left = (*left - secs).max(0.0);
+        }
+        r
+    }
+
+    /// Whether `other` says the same as this row but for how far its clocks have run
+    /// (whether each clock is known still counts).
+    pub fn same_but_clocks(&self, other: &BoardRow) -> bool {
+        let strip = |r: &BoardRow| {
+            let mut r = r.clone();
+            r.last_pat_secs = r.last_pat_secs.map(|_| 0.0);
+            if let BoardState::Patted { reset_in } = &mut r.state {
+                *reset_in = reset_in.map(|_| 0.0);
+            }
+            r
+        };
+        strip(self) == strip(other)
+    }
+
     /// Time since the last pat in words.
     pub fn last_pat_words(&self) -> String {
         self.last_pat_secs
@@ -189,4 +220,59 @@ impl BoardRow {
 /// `Duration` in seconds for rows.
 pub fn secs(d: Duration) -> f64 {
     d.as_secs_f64()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn patted(last_pat: f64, reset_in: f64, pats: u64) -> BoardRow {
+        BoardRow {
+            index: 0,
+            name: None,
+            place: "/dev/ttyUSB0".into(),
+            ip: None,
+            identity: Identity::default(),
+            state: BoardState::Patted {
+                reset_in: Some(reset_in),
+            },
+            last_pat_secs: Some(last_pat),
+            pats,
+            resets: 0,
+            flash_progress: None,
+            tftp_bytes: 0,
+            last_line: "RedBoot>".into(),
+            error: None,
+            moved_from: None,
+        }
+    }
+
+    #[test]
+    fn an_aged_row_has_its_clocks_run_on_and_nothing_else() {
+        let r = patted(5.0, 10.0, 3);
+        let a = r.aged(2.5);
+        assert_eq!(a.last_pat_secs, Some(7.5));
+        assert_eq!(a.reset_in(), Some(7.5));
+        assert_eq!(a.pats, 3);
+        assert_eq!(
+            r.aged(30.0).reset_in(),
+            Some(0.0),
+            "the countdown stops at zero"
+        );
+        assert!(r.same_but_clocks(&a));
+    }
+
+    #[test]
+    fn only_clocks_running_on_is_no_news() {
+        let r = patted(5.0, 10.0, 3);
+        assert!(r.same_but_clocks(&patted(6.0, 9.0, 3)));
+        // A pat (its count), a clock becoming known or unknown, a state change: news.
+        assert!(!r.same_but_clocks(&patted(0.0, 300.0, 4)));
+        let mut unknown = patted(5.0, 10.0, 3);
+        unknown.last_pat_secs = None;
+        assert!(!r.same_but_clocks(&unknown));
+        let mut booting = patted(5.0, 10.0, 3);
+        booting.state = BoardState::Patted { reset_in: None };
+        assert!(!r.same_but_clocks(&booting));
+    }
 }

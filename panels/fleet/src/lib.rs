@@ -140,6 +140,9 @@ pub struct FleetPanel {
     plan: Option<PlanFile>,
     /// The boards' rows, by index.
     rows: Vec<BoardRow>,
+    /// When each row came (its clocks run on from there: the engine sends a row only when
+    /// something but its clocks changed).
+    received: Vec<std::time::Instant>,
     /// Indices of the rows shown, in their order.
     order: Vec<usize>,
     order_dirty: bool,
@@ -191,6 +194,7 @@ impl FleetPanel {
             fleet_edited: false,
             plan: None,
             rows: Vec::new(),
+            received: Vec::new(),
             order: Vec::new(),
             order_dirty: false,
             selected: BTreeSet::new(),
@@ -210,9 +214,26 @@ impl FleetPanel {
         }
     }
 
-    /// Every board's row, by index.
+    /// Every board's row, by index, as it came from the engine.
     pub fn rows(&self) -> &[BoardRow] {
         &self.rows
+    }
+
+    /// Board `i`'s row as it reads now: its clocks run on from when it came.
+    pub fn row_now(&self, i: usize) -> Option<BoardRow> {
+        let r = self.rows.get(i)?;
+        let since = self
+            .received
+            .get(i)
+            .map_or(0.0, |t| t.elapsed().as_secs_f64());
+        Some(r.aged(since))
+    }
+
+    /// Whether a row shows a clock that moves (the table then redraws once a second).
+    fn clocks_run(&self) -> bool {
+        self.rows
+            .iter()
+            .any(|r| r.last_pat_secs.is_some() || r.reset_in().is_some())
     }
 
     /// The rows shown, in the table's order.
@@ -346,8 +367,13 @@ impl FleetPanel {
     }
 
     fn on_rows(&mut self, rows: Vec<BoardRow>) {
+        let now = std::time::Instant::now();
         for r in rows {
             let i = r.index;
+            if self.received.len() <= i {
+                self.received.resize(i + 1, now);
+            }
+            self.received[i] = now;
             if self.rows.len() <= i {
                 // Rows come for every board at the start; a gap is filled by the next rows.
                 while self.rows.len() < i {

@@ -258,6 +258,12 @@ impl FleetPanel {
     }
 
     pub(crate) fn table_ui(&mut self, ui: &mut egui::Ui) {
+        if self.clocks_run() {
+            // The clocks (time to the watchdog, since the last pat) run on between rows:
+            // twice a second, so no second is skipped.
+            ui.ctx()
+                .request_repaint_after(std::time::Duration::from_millis(500));
+        }
         self.refresh_order();
         if ui.input(|i| i.modifiers.command && i.key_pressed(egui::Key::A))
             && !ui.ctx().egui_wants_keyboard_input()
@@ -309,7 +315,10 @@ impl FleetPanel {
         .body(|body| {
             body.rows(row_h, self.order.len(), |mut row| {
                 let i = self.order[row.index()];
-                let r = &self.rows[i];
+                let Some(r) = self.row_now(i) else {
+                    return;
+                };
+                let r = &r;
                 row.set_selected(self.selected.contains(&i));
                 row.col(|ui| {
                     ui.label(format!("{}", i + 1));
