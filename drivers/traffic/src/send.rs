@@ -626,9 +626,9 @@ fn spread(deltas: &mut [u64], gbit: impl Fn(u64) -> f64) -> Spread {
     }
 }
 
-/// Where a connection is.
+/// Where a connection is (in the epoll worker and in the io_uring one).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum St {
+pub(crate) enum St {
     Waiting,
     Connecting,
     Up,

@@ -77,15 +77,8 @@ pub fn probe() -> Result<(), String> {
     Ok(())
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum St {
-    Waiting,
-    Connecting,
-    Up,
-    Finishing,
-    Draining,
-    Done,
-}
+// A connection goes through the same states as in the epoll worker.
+use crate::send::St;
 
 struct Conn {
     id: usize,
