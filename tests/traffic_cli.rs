@@ -202,9 +202,18 @@ fn a_byte_count_over_ipv6_arrives_exactly_and_the_plain_summary_says_it() {
     let line = out.lines().last().unwrap();
     assert!(
         line.starts_with("10485760 bytes in ")
-            && line.contains("over 3 connection(s), 0 error(s), method copy"),
+            && line.contains(" connection(s), 0 error(s), method copy"),
         "{line}"
     );
+    // The summary counts the most connections up at once: 10 MB over loopback can be sent
+    // before the last of the three is up, so fewer is an honest answer.
+    let up: u32 = line
+        .split(" over ")
+        .nth(1)
+        .and_then(|r| r.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no connection count in {line}"));
+    assert!((1..=3).contains(&up), "{line}");
     assert!(line.contains("(byte count reached)"), "{line}");
     let t = sink.stop();
     assert_eq!(
