@@ -235,6 +235,15 @@ fn evidence(b: &[u8]) -> Evidence {
     Evidence(b[..b.len().min(EVIDENCE_LIMIT)].to_vec())
 }
 
+/// The last line with something on it (the prompt), cut like [`first_line`].
+fn last_line(text: &str) -> String {
+    first_line(
+        text.rsplit('\n')
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or(""),
+    )
+}
+
 fn first_line(text: &str) -> String {
     let line = text
         .split(['\r', '\n'])
@@ -383,11 +392,7 @@ pub fn classify_tcp(seen: &TcpSeen, expected: bool) -> (Service, Option<Finding>
                         "A shell prompt came on connect ({:?}): whoever connects runs commands \
                          on the device, as root if the prompt is '#'. benchtop typed \
                          nothing.",
-                        first_line(
-                            text.rsplit('\n')
-                                .find(|l| !l.trim().is_empty())
-                                .unwrap_or("")
-                        )
+                        last_line(&text)
                     ),
                     None,
                     &seen.banner,
@@ -411,11 +416,7 @@ pub fn classify_tcp(seen: &TcpSeen, expected: bool) -> (Service, Option<Finding>
                     "command line without a login".into(),
                     format!(
                         "A '>' prompt came on connect ({:?}) without asking who is there.",
-                        first_line(
-                            text.rsplit('\n')
-                                .find(|l| !l.trim().is_empty())
-                                .unwrap_or("")
-                        )
+                        last_line(&text)
                     ),
                     None,
                     &seen.banner,

@@ -626,6 +626,39 @@ fn spread(deltas: &mut [u64], gbit: impl Fn(u64) -> f64) -> Spread {
     }
 }
 
+/// When a worker thread last published its CPU time and sampled its connections'
+/// retransmits (both workers pace them the same way).
+pub(crate) struct Samples {
+    cpu_at: Instant,
+    retrans_at: Instant,
+}
+
+impl Default for Samples {
+    fn default() -> Self {
+        let now = Instant::now();
+        Self {
+            cpu_at: now,
+            retrans_at: now,
+        }
+    }
+}
+
+impl Samples {
+    /// Publishes worker `w`'s thread CPU time in `shared` twice per stats interval; true
+    /// once a second, when the caller samples its retransmits.
+    pub(crate) fn due(&mut self, shared: &Shared, w: usize) -> bool {
+        if self.cpu_at.elapsed() >= STATS_INTERVAL / 2 {
+            self.cpu_at = Instant::now();
+            shared.cpu_ns[w].store(sys::thread_cpu_time().as_nanos() as u64, Ordering::Relaxed);
+        }
+        if self.retrans_at.elapsed() >= Duration::from_secs(1) {
+            self.retrans_at = Instant::now();
+            return true;
+        }
+        false
+    }
+}
+
 /// Where a connection is (in the epoll worker and in the io_uring one).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum St {
@@ -752,8 +785,7 @@ impl<'a> EpollWorker<'a> {
 
     fn run(&mut self) -> io::Result<()> {
         let mut events: Vec<Ready> = Vec::new();
-        let mut cpu_at = Instant::now();
-        let mut retrans_at = Instant::now();
+        let mut samples = Samples::default();
         while self.live > 0 {
             let now = Instant::now();
             let over = self.shared.sending_over(now);
@@ -786,13 +818,7 @@ impl<'a> EpollWorker<'a> {
             if over {
                 self.finish_all(now);
             }
-            if cpu_at.elapsed() >= STATS_INTERVAL / 2 {
-                cpu_at = Instant::now();
-                self.shared.cpu_ns[self.w]
-                    .store(sys::thread_cpu_time().as_nanos() as u64, Ordering::Relaxed);
-            }
-            if retrans_at.elapsed() >= Duration::from_secs(1) {
-                retrans_at = Instant::now();
+            if samples.due(self.shared, self.w) {
                 self.sample_retransmits();
             }
         }

@@ -24,7 +24,6 @@ use crate::pattern;
 use crate::send::{
     Bucket, DRAIN_TIMEOUT, Kind, OPENS_PER_TURN, Pool, Shared, TURN_BUDGET, connect_kind, send_kind,
 };
-use crate::stats::STATS_INTERVAL;
 use crate::sys;
 
 /// `IORING_SEND_ZC_REPORT_USAGE` (Linux ≥ 6.2): the notification says if the kernel copied.
@@ -78,7 +77,7 @@ pub fn probe() -> Result<(), String> {
 }
 
 // A connection goes through the same states as in the epoll worker.
-use crate::send::St;
+use crate::send::{Samples, St};
 
 struct Conn {
     id: usize,
@@ -165,8 +164,7 @@ pub(crate) fn worker(w: usize, plan: &[(usize, Instant)], shared: &Shared) -> io
 
 impl Worker<'_> {
     fn run(&mut self) -> io::Result<()> {
-        let mut cpu_at = Instant::now();
-        let mut retrans_at = Instant::now();
+        let mut samples = Samples::default();
         let mut ended_at: Option<Instant> = None;
         let mut cqes: Vec<(u64, i32, u32)> = Vec::new();
         loop {
@@ -213,13 +211,7 @@ impl Worker<'_> {
             for &(ud, res, flags) in &cqes {
                 self.on_completion(ud, res, flags)?;
             }
-            if cpu_at.elapsed() >= STATS_INTERVAL / 2 {
-                cpu_at = Instant::now();
-                self.shared.cpu_ns[self.w]
-                    .store(sys::thread_cpu_time().as_nanos() as u64, Ordering::Relaxed);
-            }
-            if retrans_at.elapsed() >= Duration::from_secs(1) {
-                retrans_at = Instant::now();
+            if samples.due(self.shared, self.w) {
                 self.sample_retransmits();
             }
         }
